@@ -1,0 +1,3 @@
+"""chainaudit: audit text classifiers and their Hugging Face fine-tuning chains."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,177 @@
+"""SQLite store: WAL mode, forward migrations, idempotent writes by natural key."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chainaudit.errors import StoreError
+from chainaudit.store.schema import JSON_COLUMNS, MIGRATIONS, NATURAL_KEYS, SCHEMA_VERSION
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """One SQLite database file. Safe to open from several processes (WAL, busy timeout).
+
+    Writes go through `upsert` (replace the row with the same natural key) or `insert_new` (keep the
+    stored row: what resumable runs use, so nothing is written twice).
+    """
+
+    def __init__(self, path: str | Path = "chainaudit.db") -> None:
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            raise StoreError(f"cannot create database {self.path}: folder {self.path.parent} does not exist")
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self._columns: dict[str, list[str]] = {}
+        self.migrate()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Apply every migration newer than the file's `user_version`, each in its own transaction."""
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this chainaudit ({SCHEMA_VERSION}); "
+                "upgrade chainaudit"
+            )
+        for version in range(current, SCHEMA_VERSION):
+            script = MIGRATIONS[version] + f"\nPRAGMA user_version = {version + 1};"
+            try:
+                self.conn.executescript("BEGIN IMMEDIATE;\n" + script + "\nCOMMIT;")
+            except sqlite3.DatabaseError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise StoreError(f"migrating {self.path} to version {version + 1} failed: {exc}") from exc
+        self._columns.clear()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Group writes: all of them land or none does."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- schema introspection ----------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [r[0] for r in rows]
+
+    def columns(self, table: str) -> list[str]:
+        if table not in self._columns:
+            if table not in self.tables():
+                raise StoreError(f"no table {table!r}; tables are: {', '.join(self.tables())}")
+            self._columns[table] = [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+        return self._columns[table]
+
+    # -- writes ------------------------------------------------------------------------------------
+    def _encode(self, table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        cols = self.columns(table)
+        unknown = set(row) - set(cols)
+        if unknown:
+            raise StoreError(f"table {table} has no column(s) {sorted(unknown)}")
+        out = {k: (json.dumps(v, sort_keys=True) if k in JSON_COLUMNS and v is not None else v)
+               for k, v in row.items()}
+        for stamp in ("updated_at", "created_at"):
+            if stamp in cols and out.get(stamp) is None:
+                out[stamp] = utcnow()
+        return out
+
+    def _write(self, table: str, rows: Iterable[Mapping[str, Any]], *, replace: bool) -> int:
+        key = NATURAL_KEYS.get(table)
+        if key is None:
+            raise StoreError(f"table {table} has no natural key; add it to store.schema.NATURAL_KEYS")
+        written = 0
+        with self.transaction() as conn:
+            for raw in rows:
+                row = self._encode(table, raw)
+                missing = [k for k in key if row.get(k) is None]
+                if missing:
+                    raise StoreError(f"{table} row lacks key column(s) {missing}: {dict(raw)!r:.200}")
+                names = list(row)
+                placeholders = ", ".join("?" for _ in names)
+                if replace:
+                    updates = [n for n in names if n not in key and n != "created_at"]
+                    action = ("DO UPDATE SET " + ", ".join(f"{n}=excluded.{n}" for n in updates)
+                              if updates else "DO NOTHING")
+                else:
+                    action = "DO NOTHING"
+                sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders}) "
+                       f"ON CONFLICT ({', '.join(key)}) {action}")
+                written += conn.execute(sql, [row[n] for n in names]).rowcount
+        return written
+
+    def upsert(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert rows, replacing the non-key columns of rows whose natural key is already stored."""
+        return self._write(table, rows, replace=True)
+
+    def insert_new(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert rows whose natural key is not yet stored; returns how many were new."""
+        return self._write(table, rows, replace=False)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def _decode(self, row: sqlite3.Row) -> dict[str, Any]:
+        return {k: (json.loads(row[k]) if k in JSON_COLUMNS and row[k] is not None else row[k])
+                for k in row.keys()}  # noqa: SIM118 - sqlite3.Row is not a dict
+
+    def select(self, table: str, where: Mapping[str, Any] | None = None,
+               order_by: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Rows of `table` whose columns equal `where`'s values, JSON columns decoded."""
+        cols = self.columns(table)
+        where = dict(where or {})
+        bad = [k for k in [*where, *order_by] if k not in cols]
+        if bad:
+            raise StoreError(f"table {table} has no column(s) {bad}")
+        sql = f"SELECT * FROM {table}"
+        if where:
+            sql += " WHERE " + " AND ".join(f"{k} = ?" for k in where)
+        if order_by:
+            sql += " ORDER BY " + ", ".join(order_by)
+        return [self._decode(r) for r in self.conn.execute(sql, list(where.values()))]
+
+    def keys(self, table: str, where: Mapping[str, Any] | None = None) -> set[tuple[Any, ...]]:
+        """The natural keys already stored (what a resumed run skips)."""
+        key = NATURAL_KEYS[table]
+        sql = f"SELECT {', '.join(key)} FROM {table}"
+        params: list[Any] = []
+        if where:
+            sql += " WHERE " + " AND ".join(f"{k} = ?" for k in where)
+            params = list(where.values())
+        return {tuple(r) for r in self.conn.execute(sql, params)}
+
+    def count(self, table: str) -> int:
+        self.columns(table)  # validates the name
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

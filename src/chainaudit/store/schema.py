@@ -1,0 +1,103 @@
+"""The database schema as an ordered list of migrations.
+
+Migration ``i`` (0-based) takes a database from ``PRAGMA user_version = i`` to ``i + 1``. Append new
+migrations; never edit one that has shipped. `NATURAL_KEYS` names each table's idempotency key.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the spine
+    """
+    CREATE TABLE models (
+        model_id     TEXT PRIMARY KEY,
+        revision     TEXT,            -- commit sha (Hub) or content hash (local folder)
+        source       TEXT NOT NULL,   -- hub | jsonl | dir | local
+        path         TEXT,            -- local folder, when there is one
+        downloads    INTEGER,
+        likes        INTEGER,
+        tags         TEXT,            -- JSON list
+        pipeline_tag TEXT,
+        library      TEXT,
+        created_at   TEXT,
+        card_text    TEXT,
+        card_data    TEXT,            -- JSON object
+        datasets     TEXT,            -- JSON list
+        id2label     TEXT,            -- JSON object
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE lineage_edges (
+        child       TEXT NOT NULL,
+        parent      TEXT NOT NULL,
+        source      TEXT NOT NULL,   -- metadata | tag | card-text | llm | name-hint
+        confidence  REAL NOT NULL,
+        evidence    TEXT,
+        relation    TEXT,            -- finetune | adapter | quantized | merge | unknown
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (child, parent, source)
+    );
+    CREATE INDEX lineage_edges_parent ON lineage_edges(parent);
+    CREATE TABLE studies (
+        study_id    TEXT PRIMARY KEY,
+        name        TEXT,
+        config      TEXT,            -- JSON
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE attack_results (
+        study_id          TEXT NOT NULL,
+        model_id          TEXT NOT NULL,
+        revision          TEXT NOT NULL,
+        dataset           TEXT NOT NULL,
+        split             TEXT NOT NULL,
+        idx               INTEGER NOT NULL,
+        attack            TEXT NOT NULL,
+        seed              INTEGER NOT NULL,
+        outcome           TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'skipped', 'error')),
+        gold_label        INTEGER,
+        original_pred     INTEGER,
+        perturbed_pred    INTEGER,
+        original_text     TEXT,
+        perturbed_text    TEXT,
+        queries           INTEGER,
+        words_changed     INTEGER,
+        modification_rate REAL,
+        similarity        REAL,
+        seconds           REAL,
+        error             TEXT,
+        extra             TEXT,          -- JSON
+        created_at        TEXT NOT NULL,
+        PRIMARY KEY (study_id, model_id, revision, dataset, split, idx, attack, seed)
+    );
+    CREATE TABLE evaluations (
+        model_id     TEXT NOT NULL,
+        revision     TEXT NOT NULL,
+        dataset      TEXT NOT NULL,
+        split        TEXT NOT NULL,
+        sampling     TEXT NOT NULL,     -- e.g. first:200 or random:200:seed=0
+        n            INTEGER NOT NULL,
+        accuracy     REAL NOT NULL,
+        truncated    INTEGER NOT NULL,
+        seconds      REAL NOT NULL,
+        sentences_per_s REAL NOT NULL,
+        label_map    TEXT,              -- JSON: model label -> dataset label
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (model_id, revision, dataset, split, sampling)
+    );
+    """,
+]
+
+#: Columns that identify a row; writes with the same key are idempotent.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "models": ("model_id",),
+    "lineage_edges": ("child", "parent", "source"),
+    "studies": ("study_id",),
+    "attack_results": ("study_id", "model_id", "revision", "dataset", "split", "idx", "attack", "seed"),
+    "evaluations": ("model_id", "revision", "dataset", "split", "sampling"),
+}
+
+#: Columns stored as JSON text; the store encodes and decodes them.
+JSON_COLUMNS: frozenset[str] = frozenset(
+    {"tags", "card_data", "datasets", "id2label", "config", "extra", "label_map", "value"}
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,100 @@
+"""Shared fixtures: tiny random-init BERT classifiers built in seconds, and the real data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("CHAINAUDIT_DATA_DIR", REPO.parent / "shared" / "data" / "datasets"))
+
+TINY_CORPUS = [
+    "a charming and often affecting journey",
+    "the movie was great fun and the acting was wonderful",
+    "a dull , boring and painfully slow film",
+    "the plot is terrible and the dialogue is worse",
+    "i loved it , one of the best films of the year",
+    "i hated every minute of this awful mess",
+    "an excellent , moving , beautiful story",
+    "bad acting , bad script , bad everything",
+    "not good , not bad , just fine",
+    "the director does a fine job with a weak script",
+]
+
+
+def build_tiny_model(out: Path, *, id2label: dict[int, str] | None = None, seed: int = 0,
+                     safetensors: bool = True) -> Path:
+    """Save a random-init 2-layer BERT classifier with a WordPiece tokenizer trained on TINY_CORPUS."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    id2label = id2label or {0: "negative", 1: "positive"}
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok.train_from_iterator(TINY_CORPUS * 4, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                                   model_max_length=64)
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
+                        num_labels=len(id2label), id2label=id2label,
+                        label2id={v: k for k, v in id2label.items()})
+    model = BertForSequenceClassification(config)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=safetensors)
+    if not safetensors and not (out / "pytorch_model.bin").exists():
+        torch.save(model.state_dict(), out / "pytorch_model.bin")
+        for f in out.glob("*.safetensors"):
+            f.unlink()
+    fast.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny negative/positive BERT classifier folder (safetensors)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_factory(tmp_path_factory: pytest.TempPathFactory):
+    """Build tiny models with other labels / weight formats: factory(id2label=..., safetensors=...)."""
+    def make(**kwargs) -> Path:
+        return build_tiny_model(tmp_path_factory.mktemp("tinyf") / "model", **kwargs)
+    return make
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private CHAINAUDIT_DATA_DIR with a small `tiny` dataset (train/validation)."""
+    import pandas as pd
+
+    rows = [(t, int(i % 2 == 1 or "great" in t or "loved" in t), "train") for i, t in enumerate(TINY_CORPUS)]
+    rows += [(t, lab, "validation") for t, lab, _ in rows[:4]]
+    (tmp_path / "tiny").mkdir()
+    pd.DataFrame(rows, columns=["text", "label", "split"]).to_csv(tmp_path / "tiny" / "tiny.csv", index=False)
+    monkeypatch.setenv("CHAINAUDIT_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real datasets of ../shared/data/datasets; slow tests skip (loudly) when it is absent."""
+    if not (SHARED_DATA / "sst2" / "sst2.csv").is_file():
+        pytest.skip(f"real data not found at {SHARED_DATA} (set CHAINAUDIT_DATA_DIR)")
+    return SHARED_DATA
