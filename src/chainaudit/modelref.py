@@ -51,6 +51,16 @@ def read_card_metadata(folder: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def card_model_name(meta: dict) -> str | None:
+    """The model's own name in card metadata: `model_name`, else the first `model-index` entry's name."""
+    name = meta.get("model_name")
+    if not isinstance(name, str):
+        index = meta.get("model-index")
+        first = index[0] if isinstance(index, list) and index and isinstance(index[0], dict) else {}
+        name = first.get("name")
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
 @lru_cache(maxsize=64)
 def _content_hash(folder: Path, stamp: tuple[tuple[str, int, int], ...]) -> str:
     del stamp  # cache key only: names, sizes and mtimes of the hashed files
@@ -70,8 +80,7 @@ def local_identity(folder: Path) -> LocalIdentity:
     if folder == minilm_path().resolve():
         name = MINILM_HUB_ID
     else:
-        card_name = read_card_metadata(folder).get("model_name")
-        name = card_name if isinstance(card_name, str) and card_name.strip() else f"local/{folder.name}"
+        name = card_model_name(read_card_metadata(folder)) or f"local/{folder.name}"
     stamp = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()
                          if p.is_file() and (p.name == "config.json" or p.suffix in WEIGHT_SUFFIXES)))
     return LocalIdentity(name, _content_hash(folder, stamp))
