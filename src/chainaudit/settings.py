@@ -18,3 +18,13 @@ def data_dir() -> Path | None:
 def hub_offline() -> bool:
     """True when the user asked huggingface_hub to stay offline."""
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}
+
+
+def quiet_libraries() -> None:
+    """Silence transformers' per-load reports and download/loading bars (chainaudit prints its own).
+
+    Environment variables rather than calls, so commands that never load a model do not import transformers.
+    """
+    for name, value in (("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+                        ("TOKENIZERS_PARALLELISM", "false"), ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")):
+        os.environ.setdefault(name, value)

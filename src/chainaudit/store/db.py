@@ -142,6 +142,37 @@ class Store:
         """Insert rows whose natural key is not yet stored; returns how many were new."""
         return self._write(table, rows, replace=False)
 
+    def bulk_write(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                   replace: bool = True) -> int:
+        """Write pre-encoded tuples with one `executemany` (JSON columns already text).
+
+        `upsert` encodes and builds SQL per row (~10 µs), which dominates at a million rows; this is the
+        path for bulk imports and lineage edges. `updated_at`/`created_at` are stamped once for the batch.
+        Joins an open transaction, else runs in its own.
+        """
+        key = NATURAL_KEYS.get(table)
+        if key is None:
+            raise StoreError(f"table {table} has no natural key; add it to store.schema.NATURAL_KEYS")
+        cols = self.columns(table)
+        unknown = [c for c in columns if c not in cols]
+        if unknown or not set(key) <= set(columns):
+            raise StoreError(f"bulk write to {table}: unknown column(s) {unknown} or missing key {key}")
+        names = list(columns)
+        stamps = [s for s in ("updated_at", "created_at") if s in cols and s not in names]
+        values = ["?"] * len(names) + [repr(utcnow())] * len(stamps)
+        names += stamps
+        if replace:
+            updates = [n for n in names if n not in key and n != "created_at"]
+            action = "DO UPDATE SET " + ", ".join(f"{n}=excluded.{n}" for n in updates) if updates else "DO NOTHING"
+        else:
+            action = "DO NOTHING"
+        sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)}) "
+               f"ON CONFLICT ({', '.join(key)}) {action}")
+        if self.conn.in_transaction:
+            return self.conn.executemany(sql, rows).rowcount
+        with self.transaction() as conn:
+            return conn.executemany(sql, rows).rowcount
+
     # -- reads -------------------------------------------------------------------------------------
     def _decode(self, row: sqlite3.Row) -> dict[str, Any]:
         return {k: (json.loads(row[k]) if k in JSON_COLUMNS and row[k] is not None else row[k])

@@ -84,6 +84,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (model_id, revision, dataset, split, sampling)
     );
     """,
+    # 2: Hub crawl and lineage (issue 3)
+    """
+    ALTER TABLE models ADD COLUMN card_sha TEXT;   -- revision whose README is stored (resume, sha-unchanged skip)
+    CREATE TABLE model_warnings (
+        model_id    TEXT NOT NULL,
+        stage       TEXT NOT NULL,    -- collect | lineage | llm
+        message     TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (model_id, stage, message)
+    );
+    CREATE TABLE llm_answers (
+        model_id    TEXT NOT NULL,
+        revision    TEXT NOT NULL,    -- '' when unknown
+        llm         TEXT NOT NULL,    -- endpoint model name
+        answer      TEXT,             -- raw reply, capped
+        parent      TEXT,             -- accepted upstream, NULL for N/A or rejected
+        accepted    INTEGER NOT NULL, -- 1 when the reply was a usable id or N/A
+        reason      TEXT,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (model_id, revision, llm)
+    );
+    CREATE TABLE chain_stats (
+        name        TEXT PRIMARY KEY, -- one RQ1 figure or table
+        value       TEXT,             -- JSON
+        updated_at  TEXT NOT NULL
+    );
+    """,
 ]
 
 #: Columns that identify a row; writes with the same key are idempotent.
@@ -93,6 +120,9 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "studies": ("study_id",),
     "attack_results": ("study_id", "model_id", "revision", "dataset", "split", "idx", "attack", "seed"),
     "evaluations": ("model_id", "revision", "dataset", "split", "sampling"),
+    "model_warnings": ("model_id", "stage", "message"),
+    "llm_answers": ("model_id", "revision", "llm"),
+    "chain_stats": ("name",),
 }
 
 #: Columns stored as JSON text; the store encodes and decodes them.

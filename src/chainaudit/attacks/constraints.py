@@ -1,0 +1,99 @@
+"""Constraints: what a perturbation must keep. Index rules are checked before candidates are made;
+candidate rules filter whole candidate sets in one batch (one encoder call, one tagger pass)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from chainaudit.attacks.engine import AttackContext, BaseConstraint
+from chainaudit.attacks.text import WordText
+
+
+@dataclass(frozen=True)
+class StopWords(BaseConstraint):
+    """Never change a stop word (TextFooler keeps them)."""
+
+    words: frozenset[str]
+
+    def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool:
+        return current.words[index].lower() not in self.words
+
+
+class RepeatModification(BaseConstraint):
+    """Change each word at most once."""
+
+    def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool:
+        return index not in current.changed
+
+
+@dataclass(frozen=True)
+class MaxModificationRate(BaseConstraint):
+    """Change at most `rate` of the words (at least one)."""
+
+    rate: float
+
+    def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool:
+        limit = max(1, int(self.rate * len(ctx.original)))
+        return index in current.changed or len(current.changed) < limit
+
+
+@dataclass(frozen=True)
+class MinWordLength(BaseConstraint):
+    """Leave words shorter than `length` characters alone."""
+
+    length: int
+
+    def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool:
+        return len(current.words[index]) >= self.length
+
+
+@dataclass(frozen=True)
+class SentenceSimilarity(BaseConstraint):
+    """Keep candidates whose sentence-encoder cosine to the original is >= `threshold`.
+
+    With `window` (TextFooler: 15 words), only the words around the changed one are compared, as in the
+    paper; without it, the whole texts are. `similarity(a, b)` returns the pairwise cosines.
+    """
+
+    similarity: Callable[[list[str], list[str]], np.ndarray]
+    threshold: float
+    window: int | None = None
+
+    def filter(self, current: WordText, index: int, candidates: list[WordText],
+               ctx: AttackContext) -> list[WordText]:
+        if self.window is None:
+            originals = [str(ctx.original)] * len(candidates)
+            texts = [str(c) for c in candidates]
+        else:
+            originals = [ctx.original.window(index, self.window)] * len(candidates)
+            texts = [c.window(index, self.window) for c in candidates]
+        keep = self.similarity(originals, texts) >= self.threshold
+        return [c for c, k in zip(candidates, keep, strict=True) if k]
+
+
+@dataclass(frozen=True)
+class PartOfSpeech(BaseConstraint):
+    """The new word must take the original word's part of speech in context (TextFooler, PWWS).
+
+    `tagger(tokens)` returns one universal tag per token; words are tagged in a window of 5 around
+    the change, which is what decides a word's tag for an averaged-perceptron-style tagger.
+    """
+
+    tagger: Callable[[list[str]], list[str]]
+    context: int = 5
+
+    def _tag_at(self, text: WordText, index: int) -> str:
+        lo = max(0, index - self.context)
+        window = list(text.words[lo:index + self.context + 1])
+        return self.tagger(window)[index - lo]
+
+    def filter(self, current: WordText, index: int, candidates: list[WordText],
+               ctx: AttackContext) -> list[WordText]:
+        key = ("pos", index)
+        wanted = ctx.cache.get(key)
+        if wanted is None:
+            wanted = ctx.cache[key] = self._tag_at(ctx.original, index)
+        return [c for c in candidates if self._tag_at(c, index) == wanted]

@@ -1,0 +1,179 @@
+"""The attack engine: a recipe = transformation + constraints + search + goal (as in TextAttack).
+
+Per sample, an `AttackContext` holds the victim, the original text, the query budget and a seeded RNG;
+every set of candidate texts is scored in ONE `Victim.predict_proba` call. The goal is untargeted:
+move the prediction away from the gold label; a sample the model already gets wrong is skipped.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from chainaudit.attacks.outcome import AttackOutcome
+from chainaudit.attacks.text import WordText, modification_rate
+from chainaudit.data import Sample
+from chainaudit.errors import ResourceMissingError
+from chainaudit.victims.base import Victim
+
+
+class BudgetExhausted(Exception):
+    """The sample's query budget ran out; the search returns its best text so far."""
+
+
+class AttackContext:
+    """State of one sample's attack: scoring with query accounting, the goal, the RNG."""
+
+    def __init__(self, victim: Victim, sample: Sample, *, budget: int | None, seed: int) -> None:
+        self.victim = victim
+        self.sample = sample
+        self.gold = sample.label
+        self.original = WordText.parse(sample.text)
+        self.budget = budget
+        self.queries = 0
+        self.rng = random.Random(f"{seed}:{sample.dataset}:{sample.split}:{sample.index}")
+        self.cache: dict[str, Any] = {}  # per-sample memo for transformations/constraints
+        self.original_probs = self.probs([self.original], count=True)[0]
+
+    def probs(self, texts: Sequence[WordText], *, count: bool = True) -> np.ndarray:
+        """Victim probabilities of `texts` in one batched call (counts against the budget)."""
+        if not texts:
+            return np.zeros((0, len(self.victim.label_names)))
+        if count and self.budget is not None and self.queries + len(texts) > self.budget:
+            raise BudgetExhausted  # the whole candidate set must fit: a partial set would bias the search
+        if count:
+            self.queries += len(texts)
+        return self.victim.predict_proba([str(t) for t in texts])
+
+    def gold_prob(self, probs: np.ndarray) -> np.ndarray:
+        return probs[:, self.gold]
+
+    def keep_best(self, text: WordText) -> None:
+        """Remember the search's best text so far (returned if the budget runs out)."""
+        self.cache["best"] = text
+
+    def succeeded(self, probs: np.ndarray) -> np.ndarray:
+        """Untargeted goal: the top label is no longer the gold one."""
+        return probs.argmax(axis=1) != self.gold
+
+    def goal_score(self, probs: np.ndarray) -> np.ndarray:
+        """Higher is closer to success: 1 - p(gold)."""
+        return 1.0 - probs[:, self.gold]
+
+
+class Transformation(Protocol):
+    """Proposes replacement words for position `index` of `text` (an empty string deletes nothing)."""
+
+    def __call__(self, text: WordText, index: int, ctx: AttackContext) -> list[str]: ...
+
+
+class Constraint(Protocol):
+    """Rules a perturbation must keep. `allows(index)` is checked before proposing; `filter` after."""
+
+    def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool: ...
+
+    def filter(self, current: WordText, index: int, candidates: list[WordText],
+               ctx: AttackContext) -> list[WordText]: ...
+
+
+class BaseConstraint:
+    """Permissive defaults, so a constraint implements only what it checks."""
+
+    def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool:
+        return True
+
+    def filter(self, current: WordText, index: int, candidates: list[WordText],
+               ctx: AttackContext) -> list[WordText]:
+        return candidates
+
+
+class Search(Protocol):
+    """Finds a perturbation; returns the best text found (or None) — success is judged by the engine."""
+
+    def __call__(self, ctx: AttackContext, transformation: Transformation,
+                 constraints: Sequence[Constraint]) -> WordText | None: ...
+
+
+def candidates_at(ctx: AttackContext, current: WordText, index: int, transformation: Transformation,
+                  constraints: Sequence[Constraint]) -> list[WordText]:
+    """All constrained candidate texts that change word `index` of `current`."""
+    if not all(c.allows(current, index, ctx) for c in constraints):
+        return []
+    word = current.words[index]
+    texts = [current.replace({index: w}) for w in transformation(current, index, ctx) if w and w != word]
+    for constraint in constraints:
+        if not texts:
+            break
+        texts = constraint.filter(current, index, texts, ctx)
+    return texts
+
+
+class Similarity(Protocol):
+    def __call__(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named attack: the four parts, its paper, and a default query budget."""
+
+    name: str
+    transformation: Transformation
+    constraints: tuple[Constraint, ...]
+    search: Search
+    paper: str
+    query_budget: int | None = None
+    requires: tuple[str, ...] = field(default=())  # resources checked once before a run
+
+    def attack(self, victim: Victim, sample: Sample, *, seed: int = 0, budget: int | None = None,
+               similarity: Similarity | None = None) -> AttackOutcome:
+        """Attack one sample. Any exception becomes an `error` outcome; the caller's run goes on."""
+        started = time.perf_counter()
+        budget = budget if budget is not None else self.query_budget
+        ctx: AttackContext | None = None
+        try:
+            ctx = AttackContext(victim, sample, budget=budget, seed=seed)
+            original_pred = int(ctx.original_probs.argmax())
+            if original_pred != ctx.gold:
+                return AttackOutcome(sample, self.name, seed, "skipped", original_pred, original_pred,
+                                     queries=ctx.queries, seconds=time.perf_counter() - started)
+            best: WordText | None
+            exhausted = False
+            try:
+                best = self.search(ctx, self.transformation, self.constraints)
+            except BudgetExhausted:
+                best, exhausted = ctx.cache.get("best"), True
+            return self._finish(ctx, best, original_pred, seed, started, similarity, exhausted)
+        except ResourceMissingError as exc:
+            return self._error(sample, seed, f"resource missing: {exc}", ctx, started)
+        except Exception as exc:  # one broken sample must not stop a run; the row says what broke
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            return self._error(sample, seed, f"{type(exc).__name__}: {exc} (at {where.filename.rsplit('/', 1)[-1]}:"
+                                             f"{where.lineno})", ctx, started)
+
+    def _finish(self, ctx: AttackContext, best: WordText | None, original_pred: int, seed: int, started: float,
+                similarity: Similarity | None, exhausted: bool) -> AttackOutcome:
+        extra: dict[str, Any] = {"budget_exhausted": True} if exhausted else {}
+        if best is None:
+            return AttackOutcome(ctx.sample, self.name, seed, "failed", original_pred, original_pred,
+                                 queries=ctx.queries, seconds=time.perf_counter() - started, extra=extra)
+        # Re-score the final text uncounted: the outcome states what the victim says of the returned text.
+        final = ctx.probs([best], count=False)[0]
+        perturbed_pred = int(final.argmax())
+        text = str(best)
+        sim = float(similarity([ctx.sample.text], [text])[0]) if similarity is not None else None
+        kind = "succeeded" if perturbed_pred != ctx.gold else "failed"
+        return AttackOutcome(ctx.sample, self.name, seed, kind, original_pred, perturbed_pred, text,
+                             queries=ctx.queries, words_changed=best.words_changed(ctx.original),
+                             modification_rate=modification_rate(ctx.original, best), similarity=sim,
+                             seconds=time.perf_counter() - started, extra=extra)
+
+    def _error(self, sample: Sample, seed: int, message: str, ctx: AttackContext | None,
+               started: float) -> AttackOutcome:
+        return AttackOutcome(sample, self.name, seed, "error", queries=ctx.queries if ctx else 0,
+                             seconds=time.perf_counter() - started, error=message)

@@ -1,0 +1,104 @@
+"""What one attacked sample gives: an `AttackOutcome`, and the summary of many (ASR both ways)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from chainaudit.data import Sample
+
+OutcomeKind = Literal["succeeded", "failed", "skipped", "error"]
+
+
+@dataclass(frozen=True)
+class AttackOutcome:
+    """One sample's result. `skipped`: the model was already wrong; `error`: the attack itself broke
+    (never counted as a failed attack)."""
+
+    sample: Sample
+    attack: str
+    seed: int
+    outcome: OutcomeKind
+    original_pred: int | None = None
+    perturbed_pred: int | None = None
+    perturbed_text: str | None = None
+    queries: int = 0
+    words_changed: int = 0
+    modification_rate: float = 0.0
+    similarity: float | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_row(self, study_id: str, model_id: str, revision: str) -> dict[str, Any]:
+        """The `attack_results` row (natural key: study, model@revision, dataset, split, idx, attack, seed)."""
+        return {
+            "study_id": study_id, "model_id": model_id, "revision": revision, "dataset": self.sample.dataset,
+            "split": self.sample.split, "idx": self.sample.index, "attack": self.attack, "seed": self.seed,
+            "outcome": self.outcome, "gold_label": self.sample.label, "original_pred": self.original_pred,
+            "perturbed_pred": self.perturbed_pred, "original_text": self.sample.text,
+            "perturbed_text": self.perturbed_text, "queries": self.queries, "words_changed": self.words_changed,
+            "modification_rate": self.modification_rate, "similarity": self.similarity, "seconds": self.seconds,
+            "error": self.error, "extra": self.extra or None,
+        }
+
+    def to_example(self) -> dict[str, Any]:
+        """A JSON-ready record for `--save-examples`."""
+        record = asdict(self)
+        record["sample"] = asdict(self.sample)
+        return record
+
+
+@dataclass(frozen=True)
+class AttackSummary:
+    """Counts and means over outcomes; ASR in both conventions of ARCHITECTURE.md."""
+
+    total: int
+    succeeded: int
+    failed: int
+    skipped: int
+    errors: int
+    asr: float | None            # succeeded / (succeeded + failed)            (TextAttack)
+    asr_all: float | None        # flipped / attacked, already-wrong included   (OpenAttack, the paper)
+    accuracy_before: float | None
+    accuracy_after: float | None
+    mean_queries: float | None
+    mean_modification_rate: float | None
+    mean_similarity: float | None
+    seconds_per_sample: float | None
+    first_error: str | None
+
+    @property
+    def ran(self) -> bool:
+        """False when every sample errored: the attack did not run, which says nothing about robustness."""
+        return self.total > 0 and self.errors < self.total
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
+def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
+    items = list(outcomes)
+    count = {k: sum(o.outcome == k for o in items) for k in ("succeeded", "failed", "skipped", "error")}
+    attacked = count["succeeded"] + count["failed"]
+    valid = attacked + count["skipped"]
+    done = [o for o in items if o.outcome in ("succeeded", "failed")]
+    success = [o for o in items if o.outcome == "succeeded"]
+    return AttackSummary(
+        total=len(items), succeeded=count["succeeded"], failed=count["failed"], skipped=count["skipped"],
+        errors=count["error"],
+        asr=count["succeeded"] / attacked if attacked else None,
+        asr_all=(count["succeeded"] + count["skipped"]) / valid if valid else None,
+        accuracy_before=attacked / valid if valid else None,
+        accuracy_after=count["failed"] / valid if valid else None,
+        mean_queries=_mean(o.queries for o in done),
+        mean_modification_rate=_mean(o.modification_rate for o in success),
+        mean_similarity=_mean(o.similarity for o in success),
+        seconds_per_sample=_mean(o.seconds for o in items if o.outcome != "error"),
+        first_error=next((o.error for o in items if o.outcome == "error"), None),
+    )

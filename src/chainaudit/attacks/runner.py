@@ -1,0 +1,75 @@
+"""Run a recipe over samples: resumable (stored keys are skipped), each outcome stored as it is made."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chainaudit.attacks.engine import Recipe, Similarity
+from chainaudit.attacks.outcome import AttackOutcome, AttackSummary, summarize
+from chainaudit.data import Sample
+from chainaudit.errors import ChainauditError
+from chainaudit.store import Store
+from chainaudit.victims.base import Victim
+
+ADHOC_STUDY = "adhoc"
+
+
+def outcome_from_row(row: dict, sample: Sample) -> AttackOutcome:
+    """Rebuild a stored result (for summaries of resumed runs)."""
+    return AttackOutcome(sample, row["attack"], row["seed"], row["outcome"], row["original_pred"],
+                         row["perturbed_pred"], row["perturbed_text"], row["queries"] or 0,
+                         row["words_changed"] or 0, row["modification_rate"] or 0.0, row["similarity"],
+                         row["seconds"] or 0.0, row["error"], row["extra"] or {})
+
+
+@dataclass(frozen=True)
+class AttackRun:
+    """All outcomes of a run over the requested samples (stored ones included) and their summary."""
+
+    outcomes: list[AttackOutcome]
+    resumed: int
+    summary: AttackSummary
+
+
+def attack_samples(recipe: Recipe, victim: Victim, samples: Sequence[Sample], *, seed: int = 0,
+                   budget: int | None = None, similarity: Similarity | None = None,
+                   skip: set[int] | None = None) -> Iterator[AttackOutcome]:
+    """Outcomes one by one (an exception in one sample is that sample's `error` outcome)."""
+    for sample in samples:
+        if skip and sample.index in skip:
+            continue
+        yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity)
+
+
+def run_attack(recipe: Recipe, victim: Victim, samples: Sequence[Sample], store: Store, *,
+               study_id: str = ADHOC_STUDY, seed: int = 0, budget: int | None = None,
+               similarity: Similarity | None = None, on_outcome: Callable[[AttackOutcome], None] | None = None,
+               ) -> AttackRun:
+    """Attack every sample not yet stored under (study, model@revision, dataset, split, idx, attack, seed),
+    storing each outcome immediately, then summarise over all requested samples."""
+    if not samples:
+        raise ChainauditError("no samples to attack")
+    where = {"study_id": study_id, "model_id": victim.model_id, "revision": victim.revision,
+             "attack": recipe.name, "seed": seed}
+    stored = {(k[3], k[4], k[5]) for k in store.keys("attack_results", where)}
+    todo = [s for s in samples if (s.dataset, s.split, s.index) not in stored]
+    resumed = len(samples) - len(todo)
+    for outcome in attack_samples(recipe, victim, todo, seed=seed, budget=budget, similarity=similarity):
+        store.insert_new("attack_results", [outcome.to_row(study_id, victim.model_id, victim.revision)])
+        if on_outcome:
+            on_outcome(outcome)
+    rows = {(r["dataset"], r["split"], r["idx"]): r for r in store.select("attack_results", where)}
+    outcomes = [outcome_from_row(rows[(s.dataset, s.split, s.index)], s) for s in samples]
+    return AttackRun(outcomes, resumed, summarize(outcomes))
+
+
+def save_examples(outcomes: Sequence[AttackOutcome], path: Path) -> int:
+    """Write the adversarial examples (all outcomes, with their texts) as JSON lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for outcome in outcomes:
+            fh.write(json.dumps(outcome.to_example(), ensure_ascii=False) + "\n")
+    return len(outcomes)

@@ -1,0 +1,141 @@
+"""Model cards as untrusted input: decoded, capped, front matter parsed without ever aborting.
+
+Every problem becomes a warning string on the result; nothing raises. The text kept is capped at
+`MAX_CARD_CHARS` (the original size is named in a warning), YAML front matter larger than
+`MAX_YAML_CHARS` or using anchors/aliases (exponential expansion) is not parsed, and only the card-data
+keys chainaudit uses are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_CARD_CHARS = 256 * 1024
+MAX_YAML_CHARS = 64 * 1024
+MAX_VALUE_CHARS = 8 * 1024
+#: Card-data keys kept in the store; the rest of the front matter stays readable in `card_text`.
+CARD_DATA_KEYS = ("base_model", "base_model_relation", "base_model_revision", "datasets", "model_name",
+                  "language", "license", "library_name", "pipeline_tag", "tags")
+_FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+@dataclass
+class ParsedCard:
+    """A card as chainaudit keeps it."""
+
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+    body: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases, so a 'billion laughs' card cannot expand when serialised."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases (*name) are not accepted in model cards")
+        return super().compose_node(parent, index)
+
+
+def decode_card(raw: bytes | str | None) -> tuple[str, list[str]]:
+    """Text of a card, capped; non-UTF-8 bytes are replaced (with a warning), NULs dropped."""
+    warnings: list[str] = []
+    if raw is None:
+        return "", warnings
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            warnings.append(f"card is not valid UTF-8 (first bad byte at {exc.start}); bad bytes replaced")
+    else:
+        text = raw
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        warnings.append("card contains NUL characters; removed")
+    if len(text) > MAX_CARD_CHARS:
+        warnings.append(f"card has {len(text)} characters; kept the first {MAX_CARD_CHARS}")
+        text = text[:MAX_CARD_CHARS]
+    return text, warnings
+
+
+def clean_card_data(data: Any, where: str = "card data") -> tuple[dict[str, Any], list[str]]:
+    """Keep the known keys of a card-data mapping whose values are JSON-serialisable and small."""
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        return {}, [f"{where} is a {type(data).__name__}, not a mapping; ignored"]
+    out: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key in CARD_DATA_KEYS:
+        if key not in data or data[key] is None:
+            continue
+        value = data[key]
+        try:
+            size = len(json.dumps(value, default=str))
+        except (TypeError, ValueError, RecursionError) as exc:
+            warnings.append(f"{where} `{key}` cannot be stored ({exc}); ignored")
+            continue
+        if size > MAX_VALUE_CHARS:
+            warnings.append(f"{where} `{key}` is {size} characters; ignored")
+            continue
+        out[key] = json.loads(json.dumps(value, default=str))
+    return out, warnings
+
+
+def parse_card(raw: bytes | str | None) -> ParsedCard:
+    """Decode a README, split its front matter and parse it; never raises."""
+    text, warnings = decode_card(raw)
+    card = ParsedCard(text=text, body=text, warnings=warnings)
+    if not text.strip():
+        card.warnings.append("card is empty")
+        return card
+    if not text.lstrip("\ufeff").startswith("---"):
+        return card
+    match = _FRONT.match(text[: MAX_YAML_CHARS + 16])
+    if match is None:
+        closed = re.search(r"\n---[ \t]*(\r?\n|\Z)", text[3:])
+        reason = f"is longer than {MAX_YAML_CHARS} characters" if closed else "is not closed by ---"
+        card.warnings.append(f"YAML front matter {reason}; not parsed")
+        return card
+    card.body = text[match.end():]
+    try:
+        data = yaml.load(match.group(1), Loader=_NoAliasLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        card.warnings.append(f"malformed YAML front matter: {' '.join(str(exc).split())[:200]}")
+        return card
+    card.data, more = clean_card_data(data, "front matter")
+    card.warnings.extend(more)
+    return card
+
+
+def as_str_list(value: Any, what: str, warnings: list[str]) -> list[str]:
+    """A str or list of str as a list; other shapes give a warning and are dropped item by item."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, str) and item.strip():
+                out.append(item.strip())
+            else:
+                warnings.append(f"{what} entry {item!r:.60} is not a string; ignored")
+        return out
+    warnings.append(f"{what} is a {type(value).__name__} ({value!r:.60}); expected a string or list")
+    return []
+
+
+def declared_datasets(card_data: dict[str, Any], tags: list[str], warnings: list[str]) -> list[str]:
+    """Training datasets a model declares: card `datasets`, else its `dataset:` Hub tags."""
+    found = as_str_list(card_data.get("datasets"), "datasets", warnings)
+    if not found:
+        found = [t.split(":", 1)[1] for t in tags if t.startswith("dataset:") and len(t) > 8]
+    return list(dict.fromkeys(found))

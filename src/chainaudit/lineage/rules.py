@@ -1,0 +1,289 @@
+"""Upstream identification without an LLM: card metadata, Hub tags, card-text rules and name hints.
+
+Each rule returns `Edge`s (child, parent, source, confidence, evidence, relation). Text rules look only at
+the first `MAX_TEXT_CHARS` of the card body and skip mentions that are not the upstream: comparisons,
+datasets, distillation teachers, "see also" lists, tokenizers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from chainaudit.hub.card import as_str_list
+from chainaudit.lineage.names import Ref, Resolver
+
+MAX_TEXT_CHARS = 64 * 1024
+MAX_PARENTS = 32
+RELATIONS = frozenset({"finetune", "adapter", "quantized", "merge"})
+SOURCES = ("metadata", "tag", "card-text", "llm", "name-hint")
+
+
+class Edge(NamedTuple):
+    """`parent` is an upstream of `child` according to `source`; a tuple in `lineage_edges` column order."""
+
+    child: str
+    parent: str
+    source: str
+    confidence: float
+    evidence: str
+    relation: str = "unknown"
+
+    def row(self) -> tuple[str, str, str, float, str, str]:
+        return self.child, self.parent, self.source, self.confidence, self.evidence[:500], self.relation
+
+
+# -- metadata and tags -----------------------------------------------------------------------------
+def _relation(value: Any, n_parents: int) -> str:
+    if isinstance(value, str) and value.strip().lower() in RELATIONS:
+        return value.strip().lower()
+    return "merge" if n_parents > 1 else "finetune"
+
+
+def metadata_edges(child: str, card_data: dict[str, Any], resolver: Resolver, warnings: list[str]) -> list[Edge]:
+    """Edges from card metadata `base_model` (a string or a list), relation from `base_model_relation`."""
+    raw = card_data.get("base_model")
+    if raw is None:
+        return []
+    if isinstance(raw, str) and "base_model_relation" not in card_data:  # the common case, kept fast
+        ref = resolver.resolve(raw, loose=True)
+        if ref is not None and ref.model_id != child:
+            return [Edge(child, ref.model_id, "metadata", 1.0, f"base_model: {raw}"[:200], "finetune")]
+    names = as_str_list(raw, "base_model", warnings)
+    if len(names) > MAX_PARENTS:
+        warnings.append(f"base_model lists {len(names)} models; kept the first {MAX_PARENTS}")
+        names = names[:MAX_PARENTS]
+    relation_raw = card_data.get("base_model_relation")
+    if relation_raw is not None and _relation(relation_raw, 0) != str(relation_raw).strip().lower():
+        warnings.append(f"base_model_relation {relation_raw!r:.40} is not one of {sorted(RELATIONS)}")
+    edges: list[Edge] = []
+    for name in names:
+        ref = resolver.resolve(name, loose=True)
+        if ref is None:
+            warnings.append(f"base_model {name!r:.80} is not a model id; ignored")
+        elif ref.model_id == child:
+            warnings.append("base_model names the model itself; ignored")
+        else:
+            edges.append(Edge(child, ref.model_id, "metadata", 1.0, f"base_model: {name}"[:200],
+                              _relation(relation_raw, len(names))))
+    return _unique(edges)
+
+
+def tag_edges(child: str, tags: Iterable[str], resolver: Resolver, warnings: list[str]) -> list[Edge]:
+    """Edges from Hub tags `base_model:X` and `base_model:<relation>:X`."""
+    found: dict[str, Edge] = {}
+    for tag in tags:
+        if not tag.startswith("base_model:"):
+            continue
+        rest = tag[len("base_model:"):]
+        relation = "unknown"
+        head, _, tail = rest.partition(":")
+        if tail and head in RELATIONS:
+            relation, rest = head, tail
+        ref = resolver.resolve(rest, loose=True)
+        if ref is None or ref.model_id == child:
+            warnings.append(f"tag {tag!r:.80} does not name another model; ignored")
+            continue
+        old = found.get(ref.model_id)
+        if old is None or old.relation == "unknown":
+            found[ref.model_id] = Edge(child, ref.model_id, "tag", 0.95, tag[:200], relation)
+    edges = list(found.values())
+    if len(edges) > 1 and all(e.relation == "unknown" for e in edges):
+        edges = [e._replace(relation="merge") for e in edges]
+    return edges
+
+
+def _unique(edges: list[Edge]) -> list[Edge]:
+    first: dict[str, Edge] = {}
+    for edge in edges:
+        first.setdefault(edge.parent, edge)
+    return list(first.values())
+
+
+# -- card text -------------------------------------------------------------------------------------
+# Patterns are lower case and run on the lower-cased card (no re.IGNORECASE, so the regex engine can skip
+# ahead to a literal prefix); spans map back to the original text, whose case the references keep.
+_REF = (r"(?:\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{1,400})\)"
+        r"|`(?P<tick>[^`\n]{1,200})`"
+        r"|\*\*(?P<bold>[^*\n]{1,200})\*\*"
+        r"|(?P<bare>(?:https?://)?[a-z0-9][\w.\-]*(?:/[\w.\-@]+)*))")
+_ART = r"(?:(?:the|a|an|our|its)\s+)?"
+_ADJ = (r"(?:(?:pre-?trained|base|original|public(?:ly available)?|open[- ]source|multilingual|english|"
+        r"large|small|model|checkpoint|weights?|version)\s+){0,3}")
+_VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|(?:further|continued)[- ]?(?:pre-?)?train(?:ed|ing)|"
+          r"pre-?trained|trained|initiali[sz](?:ed|ing)|warm[- ]?start(?:ed|ing)?|start(?:s|ed|ing)?|derived|"
+          r"adapted|built|based|obtained|created|converted|quantized|quantised)")
+_FROM = (r"(?:from:?|on\s+top\s+of|upon|off(?:\s+of)?|with\s+(?:the\s+)?weights\s+(?:from|of)|"
+         r"using\s+(?:the\s+)?(?:weights|checkpoint)\s+of)")
+_FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
+          r"backbone(?:[ _-]?models?)?)(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
+_BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
+
+
+class _Rule(NamedTuple):
+    """A card-text rule. It runs only when `needles` occur in the lower-cased card. With `before`,
+    `pattern` matches the words *after* the reference, which is then read right before them (this keeps
+    the regex from trying a reference at every position). `weak` rules also need a Hub link or catalog hit."""
+
+    name: str
+    pattern: re.Pattern[str]
+    confidence: float
+    needles: re.Pattern[str]
+    weak: bool = False
+    before: bool = False
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("".join(parts))
+
+
+def _any(*needles: str) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, needles)))
+
+
+#: Most confident first.
+_RULES: list[_Rule] = [
+    _Rule("template", _rx(r"fine-?tuned\s+from\s+model(?:\s*\[optional\])?[*_\s]*:[*_\s]*", _REF), 0.9,
+          _any("from model")),
+    _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _ADJ, _REF), 0.9, _any("version of")),
+    _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint")),
+    _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
+                            r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
+          _any("version of")),
+    _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _REF),
+          0.75, _any("from", "top of", "upon", "off", "weights of", "checkpoint of")),
+    _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|(?:further\s+)?pre-?train(?:ed|ing)|",
+                             r"train(?:ed|ing))\s+", _ART, _ADJ, r"(?:[\w.-]+\s+\()?", _REF,
+                             r"(?=\)?\s+(?:on|for|with|using)\b)"), 0.7, _any("tun", "train")),
+    _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
+                             r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
+          _any("backbone", "starting point", "initiali", "base model", "trained model"), before=True),
+    _Rule("based-on", _rx(r"(?:based|built)\s+on\s+", _ART, _ADJ, _REF), 0.7, _any("based on", "built on")),
+    _Rule("postfix", _rx(r"(?:fine[- ]?tuned|finetuned)\s+(?:on|for|with)\b"), 0.65, _any("tuned"), before=True),
+    _Rule("verb-on", _rx(r"(?:fine[- ]?tuned|finetuned|trained)\s+on\s+", _ART, _ADJ, _REF), 0.6, _any(" on "),
+          weak=True),
+    _Rule("hub-link", _rx(r"\[(?P<label>[^\]\n]{1,200})\]\((?P<url>https?://(?:www\.)?(?:huggingface|hf)\.co/",
+                          r"[^)\s]{1,300})\)|(?P<bare>https?://(?:www\.)?(?:huggingface|hf)\.co/[^\s)\]>\"'`]+)",
+                          r"(?P<tick>)(?P<bold>)"), 0.5, _any("huggingface.co", "hf.co"), weak=True),
+]
+_NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can skip ahead
+    r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|see also|"
+    r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
+    r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version|sibling|more\s+models|"
+    r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)")
+_SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpoint|classifier|version)\b|"
+                   r"\bours\b|\bwe\b")
+_CUE = re.compile(r"fine-?tun|finetun|\bbase\b|based|initiali|trained\s+from|checkpoint|upstream|derived|"
+                  r"starting\s+point|start(?:ed|s)?\s+from|weights")
+_AFTER_DATASET = re.compile(r"\s*(?:dataset|corpus|data\b|benchmark|task|split)")
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=[a-z(\[`*])|\n\s*\n|\n\s*[-*#|>]")
+_HUB_URL = re.compile(r"https?://(?:www\.)?(?:huggingface|hf)\.co/")
+
+
+def _sentence(low: str, start: int, end: int) -> tuple[int, int]:
+    """Span of the sentence around low[start:end]."""
+    lo = max(0, start - 400)
+    cut = lo
+    for m in _SENTENCE_END.finditer(low, lo, start):
+        cut = m.end()
+    m = _SENTENCE_END.search(low, end, end + 400)
+    return cut, (m.start() if m else min(len(low), end + 400))
+
+
+def _blocked(window: str) -> bool:
+    """A comparison/teacher/see-also cue precedes the mention, and no "this model"/"we" comes after it."""
+    cues = list(_NEGATIVE.finditer(window))
+    return bool(cues) and _SELF.search(window, cues[-1].end()) is None
+
+
+def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
+    """The reference a match names (in the card's own case), whether it is a Hub link, and where it starts."""
+    def group(name: str) -> str | None:
+        start, end = m.span(name)
+        return text[start:end] if start >= 0 and end > start else None
+
+    url = group("url")
+    if url:
+        hub = _HUB_URL.match(url.lower()) is not None
+        return (url if hub else group("label")), hub, m.start("url")
+    for name in ("tick", "bold", "bare"):
+        value = group(name)
+        if value:
+            return value, name == "bare" and value.lower().startswith("http"), m.start(name)
+    return None, False, m.start()
+
+
+def text_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """The best upstream named in a card's text, or None."""
+    text = text[:MAX_TEXT_CHARS]
+    low = text.lower()
+    if len(low) != len(text):  # a few characters change length when lower-cased; keep spans aligned
+        text = low
+    for name, pattern, confidence, needles, weak, before in _RULES:
+        if not needles.search(low):
+            continue
+        for hit in pattern.finditer(low):
+            ref_match = _BEFORE.search(low, max(0, hit.start() - 250), hit.start()) if before else hit
+            if ref_match is None:
+                continue
+            start, end = min(hit.start(), ref_match.start()), hit.end()
+            raw, hub_link, ref_start = _reference(ref_match, text)
+            s_start, s_end = _sentence(low, start, end)
+            window = low[s_start:s_end] if name == "hub-link" else low[max(s_start, start - 80):start]
+            if not raw or _blocked(window) or (not before and _NEGATIVE.search(low, start, ref_start)):
+                continue
+            if (name == "hub-link" and not _CUE.search(low, s_start, s_end)) or _AFTER_DATASET.match(low, end):
+                continue
+            ref = resolver.resolve(raw)
+            if ref is None or ref.model_id == child or (weak and not (hub_link or ref.in_catalog)):
+                continue
+            evidence = " ".join(text[s_start:s_end].split())[:300]
+            return Edge(child, ref.model_id, "card-text", confidence, f"[{name}] {evidence}", "finetune")
+    return None
+
+
+# -- name hints ------------------------------------------------------------------------------------
+_NAME_HINT = re.compile(r"^(?P<base>.+?)[-_](?:fine[-_]?tuned|finetuned?|ft)(?:[-_]|$)", re.I)
+
+
+def name_hint_edge(child: str, resolver: Resolver) -> Edge | None:
+    """`owner/<base>-finetuned-<data>` (Trainer's default naming) → `<base>`, when that resolves."""
+    match = _NAME_HINT.match(child.rsplit("/", 1)[-1])
+    if match is None:
+        return None
+    base = match.group("base")
+    owner = child.split("/", 1)[0] if "/" in child else None
+    ref: Ref | None = None
+    if owner:
+        ref = resolver.resolve(f"{owner}/{base}")
+        ref = ref if ref is not None and ref.in_catalog else None
+    if ref is None:
+        hit = resolver.by_name(base)
+        if hit is not None:
+            ref = Ref(hit, None, True)
+    if ref is None and resolver.plausible(base):
+        ref = resolver.resolve(base)
+    if ref is None or ref.model_id == child:
+        return None
+    return Edge(child, ref.model_id, "name-hint", 0.3, f"name {child} starts with {base}", "finetune")
+
+
+def identify(child: str, card_data: dict[str, Any], tags: list[str], card_body: str | None,
+             resolver: Resolver) -> tuple[list[Edge], list[str]]:
+    """Metadata and tags first; else the card text; else (when the caller has no LLM answer) a name hint."""
+    warnings: list[str] = []
+    edges = metadata_edges(child, card_data, resolver, warnings)
+    have = {e.parent: i for i, e in enumerate(edges)}
+    for edge in tag_edges(child, tags, resolver, warnings) if tags else ():
+        if edge.parent not in have:
+            edges.append(edge)
+        elif edges[have[edge.parent]].relation in ("finetune", "unknown") and edge.relation not in ("unknown",):
+            old = edges[have[edge.parent]]
+            if card_data.get("base_model_relation") is None:
+                edges[have[edge.parent]] = old._replace(relation=edge.relation)
+    if not edges and card_body:
+        edge = text_edge(child, card_body, resolver)
+        if edge is not None:
+            edges.append(edge)
+    return edges, warnings

@@ -1,0 +1,1 @@
+"""Studies: config (YAML → pydantic), planning, execution, metrics."""

@@ -1,0 +1,227 @@
+"""A local Hugging Face sequence classifier as a `GradientVictim`.
+
+Each `predict_proba` call tokenizes its new texts once with the fast tokenizer (truncating to
+`max_length`), sorts them by token length and runs batches padded only to their own longest text, under
+`torch.inference_mode`. Predictions are cached per text (LRU); every text asked about counts as a query,
+cached or not. Outputs are in the dataset's label space through a `LabelAlignment`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from chainaudit.errors import ModelLoadError
+from chainaudit.victims.base import TokenGradients, VictimStats
+from chainaudit.victims.cache import PredictionCache
+from chainaudit.victims.labels import LabelAlignment, align_labels, id2label_names
+from chainaudit.victims.loading import ModelSource, ResolvedModel, resolve_model
+
+DEFAULT_BATCH_SIZE = 64
+DEFAULT_MAX_LENGTH = 256
+DEFAULT_CACHE_SIZE = 20_000
+_NO_LIMIT = 1_000_000  # tokenizers without a length limit report a huge model_max_length
+
+
+class LocalHFVictim:
+    """A transformers `AutoModelForSequenceClassification` seen through the dataset's labels."""
+
+    def __init__(self, model: Any, tokenizer: Any, label_names: Sequence[str], *, model_id: str, revision: str,
+                 label_map: Mapping[str, str | None] | str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_length: int = DEFAULT_MAX_LENGTH, cache_size: int = DEFAULT_CACHE_SIZE,
+                 device: str | None = None, source: ModelSource = "local", path: str | None = None,
+                 new_weights: Sequence[str] = ()) -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelLoadError(f"{model_id} has no fast tokenizer (tokenizer.json); chainaudit needs one for "
+                                 "batched tokenization and character offsets")
+        if batch_size < 1 or max_length < 1:
+            raise ValueError(f"batch_size and max_length must be >= 1, got {batch_size} and {max_length}")
+        self.model_id, self.revision, self.source, self.path = model_id, revision, source, path
+        self.label_names = tuple(label_names)
+        self.id2label = id2label_names(model.config.id2label, model.config.num_labels)
+        self.alignment: LabelAlignment = align_labels(self.id2label, self.label_names, label_map)
+        self.new_weights = tuple(new_weights)  # weights the checkpoint lacked (randomly initialised)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval().requires_grad_(False)
+        self.tokenizer = tokenizer
+        limit = tokenizer.model_max_length if tokenizer.model_max_length < _NO_LIMIT else max_length
+        self.max_length = min(max_length, limit)
+        self.batch_size = batch_size
+        self.stats = VictimStats()
+        self._cache = PredictionCache(cache_size)
+        self._pad_id = _pad_id(tokenizer, model)
+        self._left_pad = tokenizer.padding_side == "left"
+
+    @classmethod
+    def load(cls, spec: str, label_names: Sequence[str], *, revision: str | None = None, allow_pickle: bool = False,
+             label_map: Mapping[str, str | None] | str | None = None, **options: Any) -> LocalHFVictim:
+        """Resolve `spec` safely (see `resolve_model`), load it, and align its labels with `label_names`."""
+        return cls.from_resolved(resolve_model(spec, revision=revision, allow_pickle=allow_pickle), label_names,
+                                 label_map=label_map, **options)
+
+    @classmethod
+    def from_resolved(cls, resolved: ResolvedModel, label_names: Sequence[str], *,
+                      label_map: Mapping[str, str | None] | str | None = None, **options: Any) -> LocalHFVictim:
+        """Load an already resolved model (`options`: batch_size, max_length, cache_size, device)."""
+        model, tokenizer, new_weights = load_classifier(resolved)
+        return cls(model, tokenizer, label_names, model_id=resolved.model_id, revision=resolved.revision,
+                   label_map=label_map, source=resolved.source, path=str(resolved.path),
+                   new_weights=new_weights, **options)
+
+    # -- Victim ------------------------------------------------------------------------------------
+    @property
+    def queries(self) -> int:
+        return self.stats.queries
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), n_dataset_labels) float64 probabilities; cached texts skip the model."""
+        texts = list(texts)
+        out = np.empty((len(texts), len(self.label_names)))
+        todo: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"texts[{i}] is {type(text).__name__}, not str")
+            row = self._cache.get(text) if text not in todo else None
+            if row is None:
+                todo.setdefault(text, []).append(i)
+            else:
+                out[i] = row
+        self.stats.queries += len(texts)
+        self.stats.cache_hits += len(texts) - len(todo)
+        if todo:
+            unique = list(todo)
+            probs = self._run(unique)
+            for text, row in zip(unique, probs, strict=True):
+                out[todo[text]] = row
+                self._cache.put(text, row.copy())
+        return out
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The predicted dataset label index of each text."""
+        return self.predict_proba(texts).argmax(axis=1)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    # -- GradientVictim ----------------------------------------------------------------------------
+    def input_gradients(self, texts: Sequence[str], labels: Sequence[int]) -> list[TokenGradients]:
+        """Gradient of the aligned cross-entropy w.r.t. each text's input embeddings (not counted as queries)."""
+        texts, labels = list(texts), [int(y) for y in labels]
+        if len(texts) != len(labels):
+            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+        if any(not 0 <= y < len(self.label_names) for y in labels):
+            raise ValueError(f"labels must be dataset label indices 0..{len(self.label_names) - 1}")
+        enc = self._encode(texts, offsets=True)
+        ids = enc["input_ids"]
+        embed = self.model.get_input_embeddings()
+        out: list[TokenGradients | None] = [None] * len(texts)
+        for rows in self._batches(ids):
+            inputs = self._tensors(enc, rows)
+            target = torch.tensor([labels[i] for i in rows], device=self.device)
+            with torch.enable_grad():
+                embeds = embed(inputs.pop("input_ids")).detach().requires_grad_(True)
+                logits = self.model(inputs_embeds=embeds, **inputs).logits
+                log_probs = self.alignment.log_probs_torch(logits.double())
+                loss = -log_probs.gather(1, target[:, None]).squeeze(1)
+                (grads,) = torch.autograd.grad(loss.sum(), embeds)
+            grads_np, losses, width = grads.cpu().numpy(), loss.detach().cpu().numpy(), grads.shape[1]
+            for r, i in enumerate(rows):
+                n = len(ids[i])
+                span = slice(width - n, width) if self._left_pad else slice(0, n)
+                out[i] = TokenGradients(
+                    tokens=self.tokenizer.convert_ids_to_tokens(ids[i]), token_ids=np.asarray(ids[i]),
+                    offsets=[tuple(o) for o in enc["offset_mapping"][i]], grads=grads_np[r, span],
+                    loss=float(losses[r]))
+        return [g for g in out if g is not None]
+
+    def embedding_matrix(self) -> np.ndarray:
+        """The input embedding table (vocab, hidden), read-only (a view on CPU, no copy)."""
+        array = self.model.get_input_embeddings().weight.detach().cpu().numpy()
+        array.flags.writeable = False
+        return array
+
+    # -- the model path ----------------------------------------------------------------------------
+    def _encode(self, texts: list[str], offsets: bool = False) -> Any:
+        """Tokenize once, truncating to `max_length`; counts the truncated texts."""
+        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False,
+                             return_attention_mask=False, return_offsets_mapping=offsets)
+        self.stats.truncated += sum(1 for e in enc.encodings if e.overflowing)
+        return enc
+
+    def _batches(self, ids: list[list[int]]) -> Iterator[list[int]]:
+        """Indices in batches of `batch_size`, longest texts first."""
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        for start in range(0, len(order), self.batch_size):
+            self.stats.batches += 1
+            yield order[start:start + self.batch_size]
+
+    def _tensors(self, enc: Any, rows: list[int]) -> dict[str, torch.Tensor]:
+        """Model inputs for `rows`, padded to the batch's longest text."""
+        ids = enc["input_ids"]
+        width = max(len(ids[i]) for i in rows)
+        names = ["input_ids", *(["token_type_ids"] if "token_type_ids" in enc else [])]
+        arrays = {name: np.full((len(rows), width), self._pad_id if name == "input_ids" else 0, dtype=np.int64)
+                  for name in [*names, "attention_mask"]}
+        for r, i in enumerate(rows):
+            n = len(ids[i])
+            span = slice(width - n, width) if self._left_pad else slice(0, n)
+            for name in names:
+                arrays[name][r, span] = enc[name][i]
+            arrays["attention_mask"][r, span] = 1
+        return {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        enc = self._encode(texts)
+        probs = np.empty((len(texts), len(self.label_names)))
+        with torch.inference_mode():
+            for rows in self._batches(enc["input_ids"]):
+                logits = self.model(**self._tensors(enc, rows)).logits
+                probs[rows] = self.alignment.apply(logits.float().cpu().numpy())
+        self.stats.model_texts += len(texts)
+        return probs
+
+    def __repr__(self) -> str:
+        return (f"LocalHFVictim({self.model_id}@{self.revision[:19]}, labels={self.alignment.describe()}, "
+                f"batch_size={self.batch_size}, max_length={self.max_length}, device={self.device})")
+
+
+def load_classifier(resolved: ResolvedModel) -> tuple[Any, Any, list[str]]:
+    """(model, fast tokenizer, names of weights the checkpoint lacked) from a resolved model folder.
+
+    A checkpoint without a classification head (e.g. a sentence encoder) gets one initialised from a
+    fixed seed, so repeated loads give the same predictions; the global RNG is left untouched.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()  # the load report of missing weights is returned, not printed
+    hf_logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolved.path, trust_remote_code=False)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model, info = AutoModelForSequenceClassification.from_pretrained(
+                resolved.path, trust_remote_code=False, output_loading_info=True,
+                use_safetensors=resolved.weights_format == "safetensors")
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot load {resolved.model_id} from {resolved.path} as a sequence classifier: "
+                             f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+    return model, tokenizer, sorted(info.get("missing_keys", []))
+
+
+def _pad_id(tokenizer: Any, model: Any) -> int:
+    """The padding token id; a tokenizer without one (GPT-2) pads with EOS, which the model learns of."""
+    if tokenizer.pad_token_id is not None:
+        return int(tokenizer.pad_token_id)
+    if tokenizer.eos_token_id is None:
+        raise ModelLoadError("the tokenizer has neither a pad nor an eos token, so texts cannot be batched")
+    model.config.pad_token_id = tokenizer.eos_token_id
+    return int(tokenizer.eos_token_id)

@@ -1,0 +1,84 @@
+"""Fine-tune a model into a downstream model, so chains can be built and studied locally."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from chainaudit.data import sampling_label
+from chainaudit.store import Store
+from chainaudit.zoo.finetune import FinetuneConfig, ProgressHook, TrainedModel, train
+from chainaudit.zoo.model_card import CardFacts, write_model_card
+
+__all__ = ["FinetuneConfig", "FinetuneResult", "finetune", "record_finetune"]
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    """A finished, evaluated, carded model folder."""
+
+    path: Path
+    model_id: str
+    revision: str
+    base_model: str
+    base_revision: str
+    dataset: str
+    train_examples: int
+    eval_split: str
+    eval_examples: int
+    accuracy: float
+    train_seconds: float
+    eval_sentences_per_s: float
+    eval_seconds: float
+    eval_truncated: int
+    id2label: dict[int, str]
+
+
+def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None = None, *,
+             name: str | None = None, revision: str | None = None, allow_pickle: bool = False,
+             overwrite: bool = False, data_dir: Path | None = None,
+             progress: ProgressHook | None = None) -> FinetuneResult:
+    """Train, evaluate on the evaluation split through the local `Victim`, and write the model card."""
+    from chainaudit.modelref import local_identity
+    from chainaudit.victims import LocalHFVictim, evaluate
+
+    config = config or FinetuneConfig()
+    trained: TrainedModel = train(base, dataset, out, config, name=name, revision=revision,
+                                  allow_pickle=allow_pickle, overwrite=overwrite, data_dir=data_dir,
+                                  progress=progress)
+    victim = LocalHFVictim.load(str(trained.path), trained.dataset.label_names, max_length=config.max_length)
+    scores = evaluate(victim, trained.eval_data.samples)
+    write_model_card(trained.path, CardFacts(
+        model_name=trained.model_name, base_model=trained.base_model, base_revision=trained.base_revision,
+        dataset=trained.dataset.name, train_split=trained.dataset.split, eval_split=trained.eval_data.split,
+        train_examples=trained.train_examples, eval_examples=scores.n, accuracy=scores.accuracy,
+        epochs=config.epochs, learning_rate=config.learning_rate, batch_size=config.batch_size,
+        max_length=config.max_length, seed=config.seed, seconds=trained.seconds))
+    identity = local_identity(trained.path)
+    return FinetuneResult(trained.path, identity.model_id, identity.revision, trained.base_model,
+                          trained.base_revision, trained.dataset.name, trained.train_examples,
+                          trained.eval_data.split, scores.n, scores.accuracy, trained.seconds,
+                          scores.sentences_per_s, scores.seconds, scores.truncated,
+                          dict(enumerate(trained.dataset.label_names)))
+
+
+def record_finetune(store: Store, result: FinetuneResult) -> None:
+    """Store the new model (with its card) and its evaluation."""
+    from chainaudit.modelref import read_card_metadata
+
+    card = result.path / "README.md"
+    meta = read_card_metadata(result.path)
+    store.upsert("models", [{
+        "model_id": result.model_id, "revision": result.revision, "source": "local",
+        "path": str(result.path.resolve()),
+        "pipeline_tag": "text-classification", "library": "transformers",
+        "card_text": card.read_text(encoding="utf-8"), "card_data": meta, "datasets": [result.dataset],
+        "id2label": {str(k): v for k, v in result.id2label.items()}, "tags": meta.get("tags"),
+    }])
+    store.upsert("evaluations", [{
+        "model_id": result.model_id, "revision": result.revision, "dataset": result.dataset,
+        "split": result.eval_split, "sampling": sampling_label(result.eval_examples, "first", 0),
+        "n": result.eval_examples, "accuracy": result.accuracy,
+        "truncated": result.eval_truncated, "seconds": result.eval_seconds,
+        "sentences_per_s": result.eval_sentences_per_s, "label_map": None,
+    }])

@@ -1,0 +1,97 @@
+"""White-box recipes (HotFlip, TextBugger's gradient ranking) and the `attack` command on a real,
+deliberately fragile tiny BERT: fine-tuned so that one keyword decides the label."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from attack_helpers import tiny_resources
+from typer.testing import CliRunner
+
+from chainaudit.attacks import build_recipe
+from chainaudit.attacks.engine import AttackContext
+from chainaudit.attacks.search import gradient_importance
+from chainaudit.attacks.text import WordText
+from chainaudit.cli import app
+from chainaudit.data import Sample, load_split
+from chainaudit.store import Store
+from chainaudit.victims import LocalHFVictim
+from chainaudit.zoo import FinetuneConfig, finetune
+
+SUBJECTS = ["the movie", "this film", "the plot", "the story", "the acting"]
+KEYWORDS = {"good": 1, "great": 1, "bad": 0, "awful": 0}
+
+
+@pytest.fixture(scope="module")
+def keyword_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rows = [(f"{s} was {k}", label, split) for split in ("train", "validation")
+            for s in SUBJECTS for k, label in KEYWORDS.items()]
+    path = tmp_path_factory.mktemp("kw") / "keywords.csv"
+    pd.DataFrame(rows, columns=["text", "label", "split"]).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fragile_model(tiny_model_dir: Path, keyword_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = FinetuneConfig(epochs=30, learning_rate=1e-3, batch_size=4, max_length=32, seed=0)
+    result = finetune(str(tiny_model_dir), str(keyword_data), tmp_path_factory.mktemp("fragile") / "m", cfg)
+    assert result.accuracy == 1.0, "the fixture model must know its keywords"
+    return result.path
+
+
+@pytest.fixture(scope="module")
+def victim(fragile_model: Path, keyword_data: Path) -> LocalHFVictim:
+    return LocalHFVictim.load(str(fragile_model), load_split(str(keyword_data)).label_names)
+
+
+def test_gradient_importance_ranks_the_keyword_first(victim: LocalHFVictim) -> None:
+    sample = Sample("kw", "validation", 0, "the movie was good", 1)
+    ctx = AttackContext(victim, sample, budget=None, seed=0)
+    scores = gradient_importance(ctx, [1, 3])  # "movie" vs "good"
+    assert scores[1] > scores[0]
+
+
+def test_hotflip_white_box_flips_within_its_modification_limit(victim: LocalHFVictim) -> None:
+    recipe = build_recipe("hotflip", tiny_resources())
+    samples = [Sample("kw", "validation", i, f"{s} was {k}", lab)
+               for i, (s, (k, lab)) in enumerate(zip(SUBJECTS, KEYWORDS.items(), strict=False))]
+    outcomes = [recipe.attack(victim, s, seed=0) for s in samples]
+    wins = [o for o in outcomes if o.outcome == "succeeded"]
+    assert len(wins) >= 3, [o.outcome for o in outcomes]
+    for o in wins:
+        assert int(victim.predict_proba([o.perturbed_text]).argmax()) != o.sample.label
+        assert o.words_changed <= max(1, int(0.2 * len(WordText.parse(o.sample.text))))
+        assert o.perturbed_text.split()[:2] == o.sample.text.split()[:2] or o.words_changed == 1
+
+
+def test_textbugger_white_box_same_seed_same_text(victim: LocalHFVictim) -> None:
+    recipe = build_recipe("textbugger", tiny_resources(threshold=0.0))
+    sample = Sample("kw", "validation", 3, "the plot was great", 1)
+    first, second = (recipe.attack(victim, sample, seed=5) for _ in range(2))
+    assert first.outcome == "succeeded" and first.perturbed_text == second.perturbed_text
+
+
+def test_attack_cli_stores_outcomes_and_writes_examples(fragile_model: Path, keyword_data: Path,
+                                                        tmp_path: Path) -> None:
+    db, examples = tmp_path / "a.db", tmp_path / "adv.jsonl"
+    args = ["attack", str(fragile_model), "--attack", "pwws", "--dataset", str(keyword_data), "-n", "8",
+            "--save-examples", str(examples), "--db", str(db)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "asr_all" in flat and "accuracy before" in flat
+    with Store(db) as store:
+        rows = store.select("attack_results")
+        assert len(rows) == 8 and {r["attack"] for r in rows} == {"pwws"}
+        assert all(r["outcome"] in {"succeeded", "failed", "skipped", "error"} for r in rows)
+    lines = [json.loads(x) for x in examples.read_text().splitlines()]
+    assert len(lines) == 8 and all("perturbed_text" in x for x in lines)
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and "8 resumed" in " ".join(again.output.split())
+    with Store(db) as store:
+        assert store.count("attack_results") == 8
+    bad = CliRunner().invoke(app, [*args[:3], "nope", *args[4:]])
+    assert bad.exit_code == 2 and "unknown attack" in bad.output

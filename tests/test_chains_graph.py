@@ -1,0 +1,154 @@
+"""Chain graph: maximal root-to-leaf paths, cycles broken, merges kept, DP counts, RQ1 figures, selection."""
+
+from __future__ import annotations
+
+from itertools import islice
+from pathlib import Path
+
+import pytest
+
+from chainaudit.hub import ModelRecord, save_records
+from chainaudit.lineage import build_graph, count_chains, identify_catalog, iter_chains, load_graph
+from chainaudit.lineage.graph import descendants
+from chainaudit.lineage.selection import Criteria, select_chains
+from chainaudit.lineage.stats import descendant_rows, download_tail, rq1_stats, save_stats
+from chainaudit.store import Store
+from chainaudit.study import config as study
+
+
+def _graph(pairs: list[tuple[str, str]], catalog: set[str] | None = None, conf: float = 1.0):
+    return build_graph([(p, c, conf) for p, c in pairs], catalog or {n for pair in pairs for n in pair})
+
+
+def test_chains_are_root_to_leaf_paths_with_external_roots() -> None:
+    cg = _graph([("ext/base", "a"), ("a", "b"), ("a", "c"), ("ext/base", "d")], catalog={"a", "b", "c", "d"})
+    assert cg.external == {"ext/base"}
+    assert list(iter_chains(cg)) == [["ext/base", "a", "b"], ["ext/base", "a", "c"], ["ext/base", "d"]]
+    counts = count_chains(cg)
+    assert (counts.total, counts.by_length) == (3, {2: 1, 3: 2})
+    assert counts.average_length == pytest.approx(8 / 3)
+    assert descendants(cg, "ext/base") == {"a": 1, "d": 1, "b": 2, "c": 2}
+
+
+def test_cycles_and_self_loops_are_reported_and_broken() -> None:
+    cg = build_graph([("a", "a", 1.0), ("r", "a", 1.0), ("a", "b", 1.0), ("b", "c", 1.0), ("c", "a", 0.3)],
+                     {"a", "b", "c", "r"})
+    assert cg.self_loops == ["a"]
+    assert cg.broken == [("c", "a", 0.3)]  # the weakest edge of the cycle
+    assert list(iter_chains(cg)) == [["r", "a", "b", "c"]]
+    assert count_chains(cg).total == 1
+
+
+def test_merges_keep_all_edges_and_counts_do_not_enumerate() -> None:
+    # a ladder of merges: 2^20 root-to-leaf paths, counted exactly by DP, enumerated only up to a cap
+    pairs = [("r0", "x0"), ("r0", "y0")]
+    for i in range(20):
+        for src in (f"x{i}", f"y{i}"):
+            pairs += [(src, f"x{i + 1}"), (src, f"y{i + 1}")]
+    cg = _graph(pairs)
+    assert len(cg.pred["x5"]) == 2 and cg.graph.in_degree("x5") == 2
+    counts = count_chains(cg)
+    assert counts.total == 2 ** 21 and counts.by_length == {22: 2 ** 21}
+    assert len(list(islice(iter_chains(cg), 1000))) == 1000
+
+
+def _catalog(store: Store) -> None:
+    def rec(mid: str, downloads: int, base: str | list[str] | None = None, datasets: list[str] | None = None,
+            task: str = "text-classification") -> ModelRecord:
+        return ModelRecord(model_id=mid, revision=f"rev-{mid}", downloads=downloads, pipeline_tag=task,
+                           card_data={"base_model": base} if base else {}, datasets=datasets or [])
+
+    save_records(store, [
+        rec("google-bert/bert-base-uncased", 10_000, datasets=["bookcorpus"], task="fill-mask"),
+        rec("a/sst2", 500, "bert-base-uncased", ["glue"]),
+        rec("a/sst2-more", 40, "a/sst2", ["sst2"]),
+        rec("b/imdb", 31, "google-bert/bert-base-uncased", ["imdb"]),
+        rec("c/few", 5, "google-bert/bert-base-uncased", ["imdb"]),
+        rec("d/nodata", 90, "a/sst2"),
+        rec("e/orphan", 0),
+        rec("f/ext", 70, "distilbert-base-uncased", ["emotion"]),
+        rec("g/merge", 50, ["a/sst2-more", "b/imdb"], ["sst2"]),
+    ])
+
+
+@pytest.fixture()
+def store(tmp_path: Path):
+    with Store(tmp_path / "db.sqlite") as s:
+        _catalog(s)
+        identify_catalog(s)
+        yield s
+
+
+def test_identify_is_idempotent(store: Store) -> None:
+    first = sorted((e["child"], e["parent"], e["source"]) for e in store.select("lineage_edges"))
+    identify_catalog(store)
+    assert sorted((e["child"], e["parent"], e["source"]) for e in store.select("lineage_edges")) == first
+    assert ("f/ext", "distilbert/distilbert-base-uncased", "metadata") in first
+
+
+def test_rq1_stats(store: Store) -> None:
+    cg = load_graph(store)
+    counts = count_chains(cg)
+    stats = rq1_stats(store, cg, counts, top_k=3)
+    cov = stats["coverage"]
+    assert (cov["models"], cov["with_upstream"], cov["pairs"]) == (9, 7, 8)
+    assert (cov["upstream_models"], cov["upstream_models_external"]) == (5, 1)
+    top = stats["top_upstreams"][0]
+    assert top["model"] == "google-bert/bert-base-uncased" and top["downstream"] == 3
+    assert top["share_of_pairs"] == pytest.approx(3 / 8) and top["top_downstream_task"] == "text-classification"
+    assert (top["downloads"], top["download_rank"]) == (10_000, 1)
+    assert stats["chains"]["count"] == counts.total == 5
+    assert stats["download_tail"]["share_downloaded_at_least_once"] == pytest.approx(8 / 9)
+    save_stats(store, stats)
+    stored = {r["name"]: r["value"] for r in store.select("chain_stats")}
+    assert stored["coverage"] == cov
+    rows = descendant_rows(store, cg, "a/sst2")
+    assert [r["model"] for r in rows] == ["d/nodata", "a/sst2-more", "g/merge"]
+    assert sum(r["downloads"] for r in rows) == 180
+
+
+def test_download_tail() -> None:
+    import numpy as np
+
+    tail = download_tail(np.array([0] * 1000 + [1] * 900 + [100] * 100))
+    assert tail["share_downloaded_at_least_once"] == pytest.approx(0.5)
+    assert tail["top_0_1_percent_models"] == 2
+    assert tail["share_downloads_top20"] == pytest.approx(2000 / 10900)
+
+
+def test_select_paper_criteria(store: Store) -> None:
+    cg = load_graph(store)
+    strict = select_chains(store, cg, Criteria(min_downloads=30))
+    ids = [[m.model_id for m in chain] for chain in strict.chains]
+    assert ids == [["google-bert/bert-base-uncased", "a/sst2", "a/sst2-more", "g/merge"],
+                   ["google-bert/bert-base-uncased", "b/imdb", "g/merge"]]
+    assert strict.chains[0][1].revision == "rev-a/sst2"
+    # d/nodata has no datasets, c/few has 5 downloads, f/ext has an external root
+    loose = select_chains(store, cg, Criteria(min_downloads=0, require_datasets=False, exempt_roots=True))
+    assert len(loose.chains) == 5
+    assert len(select_chains(store, cg, Criteria(min_downloads=30, max_chains=1)).chains) == 1
+
+
+def test_study_config_roundtrip_and_errors(tmp_path: Path) -> None:
+    config = study.StudyConfig(name="s", datasets=["sst2"], chains=[["a/b@r1", {"id": "c/d", "path": "/x"}]])
+    assert config.attacks == list(study.PAPER_ATTACKS) and config.n_samples > 0 and config.seed == 0
+    path = study.dump_study_config(config, tmp_path / "study.yaml")
+    assert study.load_study_config(path) == config
+    assert config.chains[0][0].revision == "r1"
+    bad = {
+        "missing.yaml": None,
+        "notyaml.yaml": "name: [unclosed",
+        "list.yaml": "- a\n- b\n",
+        "attack.yaml": "name: s\ndatasets: [sst2]\nchains: [[a/b]]\nattacks: [textfooler, deepwordbug]\n",
+        "typo.yaml": "name: s\ndatasets: [sst2]\nchains: [[a/b]]\nn_sample: 5\n",
+        "empty.yaml": "name: s\ndatasets: [sst2]\nchains: [[]]\n",
+    }
+    for name, text in bad.items():
+        if text is not None:
+            (tmp_path / name).write_text(text)
+        with pytest.raises(study.StudyConfigError, match=name):
+            study.load_study_config(tmp_path / name)
+    with pytest.raises(study.StudyConfigError, match="deepwordbug"):
+        study.load_study_config(tmp_path / "attack.yaml")
+    assert study.dataset_name("nyu-mll/glue") == study.dataset_name("glue") == "sst2"
+    assert study.dataset_name("stanfordnlp/imdb") == "imdb" and study.dataset_name("emotion") == "emotion"

@@ -1,0 +1,50 @@
+"""Name resolution: URLs, revisions, case, legacy un-namespaced ids, external upstreams."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainaudit.lineage.names import LEGACY_IDS, Resolver, canonical, clean_reference
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("google-bert/bert-base-uncased", ("google-bert/bert-base-uncased", None)),
+    ("https://huggingface.co/roberta-base", ("roberta-base", None)),
+    ("https://huggingface.co/FacebookAI/roberta-large/tree/main", ("FacebookAI/roberta-large", "main")),
+    ("http://hf.co/bert-base-uncased/blob/abc123/config.json", ("bert-base-uncased", "abc123")),
+    ("huggingface.co/acme/model?library=transformers#usage", ("acme/model", None)),
+    ("https://huggingface.co/api/models/acme/model", ("acme/model", None)),
+    ("acme/model@v1.0", ("acme/model", "v1.0")),
+    ("`acme/model`.", ("acme/model", None)),
+    ("https://huggingface.co/datasets/imdb", None),
+    ("https://huggingface.co/spaces/acme/demo", None),
+    ("https://github.com/acme/model", None),
+    ("not a model id", None),
+    ("a/b/c", None),
+    ("foo--bar", None),
+])
+def test_clean_reference(raw: str, expected: tuple[str, str | None] | None) -> None:
+    assert clean_reference(raw) == expected
+
+
+def test_legacy_ids() -> None:
+    assert canonical("bert-base-uncased") == "google-bert/bert-base-uncased"
+    assert canonical("DistilBERT-base-uncased") == "distilbert/distilbert-base-uncased"
+    assert canonical("roberta-base") == "FacebookAI/roberta-base"
+    assert canonical("gpt2") == "openai-community/gpt2"
+    assert canonical("acme/roberta-base") == "acme/roberta-base"
+    assert len(LEGACY_IDS) > 50
+
+
+def test_resolver_catalog_case_and_legacy_both_ways() -> None:
+    r = Resolver(["google-bert/bert-base-uncased", "roberta-base", "Acme/Sentiment"])
+    assert r.resolve("bert-base-uncased").model_id == "google-bert/bert-base-uncased"
+    assert r.resolve("https://huggingface.co/FacebookAI/roberta-base").model_id == "roberta-base"  # old catalog id
+    hit = r.resolve("acme/sentiment@abc")
+    assert (hit.model_id, hit.revision, hit.in_catalog) == ("Acme/Sentiment", "abc", True)
+    ext = r.resolve("distilbert-base-uncased")
+    assert (ext.model_id, ext.in_catalog) == ("distilbert/distilbert-base-uncased", False)
+    assert r.resolve("other/model").in_catalog is False
+    assert r.resolve("BERT") is None  # free text: not namespaced, not legacy, not in catalog
+    assert r.resolve("my-model", loose=True).model_id == "my-model"  # metadata may name un-namespaced ids
+    assert r.by_name("sentiment") == "Acme/Sentiment"
