@@ -7,7 +7,9 @@ and TextBugger's 0.8 sits at 20% of the words bugged. On real SST-2 sentences we
 * 15-word windows with 1 or 2 random-word swaps (and, for reference, 1 or 2 WordNet-synonym swaps),
 * whole sentences with 10/20/30% of their words bugged by TextBugger's character edits,
 
-and print the MiniLM thresholds that reproduce those shares. Runs in about a minute on 2 CPU cores:
+and print the MiniLM thresholds that reproduce those shares (TextFooler: the cosine at which the share of one-swap
+windows kept equals the share of two-swap windows rejected; TextBugger: the median at 20% bugged), with
+90% bootstrap intervals. About a minute on 2 idle CPU cores:
 
     .venv/bin/python benchmarks/calibrate_encoder.py [--n 300] [--seed 0]
 """
@@ -20,6 +22,7 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +30,10 @@ import pandas as pd
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from chainaudit.resources import encoder as enc  # noqa: E402
-from chainaudit.resources.pos import tag  # noqa: E402
-from chainaudit.resources.stopwords import STOP_WORDS  # noqa: E402
-from chainaudit.resources.wordnet import synonyms  # noqa: E402
+from chainaudit.resources import encoder as enc
+from chainaudit.resources.pos import tag
+from chainaudit.resources.stopwords import STOP_WORDS
+from chainaudit.resources.wordnet import synonyms
 
 SST2 = Path(__file__).resolve().parents[2] / "shared" / "data" / "datasets" / "sst2" / "sst2.csv"
 WINDOW = enc.TEXTFOOLER_WINDOW
@@ -62,19 +65,24 @@ def bug(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1:]
 
 
-def best_split(keep: np.ndarray, reject: np.ndarray) -> tuple[float, float]:
-    """Threshold maximising (share of `keep` >= t + share of `reject` < t) / 2, and that balanced accuracy."""
-    grid = np.unique(np.concatenate([keep, reject]))
-    scores = [(np.mean(keep >= t) + np.mean(reject < t)) / 2 for t in grid]
-    i = int(np.argmax(scores))
-    lo = grid[i]
-    hi = grid[i + 1] if i + 1 < len(grid) else grid[i]
-    return float((lo + hi) / 2 if np.mean(reject < hi) == np.mean(reject < lo) else lo), float(scores[i])
+def equal_share_threshold(keep: np.ndarray, reject: np.ndarray) -> float:
+    """The t where the share of `keep` with cosine >= t equals the share of `reject` below t."""
+    grid = np.linspace(0.0, 1.0, 2001)
+    kept = (keep[None, :] >= grid[:, None]).mean(axis=1)
+    rejected = (reject[None, :] < grid[:, None]).mean(axis=1)
+    return float(grid[int(np.argmin(np.abs(kept - rejected)))])
+
+
+def bootstrap(fn: Callable[..., float], *arrays: np.ndarray, rounds: int = 300, seed: int = 0) -> tuple[float, float]:
+    """5th and 95th percentiles of `fn` over resamples of the arrays (each resampled on its own)."""
+    rng = np.random.default_rng(seed)
+    values = [fn(*(a[rng.integers(0, len(a), len(a))] for a in arrays)) for _ in range(rounds)]
+    return float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=300, help="SST-2 sentences per perturbation kind")
+    parser.add_argument("--n", type=int, default=400, help="SST-2 sentences per perturbation kind")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=SST2)
     args = parser.parse_args()
@@ -124,8 +132,10 @@ def main() -> None:
     cos = {name: encoder.similarity([a for a, _ in rows], [b for _, b in rows])
            for name, rows in {**pairs, **bugged}.items()}
 
-    tf_threshold, tf_balanced = best_split(cos["rand1"], cos["rand2"])
+    tf_threshold = equal_share_threshold(cos["rand1"], cos["rand2"])
     tb_threshold = float(np.median(cos["bug20"]))
+    tf_ci = bootstrap(equal_share_threshold, cos["rand1"], cos["rand2"])
+    tb_ci = bootstrap(np.median, cos["bug20"])
     print(f"MiniLM cosine to the original ({len(sample)} SST-2 sentences >= {WINDOW} words, seed {args.seed})")
     print(f"{'perturbation':<34}{'n':>5}{'mean':>8}{'p10':>8}{'p50':>8}{'p90':>8}"
           f"{'keep@TF':>9}{'keep@TB':>9}")
@@ -137,9 +147,12 @@ def main() -> None:
         c = cos[name]
         print(f"{label:<34}{len(c):>5}{c.mean():>8.3f}{np.quantile(c, .1):>8.3f}{np.median(c):>8.3f}"
               f"{np.quantile(c, .9):>8.3f}{np.mean(c >= tf_threshold):>9.2f}{np.mean(c >= tb_threshold):>9.2f}")
-    print(f"\ntextfooler_window: {tf_threshold:.3f}  (USE cos {enc.USE_THRESHOLDS['textfooler_window']:.4f}; "
-          f"balanced accuracy 1-swap kept vs 2-swap rejected {tf_balanced:.3f})")
-    print(f"textbugger:        {tb_threshold:.3f}  (USE cos 0.8; median cosine at 20% of words bugged)")
+    shares = np.mean(cos["rand1"] >= tf_threshold), np.mean(cos["rand2"] < tf_threshold)
+    print(f"\ntextfooler_window: {tf_threshold:.3f}  90% bootstrap [{tf_ci[0]:.3f}, {tf_ci[1]:.3f}]  (USE cos "
+          f"{enc.USE_THRESHOLDS['textfooler_window']:.4f}; keeps {shares[0]:.0%} of 1-swap windows, rejects "
+          f"{shares[1]:.0%} of 2-swap windows)")
+    print(f"textbugger:        {tb_threshold:.3f}  90% bootstrap [{tb_ci[0]:.3f}, {tb_ci[1]:.3f}]  (USE cos 0.8; "
+          "median cosine at 20% of words bugged)")
     print(f"CALIBRATION = {{'textfooler_window': {tf_threshold:.3f}, 'textbugger': {tb_threshold:.3f}, "
           f"'pwws': None, 'hotflip': None}}")
     print(f"({time.time() - t0:.0f} s)")

@@ -21,10 +21,10 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from chainaudit.resources import fallback_vectors as fb  # noqa: E402
-from chainaudit.resources.encoder import get_encoder  # noqa: E402
-from chainaudit.resources.word_vectors import WordVectors  # noqa: E402
-from chainaudit.resources.wordnet import antonyms, base_forms, synonyms  # noqa: E402
+from chainaudit.resources import fallback_vectors as fb
+from chainaudit.resources.encoder import get_encoder
+from chainaudit.resources.word_vectors import WordVectors
+from chainaudit.resources.wordnet import antonyms, base_forms, synonyms
 
 SHOW = ("good", "bad", "movie", "boring", "funny", "terrible", "love", "actors", "slow", "beautiful")
 
@@ -42,7 +42,9 @@ def quality(vectors: np.ndarray, words: list[str], probe: list[str], heldout: np
     found = 0
     for a, b in heldout:
         found += words[b] in {c for c, _ in unfiltered.neighbours(words[a], k=10, min_cos=0.5)}
-    return {"neighbours/word": total / len(probe), "synonym share": hits / max(total, 1),
+    pairs = np.random.default_rng(0).integers(0, len(words), size=(5000, 2))
+    random_cos = float(np.mean(np.sum(unfiltered.vectors[pairs[:, 0]] * unfiltered.vectors[pairs[:, 1]], axis=1)))
+    return {"random-pair cos": random_cos, "neighbours/word": total / len(probe), "synonym share": hits / max(total, 1),
             "held-out recall@10": found / max(len(heldout), 1), "antonyms before filter": ant / max(total, 1)}
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from attack_helpers import KeywordVictim, tiny_resources
 
+from attack_helpers import KeywordVictim, tiny_resources
 from chainaudit.attacks import ADHOC_STUDY, build_recipe, run_attack, summarize
 from chainaudit.attacks.text import WordText
 from chainaudit.data import Sample
@@ -130,5 +130,5 @@ def test_runner_resumes_without_doubling(tmp_path: Path) -> None:
 
 
 def test_unknown_attack_lists_the_known_ones() -> None:
-    with pytest.raises(ChainauditError, match="choose one of .*pwws"):
+    with pytest.raises(ChainauditError, match=r"choose one of .*pwws"):
         build_recipe("nope")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from attack_helpers import tiny_resources
 from typer.testing import CliRunner
 
+from attack_helpers import tiny_resources
 from chainaudit.attacks import build_recipe
 from chainaudit.attacks.engine import AttackContext
 from chainaudit.attacks.search import gradient_importance
@@ -57,10 +57,10 @@ def test_gradient_importance_ranks_the_keyword_first(victim: LocalHFVictim) -> N
 def test_hotflip_white_box_flips_within_its_modification_limit(victim: LocalHFVictim) -> None:
     recipe = build_recipe("hotflip", tiny_resources())
     samples = [Sample("kw", "validation", i, f"{s} was {k}", lab)
-               for i, (s, (k, lab)) in enumerate(zip(SUBJECTS, KEYWORDS.items(), strict=False))]
+               for i, (s, (k, lab)) in enumerate((s, kl) for s in SUBJECTS for kl in KEYWORDS.items())]
     outcomes = [recipe.attack(victim, s, seed=0) for s in samples]
     wins = [o for o in outcomes if o.outcome == "succeeded"]
-    assert len(wins) >= 3, [o.outcome for o in outcomes]
+    assert len(wins) >= len(samples) // 2, [o.outcome for o in outcomes]
     for o in wins:
         assert int(victim.predict_proba([o.perturbed_text]).argmax()) != o.sample.label
         assert o.words_changed <= max(1, int(0.2 * len(WordText.parse(o.sample.text))))

@@ -46,10 +46,21 @@ def test_merges_keep_all_edges_and_counts_do_not_enumerate() -> None:
         for src in (f"x{i}", f"y{i}"):
             pairs += [(src, f"x{i + 1}"), (src, f"y{i + 1}")]
     cg = _graph(pairs)
-    assert len(cg.pred["x5"]) == 2 and cg.graph.in_degree("x5") == 2
+    assert cg.graph.in_degree("x5") == 2
     counts = count_chains(cg)
     assert counts.total == 2 ** 21 and counts.by_length == {22: 2 ** 21}
     assert len(list(islice(iter_chains(cg), 1000))) == 1000
+
+
+def test_huge_counts_and_deep_graphs_fall_back_to_exact_integers() -> None:
+    pairs = [("r0", "x0"), ("r0", "y0")]
+    for i in range(60):  # 2^61 paths: beyond float64's exact range
+        for src in (f"x{i}", f"y{i}"):
+            pairs += [(src, f"x{i + 1}"), (src, f"y{i + 1}")]
+    assert count_chains(_graph(pairs)).by_length == {62: 2 ** 61}
+    deep = _graph([(f"n{i}", f"n{i + 1}") for i in range(600)])  # deeper than the vectorised DP goes
+    assert count_chains(deep).by_length == {601: 1}
+    assert len(descendants(deep, "n0")) == 600 and descendants(deep, "n599") == {"n600": 1}
 
 
 def _catalog(store: Store) -> None:
@@ -79,11 +90,14 @@ def store(tmp_path: Path):
         yield s
 
 
-def test_identify_is_idempotent(store: Store) -> None:
-    first = sorted((e["child"], e["parent"], e["source"]) for e in store.select("lineage_edges"))
+def test_identify_is_idempotent_and_parallel_gives_the_same(store: Store) -> None:
+    first = sorted((e["child"], e["parent"], e["source"], e["evidence"]) for e in store.select("lineage_edges"))
     identify_catalog(store)
-    assert sorted((e["child"], e["parent"], e["source"]) for e in store.select("lineage_edges")) == first
-    assert ("f/ext", "distilbert/distilbert-base-uncased", "metadata") in first
+    assert sorted((e["child"], e["parent"], e["source"], e["evidence"]) for e in store.select("lineage_edges")) == first
+    report = identify_catalog(store, workers=2)  # forked workers, one rowid range each
+    assert report.models == 9
+    assert sorted((e["child"], e["parent"], e["source"], e["evidence"]) for e in store.select("lineage_edges")) == first
+    assert ("f/ext", "distilbert/distilbert-base-uncased", "metadata", "base_model: distilbert-base-uncased") in first
 
 
 def test_rq1_stats(store: Store) -> None:

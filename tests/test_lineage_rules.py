@@ -9,7 +9,7 @@ import pytest
 
 from chainaudit.lineage.evaluate import evaluate_cards
 from chainaudit.lineage.names import Resolver
-from chainaudit.lineage.rules import identify, metadata_edges, name_hint_edge, tag_edges, text_edge
+from chainaudit.lineage.rules import identify_model, metadata_edges, name_hint_edge, tag_edges, text_edge
 
 CARDS = Path(__file__).parent / "data" / "cards.jsonl"
 R = Resolver(["acme/base", "acme/base-finetuned-x", "google-bert/bert-base-uncased"])
@@ -44,11 +44,11 @@ def test_tags_with_relations() -> None:
 
 def test_identify_prefers_metadata_and_merges_tag_relation() -> None:
     card = "This model is a fine-tuned version of roberta-base on imdb."
-    edges, _ = identify("a/m", {"base_model": "acme/base"}, ["base_model:adapter:acme/base", "base_model:x/y"],
+    edges, _ = identify_model("a/m", {"base_model": "acme/base"}, ["base_model:adapter:acme/base", "base_model:x/y"],
                         card, R)
     assert [(e.parent, e.source, e.relation) for e in edges] == [("acme/base", "metadata", "adapter"),
                                                                 ("x/y", "tag", "unknown")]
-    text_only, _ = identify("a/m", {}, [], card, R)
+    text_only, _ = identify_model("a/m", {}, [], card, R)
     assert [(e.parent, e.source) for e in text_only] == [("FacebookAI/roberta-base", "card-text")]
 
 

@@ -97,9 +97,8 @@ def test_finetune_cli_records_the_model(tiny_model_dir: Path, data_dir: Path, tm
 
 
 @pytest.mark.slow
-def test_minilm_on_real_sst2_beats_chance_by_far(shared_data: Path, tmp_path: Path) -> None:
-    """The real base on 600 SST-2 rows: validation accuracy well above 0.5 (about 0.75 measured)."""
-    cfg = FinetuneConfig(max_examples=600, eval_examples=300, learning_rate=1e-4)
-    result = finetune("minilm", "sst2", tmp_path / "minilm-sst2", cfg, data_dir=shared_data)
-    assert result.accuracy >= 0.68
-    assert read_card_metadata(result.path)["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+def test_minilm_on_real_sst2_beats_chance_by_far(minilm_sst2) -> None:
+    """The real base on 2,000 SST-2 rows: validation accuracy well above 0.5 (0.78 measured)."""
+    assert minilm_sst2.eval_examples == 872 and minilm_sst2.accuracy >= 0.72
+    meta = read_card_metadata(minilm_sst2.path)
+    assert meta["base_model"] == "sentence-transformers/all-MiniLM-L6-v2" and meta["datasets"] == ["sst2"]

@@ -632,3 +632,59 @@ def attack(
     if save_examples:
         count = write_examples(run.outcomes, save_examples)
         console.print(f"wrote {count} examples to {save_examples}")
+
+
+# -- resources -------------------------------------------------------------------------------------
+resources_app = typer.Typer(help="Resources the attacks use: WordNet, stop words, sentence encoder, word vectors, "
+                                 "POS tagger.", no_args_is_help=True)
+app.add_typer(resources_app, name="resources")
+WordVectorsOption = Annotated[Path | None, typer.Option(
+    "--word-vectors", envvar="CHAINAUDIT_WORD_VECTORS",
+    help="Counter-fitted vectors file (counter-fitted-vectors.txt[.zip]); default: the built fallback.")]
+
+
+@resources_app.command("status")
+@user_errors
+def resources_status(
+    word_vectors: WordVectorsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit with status 1 when a resource is missing.")] = False,
+) -> None:
+    """Show each resource, where it was found, its sha256, and the command that gets a missing one."""
+    import json
+
+    from chainaudit.resources import status
+
+    rows = status(word_vectors)
+    if as_json:
+        console.print_json(json.dumps([r.as_dict() for r in rows]))
+    else:
+        table = Table("resource", "sha256", show_lines=True)
+        table.add_column("where, what, how to get it", overflow="fold")
+        for r in rows:
+            state = "[green]ok[/]" if r.available else "[bold red]missing[/]"
+            note = f"{r.location}\n{r.detail}" if r.location else r.detail
+            if not r.available and r.how_to_get not in r.detail:
+                note += f"\n[bold]get it:[/] {r.how_to_get}"
+            table.add_row(f"{r.name}\n{state}", (r.sha256 or "-")[:16], note)
+        console.print(table, soft_wrap=False, crop=False)
+        console.print("[dim]sha256: first 16 hex digits (full ones with --json)[/]")
+    if check and not all(r.available for r in rows):
+        raise typer.Exit(1)
+
+
+@resources_app.command("build")
+@user_errors
+def resources_build(word_vectors: WordVectorsOption = None) -> None:
+    """Prepare WordNet for NLTK and load (or build, once) the word vectors, printing where and their sha256."""
+    import time
+
+    from chainaudit.resources import load_word_vectors, wordnet
+
+    found = wordnet.find_wordnet()
+    wordnet.load_wordnet(found)
+    console.print(f"WordNet: {found.root} (from {found.source})")
+    start = time.perf_counter()
+    vectors = load_word_vectors(word_vectors)
+    console.print(f"word vectors: {vectors.source} ({vectors.kind}, {len(vectors)} words), sha256 {vectors.sha256}, "
+                  f"{time.perf_counter() - start:.0f} s")

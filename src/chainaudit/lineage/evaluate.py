@@ -11,7 +11,7 @@ from chainaudit.errors import DataError
 from chainaudit.hub.card import parse_card
 from chainaudit.lineage.llm import LLMError, LLMExtractor
 from chainaudit.lineage.names import Resolver
-from chainaudit.lineage.rules import identify, name_hint_edge
+from chainaudit.lineage.rules import identify_model, name_hint_edge
 
 NA = frozenset({"", "n/a", "na", "none", "null"})
 
@@ -63,7 +63,7 @@ def predict(model_id: str, card_text: str, resolver: Resolver,
             llm: LLMExtractor | None = None) -> tuple[tuple[str, ...], str]:
     """Upstream ids (lower case) the extractor finds in one card, and its evidence."""
     card = parse_card(card_text)
-    edges, _ = identify(model_id, card.data, [], card.text, resolver)
+    edges, _ = identify_model(model_id, card.data, [], card.text, resolver)
     if not edges and llm is not None:
         try:
             answer = llm.ask(model_id, card.text, resolver)

@@ -2,13 +2,13 @@
 
 Self-loops and cycles are reported and broken (the weakest edge of each cycle goes), never looped over.
 A model with several upstreams keeps every edge, so the number of root-to-leaf paths can grow
-combinatorially: chains are *counted* by dynamic programming over a topological order (exact, any size)
-and only *enumerated* up to a cap.
+combinatorially: chains are *counted* by dynamic programming (exact) and only *enumerated* up to a cap.
 
-At Hub scale (a million models) building a `networkx.DiGraph` costs more than everything else here
-together, so the graph is kept as the same dict-of-dicts adjacency networkx uses (`succ`, `pred`), and
-networkx gets the parts that need its algorithms: the cyclic core (strongly connected components, cycle
-finding) and, on demand, `ChainGraph.graph` for descendant queries.
+Scale: a Hub-sized catalog has a million models, and a `networkx.DiGraph` of that size costs more to
+build than everything else here together. So the graph is kept as integer edge arrays with CSR indexes
+(numpy), and the level-by-level passes (topological levels, path counts by length, descendants) are
+vectorised. networkx does what needs its algorithms — strongly connected components and cycle finding on
+the small cyclic core — and `ChainGraph.graph` gives the whole graph as a `networkx.DiGraph` on demand.
 """
 
 from __future__ import annotations
@@ -19,49 +19,97 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import networkx as nx
+import numpy as np
+import pandas as pd
 
 from chainaudit.store import Store
 
 logger = logging.getLogger(__name__)
 DEFAULT_CAP = 100_000
-Adjacency = dict[str, dict[str, float]]
+_EXACT = 2.0**53  # float64 path counts are exact below this; above it counting falls back to Python ints
+_MAX_VECTOR_DEPTH = 500  # deeper graphs are counted by the Python DP (cost grows with depth × edges)
+
+
+def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, edge order) grouping edge indices by `keys` (a node id per edge)."""
+    order = np.argsort(keys, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=indptr[1:])
+    return indptr, order
+
+
+def _gather(indptr: np.ndarray, order: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Indices of the edges of `nodes` in a CSR index."""
+    starts = indptr[nodes]
+    counts = indptr[nodes + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+    return order[offsets]
 
 
 @dataclass
 class ChainGraph:
-    """Lineage as a DAG: `succ[parent][child]` = `pred[child][parent]` = confidence; every node is a key of
-    both. `external` nodes are upstreams not in the catalog."""
+    """Lineage as a DAG over node ids: edge k is `names[src[k]] -> names[dst[k]]` with `conf[k]`.
 
-    succ: Adjacency
-    pred: Adjacency
-    external: set[str]
+    `external` names the upstreams that are not in the catalog.
+    """
+
+    names: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    conf: np.ndarray
+    is_external: np.ndarray
     self_loops: list[str] = field(default_factory=list)
     broken: list[tuple[str, str, float]] = field(default_factory=list)
-    order: list[str] = field(default_factory=list)
 
-    def __contains__(self, node: object) -> bool:
-        return node in self.succ
+    # -- structure ---------------------------------------------------------------------------------
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names.tolist())}
+
+    @cached_property
+    def external(self) -> frozenset[str]:
+        return frozenset(self.names[self.is_external].tolist())
+
+    @cached_property
+    def out_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        return _csr(self.src, len(self.names))
+
+    @cached_property
+    def in_degree(self) -> np.ndarray:
+        return np.bincount(self.dst, minlength=len(self.names))
+
+    @cached_property
+    def out_degree(self) -> np.ndarray:
+        return np.bincount(self.src, minlength=len(self.names))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.index
 
     def __len__(self) -> int:
-        return len(self.succ)
+        return len(self.names)
 
     @property
     def edge_count(self) -> int:
-        return sum(len(children) for children in self.succ.values())
+        return len(self.src)
+
+    def children(self, node: int) -> np.ndarray:
+        indptr, order = self.out_csr
+        return self.dst[order[indptr[node]:indptr[node + 1]]]
 
     def roots(self) -> list[str]:
-        return [n for n in self.order if not self.pred[n]]
-
-    def is_leaf(self, node: str) -> bool:
-        return not self.succ[node]
+        return sorted(self.names[self.in_degree == 0].tolist())
 
     @cached_property
     def graph(self) -> nx.DiGraph:
         """The same graph as a `networkx.DiGraph` (edge attribute `confidence`), built on first use."""
         graph = nx.DiGraph()
-        graph.add_nodes_from(self.succ)
-        graph.add_weighted_edges_from(((p, c, w) for p, children in self.succ.items() for c, w in children.items()),
-                                      weight="confidence")
+        graph.add_nodes_from(self.names.tolist())
+        names = self.names
+        graph.add_weighted_edges_from(zip(names[self.src].tolist(), names[self.dst].tolist(), self.conf.tolist(),
+                                          strict=True), weight="confidence")
         return graph
 
 
@@ -77,61 +125,69 @@ class ChainCounts:
         return sum(k * v for k, v in self.by_length.items()) / self.total if self.total else 0.0
 
 
+# -- building ----------------------------------------------------------------------------------------
 def build_graph(edges: Iterable[tuple[str, str, float]], catalog: Container[str]) -> ChainGraph:
     """A DAG from (parent, child, confidence) triples; duplicates keep the highest confidence."""
-    succ: Adjacency = {}
-    pred: Adjacency = {}
-    loops: set[str] = set()
-    for parent, child, confidence in edges:
-        if parent == child:
-            loops.add(parent)
-            continue
-        children = succ.get(parent)
-        if children is None:
-            children = succ[parent] = {}
-            pred.setdefault(parent, {})
-        parents = pred.get(child)
-        if parents is None:
-            parents = pred[child] = {}
-            succ.setdefault(child, {})
-        if children.get(child, -1.0) < confidence:
-            children[child] = parents[parent] = confidence
-    for node in sorted(loops):
+    rows = list(edges)
+    parents = np.array([r[0] for r in rows], dtype=object)
+    children = np.array([r[1] for r in rows], dtype=object)
+    conf = np.array([r[2] for r in rows], dtype=np.float64)
+    del rows
+    codes, names = pd.factorize(np.concatenate([parents, children]))
+    names = np.asarray(names, dtype=object)
+    n, m = len(names), len(parents)
+    src, dst = codes[:m].astype(np.int64), codes[m:].astype(np.int64)
+    loop = src == dst
+    loops = sorted(set(names[src[loop]].tolist()))
+    for node in loops:
         logger.warning("self-loop on %s removed", node)
-    cg = ChainGraph(succ, pred, {n for n in succ if n not in catalog}, self_loops=sorted(loops))
-    cg.order, core = _peel(succ, pred)
-    if core:
+    src, dst, conf = src[~loop], dst[~loop], conf[~loop]
+    key = src * max(n, 1) + dst
+    order = np.lexsort((conf, key))  # by edge, highest confidence last
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = key[order][1:] != key[order][:-1]
+    keep = np.sort(order[last])
+    is_external = np.fromiter((name not in catalog for name in names.tolist()), dtype=bool, count=n)
+    cg = ChainGraph(names, src[keep], dst[keep], conf[keep], is_external, self_loops=loops)
+    core = np.flatnonzero(topological_levels(cg) < 0)
+    if core.size:
         cg.broken = break_cycles(cg, core)
-        cg.order, _ = _peel(succ, pred)
     return cg
 
 
-def _peel(succ: Adjacency, pred: Adjacency) -> tuple[list[str], set[str]]:
-    """Kahn's topological order of the acyclic part, and the nodes left over (cycles and what hangs below).
+def topological_levels(cg: ChainGraph) -> np.ndarray:
+    """Each node's longest distance from a root (Kahn's algorithm, one vectorised step per level).
 
-    `nx.topological_sort` only says *that* there is a cycle; this pass also names the nodes to hand to
-    networkx's strongly-connected-component search.
+    Nodes on a cycle, or below one, get -1: those are what `break_cycles` hands to networkx.
     """
-    indegree = {n: len(parents) for n, parents in pred.items()}
-    stack = [n for n, d in indegree.items() if d == 0]
-    order: list[str] = []
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for child in succ[node]:
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                stack.append(child)
-    return order, {n for n, d in indegree.items() if d > 0}
+    n = len(cg.names)
+    indegree = cg.in_degree.copy()
+    indptr, order = cg.out_csr
+    level = np.full(n, -1, dtype=np.int64)
+    frontier = np.flatnonzero(indegree == 0)
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        targets = cg.dst[_gather(indptr, order, frontier)]
+        if targets.size * 16 > n:  # wide level: one pass over all nodes beats scattered updates
+            indegree -= np.bincount(targets, minlength=n)
+        else:
+            np.subtract.at(indegree, targets, 1)
+        candidates = np.unique(targets)
+        frontier = candidates[indegree[candidates] == 0]
+        depth += 1
+    return level
 
 
-def break_cycles(cg: ChainGraph, core: Iterable[str]) -> list[tuple[str, str, float]]:
+def break_cycles(cg: ChainGraph, core: np.ndarray) -> list[tuple[str, str, float]]:
     """Remove the weakest edge of each cycle among `core` nodes until none is left; return those edges."""
-    nodes = set(core)
+    in_core = np.zeros(len(cg.names), dtype=bool)
+    in_core[core] = True
+    inside = np.flatnonzero(in_core[cg.src] & in_core[cg.dst])
     sub = nx.DiGraph()
-    sub.add_weighted_edges_from(((p, c, w) for p in nodes for c, w in cg.succ[p].items() if c in nodes),
-                                weight="confidence")
-    removed: list[tuple[str, str, float]] = []
+    sub.add_weighted_edges_from(zip(cg.src[inside].tolist(), cg.dst[inside].tolist(), inside.tolist(),
+                                    strict=True), weight="edge")
+    removed_edges: list[int] = []
     for component in list(nx.strongly_connected_components(sub)):
         if len(component) < 2:
             continue
@@ -141,51 +197,86 @@ def break_cycles(cg: ChainGraph, core: Iterable[str]) -> list[tuple[str, str, fl
                 cycle = nx.find_cycle(part)
             except nx.NetworkXNoCycle:
                 break
-            parent, child = min(((u, v) for u, v, *_ in cycle),
-                                key=lambda e: (part.edges[e]["confidence"], e[0], e[1]))
-            weight = part.edges[parent, child]["confidence"]
-            part.remove_edge(parent, child)
-            del cg.succ[parent][child], cg.pred[child][parent]
-            removed.append((parent, child, weight))
+            edges = [part.edges[u, v]["edge"] for u, v, *_ in cycle]
+            weakest = min(edges, key=lambda k: (cg.conf[k], cg.names[cg.src[k]], cg.names[cg.dst[k]]))
+            part.remove_edge(int(cg.src[weakest]), int(cg.dst[weakest]))
+            removed_edges.append(weakest)
             logger.warning("cycle through %s broken: removed %s -> %s (confidence %.2f)",
-                           " -> ".join(u for u, *_ in cycle), parent, child, weight)
-    cg.__dict__.pop("graph", None)  # drop a networkx view built before the change
+                           " -> ".join(cg.names[u] for u, *_ in cycle), cg.names[cg.src[weakest]],
+                           cg.names[cg.dst[weakest]], cg.conf[weakest])
+    removed = [(cg.names[cg.src[k]], cg.names[cg.dst[k]], float(cg.conf[k])) for k in removed_edges]
+    keep = np.ones(len(cg.src), dtype=bool)
+    keep[removed_edges] = False
+    cg.src, cg.dst, cg.conf = cg.src[keep], cg.dst[keep], cg.conf[keep]
+    for cached in ("out_csr", "in_degree", "out_degree", "graph"):
+        cg.__dict__.pop(cached, None)
     return removed
+
+
+class _Except:
+    """Everything but a given set (the catalog, known by what it lacks)."""
+
+    def __init__(self, missing: set[str]) -> None:
+        self.missing = missing
+
+    def __contains__(self, item: object) -> bool:
+        return item not in self.missing
 
 
 def load_graph(store: Store, min_confidence: float = 0.0) -> ChainGraph:
     """The chain graph of the edges stored in `store` (at or above `min_confidence`)."""
-    catalog = {r[0] for r in store.conn.execute("SELECT model_id FROM models")}
+    external = {r[0] for r in store.conn.execute(
+        "SELECT DISTINCT parent FROM lineage_edges WHERE parent NOT IN (SELECT model_id FROM models) "
+        "UNION SELECT DISTINCT child FROM lineage_edges WHERE child NOT IN (SELECT model_id FROM models)")}
     edges = store.conn.execute("SELECT parent, child, confidence FROM lineage_edges WHERE confidence >= ?",
                                (min_confidence,))
-    return build_graph(edges, catalog)
+    return build_graph(edges, _Except(external))
 
 
+# -- chains ------------------------------------------------------------------------------------------
 def count_chains(cg: ChainGraph) -> ChainCounts:
-    """Root-to-leaf path counts by number of models, by DP over the topological order."""
-    pred, succ = cg.pred, cg.succ
-    lengths: dict[str, tuple[int, ...]] = {}
-    intern: dict[tuple[int, ...], tuple[int, ...]] = {}
+    """Root-to-leaf path counts by number of models.
+
+    DP by path length: v_k[x] = number of k-model paths from a root to x, v_{k+1} = sum over edges of
+    v_k[parent] (one vectorised step per length). Exact while counts stay below 2^53, and while the graph
+    is shallow; otherwise the same DP runs over a topological order with Python integers.
+    """
+    n = len(cg.names)
+    leaves = cg.out_degree == 0
+    v = (cg.in_degree == 0).astype(np.float64)
     totals: dict[int, int] = {}
-    for node in cg.order:
-        preds = pred[node]
-        if not preds:
-            dist: tuple[int, ...] = (0, 1)
-        elif len(preds) == 1:
-            dist = (0, *lengths[next(iter(preds))])
-        else:
-            width = 1 + max(len(lengths[p]) for p in preds)
-            acc = [0] * width
-            for p in preds:
-                for k, v in enumerate(lengths[p]):
-                    acc[k + 1] += v
-            dist = tuple(acc)
-        dist = intern.setdefault(dist, dist)
-        lengths[node] = dist
-        if preds and not succ[node]:
-            for k, v in enumerate(dist):
-                if v:
-                    totals[k] = totals.get(k, 0) + v
+    k = 1
+    while True:
+        k += 1
+        v = np.bincount(cg.dst, weights=v[cg.src], minlength=n)
+        if not v.any():
+            break
+        if v.max() >= _EXACT or k > _MAX_VECTOR_DEPTH:
+            return _count_chains_exact(cg)
+        found = v[leaves].sum()
+        if found:
+            totals[k] = int(found)
+    return ChainCounts(sum(totals.values()), totals)
+
+
+def _count_chains_exact(cg: ChainGraph) -> ChainCounts:
+    """The same DP with Python integers over a topological order (any depth, any count)."""
+    order = np.argsort(topological_levels(cg), kind="stable").tolist()
+    parents: dict[int, list[int]] = {}
+    for s, d in zip(cg.src.tolist(), cg.dst.tolist(), strict=True):
+        parents.setdefault(d, []).append(s)
+    leaves = cg.out_degree == 0
+    lengths: dict[int, dict[int, int]] = {}
+    totals: dict[int, int] = {}
+    for node in order:
+        dist: dict[int, int] = {}
+        for p in parents.get(node, ()):
+            for length, count in lengths[p].items():
+                dist[length + 1] = dist.get(length + 1, 0) + count
+        lengths[node] = dist or {1: 1}
+        if dist and leaves[node]:
+            for length, count in dist.items():
+                totals[length] = totals.get(length, 0) + count
     return ChainCounts(sum(totals.values()), dict(sorted(totals.items())))
 
 
@@ -194,27 +285,38 @@ def iter_chains(cg: ChainGraph, allowed: Callable[[str], bool] | None = None) ->
 
     A chain is yielded only if it ends at a leaf of the whole graph. Callers cap it (`itertools.islice`).
     """
-    succ = cg.succ
-    for root in sorted(cg.roots()):
+    names = cg.names
+    out_degree = cg.out_degree
+    for root in cg.roots():
         if allowed is not None and not allowed(root):
             continue
-        stack: list[tuple[str, list[str]]] = [(root, [root])]
+        stack: list[tuple[int, list[str]]] = [(cg.index[root], [root])]
         while stack:
             node, path = stack.pop()
-            children = succ[node]
-            if not children:
+            if out_degree[node] == 0:
                 if len(path) > 1:
                     yield path
                 continue
-            for child in sorted(children, reverse=True):
+            for child in sorted(names[cg.children(node)].tolist(), reverse=True):
                 if allowed is None or allowed(child):
-                    stack.append((child, [*path, child]))
+                    stack.append((cg.index[child], [*path, child]))
 
 
 def descendants(cg: ChainGraph, model: str) -> dict[str, int]:
-    """Every model downstream of `model` and its depth (1 = fine-tuned directly from it)."""
-    if model not in cg:
+    """Every model downstream of `model` and its depth (1 = fine-tuned directly from it), breadth first."""
+    start = cg.index.get(model)
+    if start is None:
         return {}
-    depths = nx.single_source_shortest_path_length(cg.graph, model)
-    depths.pop(model, None)
-    return dict(depths)
+    indptr, order = cg.out_csr
+    seen = np.zeros(len(cg.names), dtype=bool)
+    seen[start] = True
+    frontier = np.array([start])
+    found: dict[str, int] = {}
+    depth = 0
+    while frontier.size:
+        depth += 1
+        targets = np.unique(cg.dst[_gather(indptr, order, frontier)])
+        frontier = targets[~seen[targets]]
+        seen[frontier] = True
+        found.update(dict.fromkeys(cg.names[frontier].tolist(), depth))
+    return found

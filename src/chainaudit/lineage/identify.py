@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing as mp
+import os
 import re
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from chainaudit.hub.records import replace_warnings
 from chainaudit.lineage.llm import LLMError, LLMExtractor
 from chainaudit.lineage.names import Resolver
-from chainaudit.lineage.rules import Edge, identify, name_hint_edge
+from chainaudit.lineage.rules import Edge, identify_model, name_hint_edge, text_edge
 from chainaudit.store import Store
 
 logger = logging.getLogger(__name__)
@@ -81,43 +85,51 @@ def _cached_answers(store: Store, llm_name: str | None) -> dict[tuple[str, str],
     return {(r[0], r[1]): (r[2], r[3]) for r in store.conn.execute(sql + " ORDER BY updated_at", params)}
 
 
+#: Catalogs at least this large are split across processes (fork only), a few rowid ranges per process.
+PARALLEL_MIN_MODELS = 200_000
+_RESOLVER: Resolver | None = None  # set before forking: workers inherit it instead of rebuilding it
+
+
+@dataclass
+class _Part:
+    """What the rules found in one rowid range."""
+
+    models: int = 0
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    unresolved: list[tuple[str, str]] = field(default_factory=list)
+
+
 def identify_catalog(store: Store, *, llm: LLMExtractor | None = None,
-                     progress: Callable[[str, int, int | None], None] | None = None) -> LineageReport:
-    """Recompute all lineage edges of the catalog in `store`."""
+                     progress: Callable[[str, int, int | None], None] | None = None,
+                     workers: int | None = None) -> LineageReport:
+    """Recompute all lineage edges of the catalog in `store`.
+
+    The rules run in `workers` processes (default: up to 4 CPUs for catalogs of PARALLEL_MIN_MODELS or
+    more, else in this process); the LLM, name hints and the one write transaction stay here.
+    """
     start = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
     report = LineageReport()
     resolver = load_resolver(store)
-    total = len(resolver)
+    part = _rules(store, resolver, progress, workers)
+    report.models = part.models
+    rows, warnings = part.rows, part.warnings
     cached = _cached_answers(store, llm.model if llm else None)
-    rows: list[tuple[Any, ...]] = []
-    warnings: list[tuple[str, str]] = []
-    unresolved: list[tuple[str, str]] = []
-    cursor = store.conn.execute("SELECT model_id, revision, tags, card_data, card_text FROM models")
-    while batch := cursor.fetchmany(5000):
-        for model_id, revision, tags_json, data_json, card_text in batch:
-            report.models += 1
-            tags = _json(tags_json, '"base_model:', [])
-            edges, problems = identify(model_id, _card_data(data_json), tags if isinstance(tags, list) else [],
-                                       card_text, resolver)
-            if problems:
-                warnings.extend((model_id, w) for w in problems)
-            if edges:
-                rows.extend(edges)
-            else:
-                unresolved.append((model_id, revision or ""))
-        progress("rules", report.models, total)
-    for n, (model_id, revision) in enumerate(unresolved, 1):
+    for n, (model_id, revision) in enumerate(part.unresolved, 1):
         edge = _llm_edge(store, llm, model_id, revision, cached, resolver, report, warnings)
         edge = edge or name_hint_edge(model_id, resolver)
         if edge is not None:
             rows.append(edge)
         if llm is not None:
-            progress("llm", n, len(unresolved))
+            progress("llm", n, len(part.unresolved))
     store.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB of page cache for the bulk write
     with store.transaction() as conn:
         conn.execute("DELETE FROM lineage_edges")
+        # Bulk-load idiom: the index on `parent` (migration 1) is rebuilt once instead of updated per row.
+        conn.execute("DROP INDEX IF EXISTS lineage_edges_parent")
         store.bulk_write("lineage_edges", EDGE_COLUMNS, rows)
+        conn.execute("CREATE INDEX lineage_edges_parent ON lineage_edges(parent)")
         conn.execute("DELETE FROM model_warnings WHERE stage = 'lineage'")
         replace_warnings(conn, warnings, [], "lineage")
     report.edges_by_source = Counter(r[2] for r in rows)
@@ -125,6 +137,110 @@ def identify_catalog(store: Store, *, llm: LLMExtractor | None = None,
     report.warnings = len(warnings)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _rules(store: Store, resolver: Resolver, progress: Callable[[str, int, int | None], None],
+           workers: int | None) -> _Part:
+    """Metadata, tag and card-text rules over the whole catalog, here or in forked worker processes."""
+    global _RESOLVER
+    total = len(resolver)
+    low, high = store.conn.execute("SELECT MIN(rowid), MAX(rowid) FROM models").fetchone()
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1) if total >= PARALLEL_MIN_MODELS else 1
+    if workers <= 1 or low is None or "fork" not in mp.get_all_start_methods():
+        return _identify_range(store.conn, resolver, None, lambda done: progress("rules", done, total))
+    step = (high - low) // (workers * 4) + 1
+    ranges = [(lo, min(lo + step - 1, high)) for lo in range(low, high + 1, step)]
+    merged = _Part()
+    _RESOLVER = resolver
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            for part in pool.map(_identify_worker, [str(store.path)] * len(ranges), ranges):
+                merged.models += part.models
+                merged.rows += part.rows
+                merged.warnings += part.warnings
+                merged.unresolved += part.unresolved
+                progress("rules", merged.models, total)
+    finally:
+        _RESOLVER = None
+    return merged
+
+
+def _identify_worker(path: str, rowids: tuple[int, int]) -> _Part:
+    """One rowid range, in a forked process, on its own read-only connection."""
+    if _RESOLVER is None:
+        raise RuntimeError("identify workers must be forked from identify_catalog")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        part = _identify_range(conn, _RESOLVER, rowids, lambda done: None)
+    finally:
+        conn.close()
+    part.rows = [tuple(row) for row in part.rows]  # plain tuples travel back faster than Edge objects
+    return part
+
+
+#: SQLite's JSON functions pick out a lone string `base_model` (the common case) and send a row's JSON
+#: text to Python only when it can hold lineage, to keep per-model Python work small.
+_METADATA_SQL = """
+SELECT rid, model_id, revision,
+       CASE WHEN instr(tags, '"base_model:') > 0 THEN tags END,
+       CASE WHEN base IS NULL AND instr(card_data, '"base_model') > 0 THEN card_data END,
+       base
+FROM (SELECT rid, model_id, revision, tags, card_data,
+             CASE WHEN typeof(raw) = 'text' AND substr(raw, 1, 1) NOT IN ('[', '{') THEN raw END AS base
+      FROM (SELECT rowid AS rid, model_id, revision, tags, card_data,
+                   CASE WHEN instr(card_data, '"base_model') > 0 AND instr(card_data, '"base_model_relation"') = 0
+                             AND json_valid(card_data)
+                        THEN json_extract(card_data, '$.base_model') END AS raw
+            FROM models))
+"""
+_METADATA_SQL_PLAIN = "SELECT rid, model_id, revision, tags, card_data, NULL FROM (SELECT rowid AS rid, * FROM models)"
+
+
+def _identify_range(conn: sqlite3.Connection, resolver: Resolver, rowids: tuple[int, int] | None,
+                    progress: Callable[[int], None]) -> _Part:
+    """Metadata and tags for every model (in `rowids`, else all); card text for those still without one."""
+    part = _Part()
+    rows, warnings, pending = part.rows, part.warnings, []
+    resolve = resolver.resolve
+    sql = _METADATA_SQL if sqlite3.sqlite_version_info >= (3, 38) else _METADATA_SQL_PLAIN
+    cursor = conn.execute(sql + (" WHERE rid BETWEEN ? AND ?" if rowids else ""), rowids or ())
+    while batch := cursor.fetchmany(5000):
+        for rowid, model_id, revision, tags_json, data_json, base in batch:
+            if base is not None and tags_json is None:  # fast path: `base_model: owner/name`
+                ref = resolve(base, loose=True)
+                if ref is not None and ref.model_id != model_id:
+                    rows.append(Edge(model_id, ref.model_id, "metadata", 1.0, f"base_model: {base}"[:200],
+                                     "finetune"))
+                    continue
+            if base is None and tags_json is None and data_json is None:
+                pending.append((rowid, model_id, revision or ""))
+                continue
+            tags = _json(tags_json, '"base_model:', [])
+            card_data = {"base_model": base} if base is not None else _card_data(data_json)
+            edges, problems = identify_model(model_id, card_data, tags if isinstance(tags, list) else [], None,
+                                             resolver)
+            if problems:
+                warnings.extend((model_id, w) for w in problems)
+            if edges:
+                rows.extend(edges)
+            else:
+                pending.append((rowid, model_id, revision or ""))
+        part.models += len(batch)
+        progress(part.models)
+    for i in range(0, len(pending), 900):  # card texts are read only for the models metadata left open
+        chunk = pending[i:i + 900]
+        marks = ",".join("?" * len(chunk))
+        texts = dict(conn.execute(f"SELECT rowid, card_text FROM models WHERE rowid IN ({marks})",
+                                  [rowid for rowid, _, _ in chunk]))
+        for rowid, model_id, revision in chunk:
+            text = texts.get(rowid)
+            edge = text_edge(model_id, text, resolver) if text else None
+            if edge is not None:
+                rows.append(edge)
+            else:
+                part.unresolved.append((model_id, revision))
+    return part
 
 
 def _llm_edge(store: Store, llm: LLMExtractor | None, model_id: str, revision: str,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
@@ -50,15 +50,13 @@ LEGACY_IDS: dict[str, str] = {name.lower(): f"{org}/{name}" for org, names in _L
 _HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?(huggingface\.co|hf\.co)(?::\d+)?/", re.I)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _HUB_PREFIX = "https://huggingface.co/"
-_SIMPLE = re.compile(r"^[\w.\-]+(?:/[\w.\-]+)?$")
 _REV_WORDS = frozenset({"tree", "blob", "resolve", "commit", "commits", "raw", "discussions", "edit", "blame"})
 _NOT_MODELS = frozenset({"datasets", "spaces", "docs", "blog", "papers", "collections", "organizations",
                          "settings", "tasks", "learn", "join", "login", "pricing", "new", "models", "search",
                          "chat", "posts", "enterprise", "inference-endpoints", "api", "kernels", "buckets"})
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
     """A resolved model reference: the catalog's id when known, else the canonical external id."""
 
     model_id: str
@@ -136,10 +134,9 @@ class Resolver:
     def resolve(self, raw: str, *, loose: bool = False) -> Ref | None:
         """A reference as a `Ref`, or None. `loose` (card metadata) also accepts un-namespaced ids."""
         simple = raw[len(_HUB_PREFIX):] if raw.startswith(_HUB_PREFIX) else raw
-        if _SIMPLE.match(simple):  # fast path: a catalog id, bare or as its Hub URL
-            hit = self._by_key.get(simple.lower())
-            if hit is not None:
-                return Ref(hit, None, True)
+        hit = self._by_key.get(simple.lower())  # fast path: a catalog id, bare or as its Hub URL
+        if hit is not None:
+            return Ref(hit, None, True)
         cleaned = clean_reference(raw)
         if cleaned is None:
             return None

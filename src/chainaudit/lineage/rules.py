@@ -1,8 +1,8 @@
 """Upstream identification without an LLM: card metadata, Hub tags, card-text rules and name hints.
 
 Each rule returns `Edge`s (child, parent, source, confidence, evidence, relation). Text rules look only at
-the first `MAX_TEXT_CHARS` of the card body and skip mentions that are not the upstream: comparisons,
-datasets, distillation teachers, "see also" lists, tokenizers.
+the first `MAX_TEXT_CHARS` of the card and skip mentions that are not the upstream: comparisons, datasets,
+distillation teachers, "see also" lists, tokenizers, the model itself.
 """
 
 from __future__ import annotations
@@ -269,21 +269,21 @@ def name_hint_edge(child: str, resolver: Resolver) -> Edge | None:
     return Edge(child, ref.model_id, "name-hint", 0.3, f"name {child} starts with {base}", "finetune")
 
 
-def identify(child: str, card_data: dict[str, Any], tags: list[str], card_body: str | None,
-             resolver: Resolver) -> tuple[list[Edge], list[str]]:
-    """Metadata and tags first; else the card text; else (when the caller has no LLM answer) a name hint."""
+def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_text: str | None,
+                   resolver: Resolver) -> tuple[list[Edge], list[str]]:
+    """Card metadata and Hub tags (all upstreams); else the card text (one). Name hints are the caller's
+    last resort, after the LLM."""
     warnings: list[str] = []
     edges = metadata_edges(child, card_data, resolver, warnings)
-    have = {e.parent: i for i, e in enumerate(edges)}
+    position = {e.parent: i for i, e in enumerate(edges)}
     for edge in tag_edges(child, tags, resolver, warnings) if tags else ():
-        if edge.parent not in have:
+        if edge.parent not in position:
             edges.append(edge)
-        elif edges[have[edge.parent]].relation in ("finetune", "unknown") and edge.relation not in ("unknown",):
-            old = edges[have[edge.parent]]
-            if card_data.get("base_model_relation") is None:
-                edges[have[edge.parent]] = old._replace(relation=edge.relation)
-    if not edges and card_body:
-        edge = text_edge(child, card_body, resolver)
+        elif edge.relation != "unknown" and "base_model_relation" not in card_data:
+            i = position[edge.parent]  # the tag knows the relation the card left unsaid
+            edges[i] = edges[i]._replace(relation=edge.relation)
+    if not edges and card_text:
+        edge = text_edge(child, card_text, resolver)
         if edge is not None:
             edges.append(edge)
     return edges, warnings

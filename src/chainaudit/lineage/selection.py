@@ -45,25 +45,29 @@ class Selection:
 def select_chains(store: Store, cg: ChainGraph, criteria: Criteria | None = None) -> Selection:
     """Chains of the graph all of whose models meet `criteria` (external models never do)."""
     criteria = criteria or Criteria()
-    info: dict[str, ChainModel] = {}
     roots = set(cg.roots()) if criteria.exempt_roots else set()
-    rows = store.conn.execute("SELECT model_id, revision, path, downloads, datasets FROM models")
-    in_graph = cg.succ
-    for model_id, revision, path, downloads, datasets_json in rows:
-        if model_id not in in_graph:
-            continue
-        if (downloads or 0) < criteria.min_downloads and model_id not in roots:
-            continue
-        datasets = json.loads(datasets_json) if datasets_json and datasets_json != "[]" else []
-        if bool(datasets) or not criteria.require_datasets or model_id in roots:
-            info[model_id] = ChainModel(model_id, revision, path, downloads,
-                                        tuple(d for d in datasets if isinstance(d, str)))
-    for root in roots - info.keys():  # external roots
-        info[root] = ChainModel(root, None, None, None, ())
-    found = list(islice(iter_chains(cg, allowed=info.__contains__), criteria.cap + 1))
-    selection = Selection(eligible_models=len(info.keys() - roots), truncated=len(found) > criteria.cap)
+    sql = "SELECT model_id, revision, path, downloads, datasets FROM models WHERE "
+    wants_data = " AND datasets IS NOT NULL AND datasets != '[]'" if criteria.require_datasets else ""
+    rows = list(store.conn.execute(sql + "COALESCE(downloads, 0) >= ?" + wants_data, (criteria.min_downloads,)))
+    exempt = sorted(roots)
+    for i in range(0, len(exempt), 900):
+        chunk = exempt[i:i + 900]
+        rows += store.conn.execute(sql + f"model_id IN ({','.join('?' * len(chunk))})", chunk)
+    in_graph = cg.index
+    eligible = {r[0]: r for r in rows if r[0] in in_graph}
+    eligible.update({root: (root, None, None, None, None) for root in roots - eligible.keys()})  # external
+    found = list(islice(iter_chains(cg, allowed=eligible.__contains__), criteria.cap + 1))
+    selection = Selection(eligible_models=len(eligible.keys() - roots), truncated=len(found) > criteria.cap)
+    info = {m: _chain_model(eligible[m]) for m in {m for path in found for m in path}}
     chains = [[info[m] for m in path] for path in found[:criteria.cap] if len(path) >= criteria.min_length]
     selection.candidate_chains = len(chains)
     chains.sort(key=lambda c: (-len(c), -min(m.downloads or 0 for m in c), [m.model_id for m in c]))
     selection.chains = chains[:criteria.max_chains] if criteria.max_chains is not None else chains
     return selection
+
+
+def _chain_model(row: tuple[str, str | None, str | None, int | None, str | None]) -> ChainModel:
+    model_id, revision, path, downloads, datasets_json = row
+    datasets = json.loads(datasets_json) if datasets_json else []
+    return ChainModel(model_id, revision, path, downloads,
+                      tuple(d for d in datasets if isinstance(d, str)) if isinstance(datasets, list) else ())

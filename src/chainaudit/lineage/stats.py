@@ -7,14 +7,9 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from chainaudit.lineage.graph import ChainCounts, ChainGraph, descendants
 from chainaudit.store import Store
-
-
-def _models(store: Store) -> pd.DataFrame:
-    return pd.read_sql_query("SELECT model_id, downloads, pipeline_tag FROM models", store.conn)
 
 
 def download_tail(downloads: np.ndarray) -> dict[str, float | int]:
@@ -33,40 +28,56 @@ def download_tail(downloads: np.ndarray) -> dict[str, float | int]:
     }
 
 
+def _lookup(store: Store, ids: list[str], columns: str) -> dict[str, tuple[Any, ...]]:
+    """`columns` of the catalog models among `ids` (chunked IN queries)."""
+    found: dict[str, tuple[Any, ...]] = {}
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        sql = f"SELECT model_id, {columns} FROM models WHERE model_id IN ({','.join('?' * len(chunk))})"
+        found.update({r[0]: tuple(r[1:]) for r in store.conn.execute(sql, chunk)})
+    return found
+
+
 def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int = 20) -> dict[str, Any]:
     """All RQ1 figures as a JSON-ready dict (one key per figure or table)."""
-    models = _models(store)
-    downloads = models["downloads"].fillna(0).to_numpy(dtype=np.int64)
-    by_id = dict(zip(models["model_id"], range(len(models)), strict=True))
-    ranks = pd.Series(downloads).rank(ascending=False, method="min").to_numpy(dtype=np.int64)
-    tasks = models["pipeline_tag"].to_numpy(dtype=object)
-    n = len(models)
-    pred, succ = cg.pred, cg.succ
-    with_upstream = sum(1 for m in by_id if pred.get(m))
-    upstreams = [node for node, children in succ.items() if children]
+    downloads = np.fromiter((r[0] or 0 for r in store.conn.execute("SELECT downloads FROM models")),
+                            dtype=np.int64)
+    n = len(downloads)
+    indeg, outdeg = cg.in_degree, cg.out_degree
+    with_upstream = int(((indeg > 0) & ~cg.is_external).sum())
+    is_upstream = outdeg > 0
     pairs = cg.edge_count
-    top = sorted(upstreams, key=lambda u: (-len(succ[u]), u))[:top_k]
     table = []
-    for parent in top:
-        children = list(succ[parent])
-        child_tasks = Counter(tasks[by_id[c]] for c in children if c in by_id and tasks[by_id[c]])
-        task, task_n = child_tasks.most_common(1)[0] if child_tasks else (None, 0)
-        idx = by_id.get(parent)
-        table.append({
-            "model": parent, "external": parent in cg.external, "downstream": len(children),
-            "share_of_pairs": len(children) / pairs if pairs else 0.0,
-            "top_downstream_task": task, "top_task_share": task_n / len(children) if children else 0.0,
-            "downloads": int(downloads[idx]) if idx is not None else None,
-            "download_rank": int(ranks[idx]) if idx is not None else None,
-        })
-    sources = dict(store.conn.execute("SELECT source, COUNT(*) FROM lineage_edges GROUP BY source").fetchall())
-    relations = dict(store.conn.execute(
-        "SELECT COALESCE(relation, 'unknown'), COUNT(*) FROM lineage_edges GROUP BY 1").fetchall())
+    if top_k > 0 and pairs:
+        kth = max(1, int(np.partition(outdeg, -min(top_k, len(outdeg)))[-min(top_k, len(outdeg))]))
+        candidates = np.flatnonzero(outdeg >= kth)
+        top = sorted(candidates.tolist(), key=lambda i: (-int(outdeg[i]), cg.names[i]))[:top_k]
+        kids = {i: cg.names[cg.children(i)].tolist() for i in top}
+        info = _lookup(store, sorted({c for ch in kids.values() for c in ch} | {cg.names[i] for i in top}),
+                       "downloads, pipeline_tag")
+        for i in top:
+            parent, children = cg.names[i], kids[i]
+            child_tasks = Counter(info[c][1] for c in children if c in info and info[c][1])
+            task, task_n = child_tasks.most_common(1)[0] if child_tasks else (None, 0)
+            own = info.get(parent)
+            table.append({
+                "model": parent, "external": bool(cg.is_external[i]), "downstream": len(children),
+                "share_of_pairs": len(children) / pairs,
+                "top_downstream_task": task, "top_task_share": task_n / len(children) if children else 0.0,
+                "downloads": (own[0] or 0) if own else None,
+                "download_rank": int((downloads > (own[0] or 0)).sum()) + 1 if own else None,
+            })
+    sources: Counter[str] = Counter()
+    relations: Counter[str] = Counter()
+    for source, relation, count in store.conn.execute(
+            "SELECT source, COALESCE(relation, 'unknown'), COUNT(*) FROM lineage_edges GROUP BY 1, 2"):
+        sources[source] += count
+        relations[relation] += count
     return {
         "coverage": {
             "models": n, "with_upstream": with_upstream, "share_with_upstream": with_upstream / n if n else 0.0,
-            "upstream_models": len(upstreams),
-            "upstream_models_external": sum(1 for u in upstreams if u in cg.external),
+            "upstream_models": int(is_upstream.sum()),
+            "upstream_models_external": int((is_upstream & cg.is_external).sum()),
             "pairs": pairs,
         },
         "chains": {
@@ -77,8 +88,8 @@ def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int =
         },
         "top_upstreams": table,
         "download_tail": download_tail(downloads),
-        "edges_by_source": sources,
-        "edges_by_relation": relations,
+        "edges_by_source": dict(sources),
+        "edges_by_relation": dict(relations),
         "cycles": {"self_loops": cg.self_loops[:100], "self_loop_count": len(cg.self_loops),
                    "broken_edges": [list(e) for e in cg.broken[:100]], "broken_count": len(cg.broken)},
     }
@@ -92,12 +103,7 @@ def save_stats(store: Store, stats: dict[str, Any]) -> None:
 def descendant_rows(store: Store, cg: ChainGraph, model: str) -> list[dict[str, Any]]:
     """The descendants of `model` with depth, downloads and task, nearest and most downloaded first."""
     depths = descendants(cg, model)
-    info: dict[str, tuple[int | None, str | None]] = {}
-    ids = list(depths)
-    for i in range(0, len(ids), 900):
-        chunk = ids[i:i + 900]
-        sql = f"SELECT model_id, downloads, pipeline_tag FROM models WHERE model_id IN ({','.join('?' * len(chunk))})"
-        info.update({r[0]: (r[1], r[2]) for r in store.conn.execute(sql, chunk)})
+    info = _lookup(store, list(depths), "downloads, pipeline_tag")
     rows = [{"model": m, "depth": d, "downloads": info.get(m, (None, None))[0],
              "pipeline_tag": info.get(m, (None, None))[1], "external": m in cg.external}
             for m, d in depths.items()]

@@ -36,7 +36,9 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,10 +61,10 @@ class FallbackConfig:
     synonym_senses: int = 1
     attract_gamma: float = 0.3
     repel_delta: float = 1.0
-    preserve_rho: float = 0.2
-    preserve_k: int = 10
-    epochs: int = 40
-    lr: float = 0.02
+    preserve_rho: float = 0.6
+    preserve_k: int = 5
+    epochs: int = 20
+    lr: float = 0.04
     seed: int = 0
 
 
@@ -102,11 +104,30 @@ class _Forms:
         return {self.index[c] for c in self.inflected.get(name, ()) if c != name and _inflection(c) == style}
 
 
-def lexical_pairs(words: Sequence[str], synonym_senses: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(synonym pairs, antonym pairs) as sorted int arrays of vocabulary ids, from WordNet."""
-    from chainaudit.resources.wordnet import antonyms, get_wordnet
+@lru_cache(maxsize=200_000)
+def _senses(lemma: str, pos: str, n: int) -> tuple[Any, ...]:
+    """The first `n` synsets of `lemma` in `pos` that have it as a lemma."""
+    from chainaudit.resources.wordnet import get_wordnet
 
     wn = get_wordnet()
+    out: list[Any] = []
+    for synset in wn.synsets(lemma, pos):
+        if lemma in (name.lower() for name in synset.lemma_names()):
+            out.append(synset)
+            if len(out) == n:
+                break
+    return tuple(out)
+
+
+def lexical_pairs(words: Sequence[str], synonym_senses: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(synonym pairs, antonym pairs) as sorted int arrays of vocabulary ids, from WordNet.
+
+    Synonyms share a synset that is among the first `synonym_senses` senses (per POS) of both words, so a
+    rare sense does not tie common words ("good" and "expert" share only a late sense of "good").
+    Antonyms are direct and indirect (`wordnet.antonyms`).
+    """
+    from chainaudit.resources.wordnet import antonyms
+
     forms = _Forms(words)
     syn: set[tuple[int, int]] = set()
     ant: set[tuple[int, int]] = set()
@@ -117,12 +138,10 @@ def lexical_pairs(words: Sequence[str], synonym_senses: int = 1) -> tuple[np.nda
     for i, w in enumerate(words):
         for base in forms.bases[w]:
             for pos in "nvar":
-                for synset in wn.synsets(base, pos)[:synonym_senses]:
-                    names = [n.lower() for n in synset.lemma_names()]
-                    if base in names:
-                        for name in names:
-                            if "_" not in name and name != base:
-                                add(syn, i, forms.like(w, base, name))
+                for synset in _senses(base, pos, synonym_senses):
+                    for name in (n.lower() for n in synset.lemma_names()):
+                        if "_" not in name and name != base and synset in _senses(name, pos, synonym_senses):
+                            add(syn, i, forms.like(w, base, name))
             for name in antonyms(base, indirect=True):
                 add(ant, i, forms.like(w, base, name))
     syn -= ant
@@ -140,19 +159,20 @@ def all_but_the_top(vectors: np.ndarray, components: int) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def _preserve_pairs(x: np.ndarray, rho: float, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j) among each word's k nearest with cosine >= 1 - rho, and their cosines."""
+def _preserve_pairs(x: np.ndarray, rows: np.ndarray, rho: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `rows`, pairs (row, j) with its k nearest words j of cosine >= 1 - rho, and their cosines."""
     k = min(k, len(x) - 1)
     pairs, sims = [np.zeros((0, 2), dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
-    for start in range(0, len(x) if k > 0 else 0, 2048):
-        block = x[start:start + 2048] @ x.T
-        block[np.arange(len(block)), np.arange(start, start + len(block))] = -1.0
+    for start in range(0, len(rows) if k > 0 else 0, 2048):
+        ids = rows[start:start + 2048]
+        block = x[ids] @ x.T
+        block[np.arange(len(ids)), ids] = -1.0
         top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        rows = np.repeat(np.arange(len(block)), top.shape[1])
+        local = np.repeat(np.arange(len(ids)), k)
         cols = top.reshape(-1).astype(np.int64)
-        vals = block[rows, cols]
+        vals = block[local, cols]
         keep = vals >= 1 - rho
-        pairs.append(np.stack([rows[keep] + start, cols[keep]], axis=1))
+        pairs.append(np.stack([ids[local[keep]], cols[keep]], axis=1))
         sims.append(vals[keep])
     return np.concatenate(pairs).astype(np.int64), np.concatenate(sims).astype(np.float32)
 
@@ -164,20 +184,19 @@ def counter_fit(x: np.ndarray, synonyms: np.ndarray, antonyms: np.ndarray, confi
     if not len(synonyms) and not len(antonyms):
         return x
     torch.manual_seed(config.seed)
-    keep_pairs, keep_sims = _preserve_pairs(x, config.preserve_rho, config.preserve_k)
+    moved = np.unique(np.concatenate([synonyms.reshape(-1), antonyms.reshape(-1)]))
+    keep_pairs, keep_sims = _preserve_pairs(x, moved, config.preserve_rho, config.preserve_k)
     rows = np.unique(np.concatenate([synonyms.reshape(-1), antonyms.reshape(-1), keep_pairs.reshape(-1)]))
-    local = {int(r): i for i, r in enumerate(rows)}  # optimise only the rows that some pair touches
-    remap = lambda p: torch.tensor([[local[int(a)], local[int(b)]] for a, b in p], dtype=torch.long  # noqa: E731
-                                   ).reshape(-1, 2)
+    remap = lambda p: torch.from_numpy(np.searchsorted(rows, p).reshape(-1, 2))  # noqa: E731  (local row ids)
     syn_t, ant_t, keep_t = remap(synonyms), remap(antonyms), remap(keep_pairs)
     keep_dist = torch.from_numpy(1 - keep_sims)
-    v = torch.tensor(x[rows], requires_grad=True)
+    v = torch.tensor(x[rows], requires_grad=True)  # optimise only the rows some pair touches
     opt = torch.optim.Adam([v], lr=config.lr)
     for _ in range(config.epochs):
         u = torch.nn.functional.normalize(v, dim=1)
 
         def dist(p: torch.Tensor, u: torch.Tensor = u) -> torch.Tensor:
-            return 1 - (u[p[:, 0]] * u[p[:, 1]]).sum(dim=1)
+            return 1 - torch.einsum("ij,ij->i", u.index_select(0, p[:, 0]), u.index_select(0, p[:, 1]))
 
         loss = (torch.relu(config.repel_delta - dist(ant_t)).sum()
                 + torch.relu(dist(syn_t) - config.attract_gamma).sum()

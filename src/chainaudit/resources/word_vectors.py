@@ -233,6 +233,10 @@ def load_word_vectors(path: Path | None = None, *, expected_sha256: str | None =
         return load_vectors_file(path, expected_sha256=expected_sha256, antonym_filter=antonym_filter)
     from chainaudit.resources.fallback_vectors import build_fallback
 
-    vectors = build_fallback()
+    try:
+        vectors = build_fallback()
+    except ResourceMissingError as exc:
+        raise ResourceMissingError(f"no word vectors: none given, and the fallback cannot be built ({exc}) To use "
+                                   f"counter-fitted vectors instead, {HOW_TO_GET}.") from exc
     vectors.antonym_filter = antonym_filter
     return vectors

@@ -125,6 +125,8 @@ def find_wordnet(search_dirs: Sequence[Path] | None = None,
         if data_root.resolve() == own:
             continue
         folder, archive = data_root / "corpora" / "wordnet", data_root / "corpora" / "wordnet.zip"
+        if (folder / "chainaudit-source.txt").is_file():
+            continue  # a copy chainaudit made (under another $CHAINAUDIT_CACHE): report the real source
         if _has_files(folder, (*REQUIRED_FILES, "lexnames")):
             return WordNetLocation(folder, folder, "nltk_data", data_root)
         if archive.is_file():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from chainaudit.data import sampling_label
 from chainaudit.store import Store
+from chainaudit.victims import LocalHFVictim, ModelEvaluation, evaluate, record_evaluation
 from chainaudit.zoo.finetune import FinetuneConfig, ProgressHook, TrainedModel, train
 from chainaudit.zoo.model_card import CardFacts, write_model_card
 
@@ -29,9 +30,8 @@ class FinetuneResult:
     accuracy: float
     train_seconds: float
     eval_sentences_per_s: float
-    eval_seconds: float
-    eval_truncated: int
     id2label: dict[int, str]
+    evaluation: ModelEvaluation
 
 
 def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None = None, *,
@@ -40,7 +40,6 @@ def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None =
              progress: ProgressHook | None = None) -> FinetuneResult:
     """Train, evaluate on the evaluation split through the local `Victim`, and write the model card."""
     from chainaudit.modelref import local_identity
-    from chainaudit.victims import LocalHFVictim, evaluate
 
     config = config or FinetuneConfig()
     trained: TrainedModel = train(base, dataset, out, config, name=name, revision=revision,
@@ -48,6 +47,8 @@ def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None =
                                   progress=progress)
     victim = LocalHFVictim.load(str(trained.path), trained.dataset.label_names, max_length=config.max_length)
     scores = evaluate(victim, trained.eval_data.samples)
+    evaluation = ModelEvaluation(victim, trained.eval_data.name, trained.eval_data.split,
+                                 sampling_label(config.eval_examples, "first", 0), scores)
     write_model_card(trained.path, CardFacts(
         model_name=trained.model_name, base_model=trained.base_model, base_revision=trained.base_revision,
         dataset=trained.dataset.name, train_split=trained.dataset.split, eval_split=trained.eval_data.split,
@@ -58,27 +59,19 @@ def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None =
     return FinetuneResult(trained.path, identity.model_id, identity.revision, trained.base_model,
                           trained.base_revision, trained.dataset.name, trained.train_examples,
                           trained.eval_data.split, scores.n, scores.accuracy, trained.seconds,
-                          scores.sentences_per_s, scores.seconds, scores.truncated,
-                          dict(enumerate(trained.dataset.label_names)))
+                          scores.sentences_per_s, dict(enumerate(trained.dataset.label_names)), evaluation)
 
 
 def record_finetune(store: Store, result: FinetuneResult) -> None:
-    """Store the new model (with its card) and its evaluation."""
+    """Store the new model with its card, and its evaluation (as `chainaudit predict` would)."""
     from chainaudit.modelref import read_card_metadata
 
-    card = result.path / "README.md"
     meta = read_card_metadata(result.path)
+    record_evaluation(store, result.evaluation)
     store.upsert("models", [{
         "model_id": result.model_id, "revision": result.revision, "source": "local",
-        "path": str(result.path.resolve()),
-        "pipeline_tag": "text-classification", "library": "transformers",
-        "card_text": card.read_text(encoding="utf-8"), "card_data": meta, "datasets": [result.dataset],
-        "id2label": {str(k): v for k, v in result.id2label.items()}, "tags": meta.get("tags"),
-    }])
-    store.upsert("evaluations", [{
-        "model_id": result.model_id, "revision": result.revision, "dataset": result.dataset,
-        "split": result.eval_split, "sampling": sampling_label(result.eval_examples, "first", 0),
-        "n": result.eval_examples, "accuracy": result.accuracy,
-        "truncated": result.eval_truncated, "seconds": result.eval_seconds,
-        "sentences_per_s": result.eval_sentences_per_s, "label_map": None,
+        "path": str(result.path.resolve()), "pipeline_tag": "text-classification", "library": "transformers",
+        "card_text": (result.path / "README.md").read_text(encoding="utf-8"), "card_data": meta,
+        "datasets": [result.dataset], "tags": meta.get("tags"),
+        "id2label": {str(k): v for k, v in result.id2label.items()},
     }])

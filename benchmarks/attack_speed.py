@@ -1,0 +1,102 @@
+"""Attack speed: each recipe on the MiniLM SST-2 model and SST-2 validation sentences.
+
+Prints ASR (both conventions), queries/sample, seconds/sample and the overhead ratio = attack wall time /
+the time the same victim needs for the very same queried texts in full batches (cache off), measured
+side by side in one run. Target: overhead <= 1.3.
+
+    CHAINAUDIT_DATA_DIR=../shared/data/datasets .venv/bin/python benchmarks/attack_speed.py [-n 100]
+        [--model DIR] [--attacks textfooler,pwws,...]
+
+Without --model it uses runs/demo/minilm-sst2 (from `chainaudit demo`) or fine-tunes one first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from rich.console import Console
+from rich.table import Table
+
+from chainaudit.attacks import RECIPES, AttackResources, build_recipe, summarize
+from chainaudit.data import load_split
+from chainaudit.victims import LocalHFVictim
+
+
+class RecordingVictim:
+    """Passes calls to a victim, keeping every text asked about and the seconds spent inside it."""
+
+    def __init__(self, inner: LocalHFVictim) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str):  # model_id, revision, tokenizer, input_gradients, ...
+        return getattr(self.inner, name)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        started = time.perf_counter()
+        out = self.inner.predict_proba(texts)
+        self.seconds += time.perf_counter() - started
+        return out
+
+
+def model_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    demo = Path("runs/demo/minilm-sst2")
+    if (demo / "config.json").is_file():
+        return demo
+    from chainaudit.zoo import FinetuneConfig, finetune
+
+    print("fine-tuning MiniLM on 2,000 SST-2 rows first (about a minute) ...")
+    return finetune("minilm", "sst2", Path("runs/bench/minilm-sst2"), FinetuneConfig(max_examples=2000),
+                    overwrite=True).path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=100)
+    parser.add_argument("--model")
+    parser.add_argument("--attacks", default=",".join(RECIPES))
+    args = parser.parse_args()
+
+    path = model_dir(args.model)
+    samples = load_split("sst2", "validation").samples[:args.n]
+    resources = AttackResources()
+    similarity = resources.similarity()
+    table = Table("attack", "asr", "asr_all", "queries/sample", "s/sample", "victim share", "overhead",
+                  "similarity", title=f"{len(samples)} SST-2 validation sentences, {path}")
+    for name in args.attacks.split(","):
+        recipe = build_recipe(name, resources)
+        victim = RecordingVictim(LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128))
+        started = time.perf_counter()
+        outcomes = [recipe.attack(victim, s, seed=0, similarity=similarity) for s in samples]
+        wall = time.perf_counter() - started
+        summary = summarize(outcomes)
+        # The same queried texts, through a fresh victim with no cache, in full batches.
+        replay = LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128, cache_size=0)
+        replay.predict_proba(victim.texts[:64])  # warm-up
+        t0 = time.perf_counter()
+        for start in range(0, len(victim.texts), 4096):
+            replay.predict_proba(victim.texts[start:start + 4096])
+        replay_s = time.perf_counter() - t0
+        table.add_row(name, f"{summary.asr or 0:.1%}", f"{summary.asr_all or 0:.1%}",
+                      f"{summary.mean_queries or 0:.0f}", f"{wall / len(samples):.2f}",
+                      f"{victim.seconds / wall:.0%}", f"{wall / max(replay_s, 1e-9):.2f}",
+                      f"{summary.mean_similarity or 0:.3f}")
+        print(f"{name}: done in {wall:.0f} s", flush=True)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

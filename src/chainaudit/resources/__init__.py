@@ -1,0 +1,45 @@
+"""Resources the attacks need, found offline or built from what is installed, never silently absent.
+
+* `wordnet` — WordNet 3.0 via NLTK (nltk_data, or the Debian files + a generated `lexnames`): `get_wordnet`,
+  `synonyms`, `antonyms`;
+* `stopwords` — `STOP_WORDS`, TextFooler's list;
+* `encoder` — `SentenceEncoder` / `get_encoder` (all-MiniLM-L6-v2 in place of USE) and `CALIBRATION`;
+* `word_vectors` — `load_word_vectors`: counter-fitted vectors from a file, else `fallback_vectors`;
+* `pos` — `tag`: offline universal POS tags;
+* `status()` — each resource, where it was found, its sha256 and how to get it when missing.
+
+A missing resource raises `ResourceMissingError` naming the command or package that gets it. Heavy
+libraries (NLTK, torch, sentence-transformers) load on first use, not on import.
+"""
+
+from chainaudit.resources import encoder, fallback_vectors, pos, stopwords, word_vectors, wordnet
+from chainaudit.resources.cache import ResourceChecksumError, cache_dir
+from chainaudit.resources.encoder import CALIBRATION, SentenceEncoder, get_encoder
+from chainaudit.resources.pos import tag
+from chainaudit.resources.status import ResourceStatus, status
+from chainaudit.resources.stopwords import STOP_WORDS
+from chainaudit.resources.word_vectors import WordVectors, load_word_vectors
+from chainaudit.resources.wordnet import antonyms, get_wordnet, synonyms
+
+__all__ = [
+    "CALIBRATION",
+    "STOP_WORDS",
+    "ResourceChecksumError",
+    "ResourceStatus",
+    "SentenceEncoder",
+    "WordVectors",
+    "antonyms",
+    "cache_dir",
+    "encoder",
+    "fallback_vectors",
+    "get_encoder",
+    "get_wordnet",
+    "load_word_vectors",
+    "pos",
+    "status",
+    "stopwords",
+    "synonyms",
+    "tag",
+    "word_vectors",
+    "wordnet",
+]
