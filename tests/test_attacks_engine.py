@@ -43,10 +43,22 @@ def test_recipe_flips_a_fragile_victim_within_its_constraints(name: str) -> None
     assert outcome.modification_rate == pytest.approx(outcome.words_changed / 4)
 
 
-def test_textfooler_keeps_part_of_speech_and_similarity() -> None:
-    res = tiny_resources(threshold=0.99)  # nothing passes a 0.99 window similarity with one swap in 4 words
+def test_textfooler_similarity_window_applies_to_long_texts_only() -> None:
+    res = tiny_resources(threshold=0.99)  # no one-word swap keeps a 0.99 word-overlap similarity
+    recipe = build_recipe("textfooler", res)
+    short = recipe.attack(KeywordVictim(), sample("the movie was good"))
+    assert short.outcome == "succeeded"  # shorter than the 15-word window: not checked (authors' code)
+    long_text = "the movie was good and the plot and the story and the film was a plot of a story"
+    assert len(WordText.parse(long_text)) >= 15
+    assert recipe.attack(KeywordVictim(), sample(long_text)).outcome == "failed"
+
+
+def test_part_of_speech_must_match_except_noun_verb() -> None:
+    res = tiny_resources()
+    res.overrides["tagger"] = lambda tokens: ["DET" if t == "the" else "ADJ" if t == "good" else "ADV"
+                                              for t in tokens]
     outcome = build_recipe("textfooler", res).attack(KeywordVictim(), sample("the movie was good"))
-    assert outcome.outcome == "failed" and outcome.perturbed_text is None
+    assert outcome.outcome == "failed"  # every neighbour of "good" is tagged ADV, never ADJ
 
 
 def test_pwws_uses_only_wordnet_synonyms() -> None:
@@ -132,3 +144,13 @@ def test_runner_resumes_without_doubling(tmp_path: Path) -> None:
 def test_unknown_attack_lists_the_known_ones() -> None:
     with pytest.raises(ChainauditError, match=r"choose one of .*pwws"):
         build_recipe("nope")
+
+
+def test_textbugger_gives_up_when_similarity_falls_to_the_threshold() -> None:
+    """Algorithm 1 of the paper: the best bug is applied, then S(x, x') <= ε ends the attack."""
+    strict = build_recipe("textbugger", tiny_resources(threshold=0.99)).attack(
+        KeywordVictim(), sample("this excellent movie"), seed=0)
+    assert strict.outcome == "failed"
+    loose = build_recipe("textbugger", tiny_resources(threshold=0.1)).attack(
+        KeywordVictim(), sample("this excellent movie"), seed=0)
+    assert loose.outcome == "succeeded"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def test_neighbour_order_min_cos_and_antonym_filter(toy_file: Path, cache_dir: P
     vectors = load_word_vectors(toy_file)
     result = vectors.neighbours("good", k=3, min_cos=0.5)
     assert [w for w, _ in result] == ["great", "fine", "decent"]  # "bad" is nearer but a WordNet antonym
-    assert all(a[1] >= b[1] for a, b in zip(result, result[1:], strict=False))
+    assert all(a[1] >= b[1] for a, b in itertools.pairwise(result))
     assert [w for w, _ in vectors.neighbours("good", k=10, min_cos=0.7)] == ["great", "fine"]
     assert [w for w, _ in vectors.neighbours("loved", k=5, min_cos=0.3)] == ["adored"]  # "hated": base "hate"
     assert vectors.neighbours("unknownword") == []

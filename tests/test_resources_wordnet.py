@@ -63,6 +63,9 @@ def test_missing_wordnet_names_the_apt_command(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv(wordnet.WORDNET_ENV, str(tmp_path))
     with pytest.raises(ResourceMissingError, match=wordnet.WORDNET_ENV):
         wordnet.find_wordnet()
+    (tmp_path / "data.noun").write_text("", encoding="utf-8")  # wordnet-base without wordnet-sense-index
+    with pytest.raises(ResourceMissingError, match=r"lacks .*index\.sense"):
+        wordnet.find_wordnet()
 
 
 def test_system_folder_is_copied_with_lexnames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,3 +81,27 @@ def test_system_folder_is_copied_with_lexnames(tmp_path: Path, monkeypatch: pyte
     assert wordnet.find_wordnet(search_dirs=[source], nltk_paths=[]).root == root  # reused, not re-copied
     reader = wordnet.load_wordnet(found)
     assert "film" in {name for s in reader.synsets("movie") for name in s.lemma_names()}
+
+
+def test_nltk_data_zip_and_folder_are_used_as_they_are(tmp_path: Path) -> None:
+    import shutil
+    import zipfile
+
+    source = Path(wordnet.get_wordnet().root.path)  # a folder with lexnames (nltk_data or chainaudit's copy)
+    names = [*wordnet.REQUIRED_FILES, *wordnet.OPTIONAL_FILES, "lexnames"]  # a zip must hold all of them
+    zipped = tmp_path / "zipped"
+    (zipped / "corpora").mkdir(parents=True)
+    with zipfile.ZipFile(zipped / "corpora" / "wordnet.zip", "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("wordnet/", "")
+        for name in names:
+            zf.write(source / name, f"wordnet/{name}")
+    found = wordnet.find_wordnet(search_dirs=[], nltk_paths=[zipped])
+    assert found.kind == "nltk_data" and found.source.name == "wordnet.zip"
+    assert "film" in wordnet.load_wordnet(found).synsets("movie")[0].lemma_names()
+    plain = tmp_path / "plain" / "corpora" / "wordnet"
+    plain.mkdir(parents=True)
+    for name in names:
+        shutil.copyfile(source / name, plain / name)
+    found = wordnet.find_wordnet(search_dirs=[], nltk_paths=[tmp_path / "plain"])
+    assert found.kind == "nltk_data" and Path(found.root) == plain
+    assert len(found.sha256()) == 64

@@ -52,23 +52,30 @@ class MinWordLength(BaseConstraint):
 
 @dataclass(frozen=True)
 class SentenceSimilarity(BaseConstraint):
-    """Keep candidates whose sentence-encoder cosine to the original is >= `threshold`.
+    """Keep candidates whose sentence-encoder cosine to a reference text is >= `threshold`.
 
-    With `window` (TextFooler: 15 words), only the words around the changed one are compared, as in the
-    paper; without it, the whole texts are. `similarity(a, b)` returns the pairwise cosines.
+    With `window` (TextFooler: 15 words), only the words around the changed one are compared, and
+    `skip_shorter` lets texts shorter than the window through unchecked, as TextFooler's released code
+    does. The reference is the original text, or with `against_original=False` the text before this
+    swap (TextFooler). `similarity(a, b)` returns the pairwise cosines.
     """
 
     similarity: Callable[[list[str], list[str]], np.ndarray]
     threshold: float
     window: int | None = None
+    against_original: bool = True
+    skip_shorter: bool = False
 
     def filter(self, current: WordText, index: int, candidates: list[WordText],
                ctx: AttackContext) -> list[WordText]:
+        reference = ctx.original if self.against_original else current
         if self.window is None:
-            originals = [str(ctx.original)] * len(candidates)
+            originals = [str(reference)] * len(candidates)
             texts = [str(c) for c in candidates]
         else:
-            originals = [ctx.original.window(index, self.window)] * len(candidates)
+            if self.skip_shorter and len(reference) < self.window:
+                return candidates
+            originals = [reference.window(index, self.window)] * len(candidates)
             texts = [c.window(index, self.window) for c in candidates]
         keep = self.similarity(originals, texts) >= self.threshold
         return [c for c, k in zip(candidates, keep, strict=True) if k]
@@ -79,11 +86,13 @@ class PartOfSpeech(BaseConstraint):
     """The new word must take the original word's part of speech in context (TextFooler, PWWS).
 
     `tagger(tokens)` returns one universal tag per token; words are tagged in a window of 5 around
-    the change, which is what decides a word's tag for an averaged-perceptron-style tagger.
+    the change, which is what decides a word's tag for a rule-based tagger. `verb_noun_swap` accepts a
+    NOUN for a VERB and back, as TextFooler's released code does.
     """
 
     tagger: Callable[[list[str]], list[str]]
     context: int = 5
+    verb_noun_swap: bool = False
 
     def _tag_at(self, text: WordText, index: int) -> str:
         lo = max(0, index - self.context)
@@ -96,4 +105,5 @@ class PartOfSpeech(BaseConstraint):
         wanted = ctx.cache.get(key)
         if wanted is None:
             wanted = ctx.cache[key] = self._tag_at(ctx.original, index)
-        return [c for c in candidates if self._tag_at(c, index) == wanted]
+        loose = {"NOUN", "VERB"} if self.verb_noun_swap and wanted in ("NOUN", "VERB") else {wanted}
+        return [c for c in candidates if self._tag_at(c, index) in loose]

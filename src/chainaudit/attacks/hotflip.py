@@ -53,11 +53,31 @@ class FlipEstimator:
         self.embeddings = victim.embedding_matrix()
         self._token_ids: dict[str, list[int]] = {}
 
-    def token_ids(self, word: str) -> list[int]:
-        ids = self._token_ids.get(word)
-        if ids is None:
-            ids = self._token_ids[word] = self.victim.tokenizer(word, add_special_tokens=False)["input_ids"]
-        return ids
+    def token_ids(self, words: Sequence[str]) -> list[list[int]]:
+        """Token ids of each word on its own; unseen words are tokenised together in one call."""
+        new = [w for w in dict.fromkeys(words) if w not in self._token_ids]
+        if new:
+            for word, ids in zip(new, self.victim.tokenizer(new, add_special_tokens=False)["input_ids"], strict=True):
+                self._token_ids[word] = ids
+        return [self._token_ids[w] for w in words]
+
+    def _gains(self, g: np.ndarray, e_old: np.ndarray, words: list[str]) -> list[tuple[float, str]]:
+        """First-order loss change of replacing a word (tokens' grads `g`, embeddings `e_old`) by each word."""
+        out: list[tuple[float, str]] = []
+        by_length: dict[bool, list[tuple[str, list[int]]]] = {True: [], False: []}
+        for word, ids in zip(words, self.token_ids(words), strict=True):
+            if ids:
+                by_length[len(ids) == len(g)].append((word, ids))
+        if by_length[True]:  # exact per-token directional derivative
+            new = self.embeddings[np.array([ids for _, ids in by_length[True]])]      # (m, n_tok, hidden)
+            gains = np.einsum("th,mth->m", g, new) - float(np.sum(g * e_old))
+            out += [(float(x), w) for x, (w, _) in zip(gains, by_length[True], strict=True)]
+        if by_length[False]:  # token counts differ: compare mean embeddings along the summed gradient
+            means = np.stack([self.embeddings[ids].mean(axis=0) for _, ids in by_length[False]])
+            total = g.sum(axis=0)
+            gains = means @ total - float(total @ e_old.mean(axis=0))
+            out += [(float(x), w) for x, (w, _) in zip(gains, by_length[False], strict=True)]
+        return out
 
     def estimate(self, texts: Sequence[WordText], gold: int,
                  proposals: Sequence[dict[int, list[str]]]) -> list[list[tuple[float, int, str]]]:
@@ -70,20 +90,9 @@ class FlipEstimator:
             for index, words in proposal.items():
                 start, end = spans[index]
                 rows = [t for t, (s, e) in enumerate(grad.offsets) if e > s and s < end and e > start]
-                if not rows or not words:
-                    continue
-                g = grad.grads[rows]                         # (n_tok, hidden)
-                e_old = self.embeddings[grad.token_ids[rows]]  # (n_tok, hidden)
-                for new in words:
-                    ids = self.token_ids(new)
-                    if not ids:
-                        continue
-                    e_new = self.embeddings[ids]
-                    if len(ids) == len(rows):
-                        gain = float(np.sum(g * (e_new - e_old)))
-                    else:
-                        gain = float(g.sum(axis=0) @ (e_new.mean(axis=0) - e_old.mean(axis=0)))
-                    scored.append((gain, index, new))
+                if rows and words:
+                    g, e_old = grad.grads[rows], self.embeddings[grad.token_ids[rows]]
+                    scored += [(gain, index, new) for gain, new in self._gains(g, e_old, words)]
             out.append(scored)
         return out
 

@@ -24,7 +24,7 @@ from chainaudit.attacks.constraints import (
 )
 from chainaudit.attacks.engine import AttackContext, Recipe
 from chainaudit.attacks.hotflip import CharAndWordFlips, HotFlipBeamSearch, OpenAttackHotFlipSearch
-from chainaudit.attacks.search import GreedyWordSwap, WeightedSaliencySwap
+from chainaudit.attacks.search import GreedyWordSwap, TextBuggerSearch, WeightedSaliencySwap
 from chainaudit.attacks.text import WordText
 from chainaudit.attacks.transformations import EmbeddingNeighbours, TextBuggerBugs, WordNetSynonyms
 from chainaudit.errors import ChainauditError
@@ -96,13 +96,16 @@ def most_similar(similarity: Callable[[list[str], list[str]], np.ndarray]) -> Ca
 def textfooler(res: AttackResources) -> Recipe:
     """TextFooler (Jin et al., AAAI 2020, "Is BERT Really Robust?"): words ranked by deletion importance,
     stop words kept, each replaced by one of its 50 nearest counter-fitted neighbours (cos >= 0.5) of the
-    same part of speech, keeping sentence-encoder similarity in a 15-word window above the threshold
-    (USE 0.840845 angular; MiniLM recalibrated, resources.encoder.CALIBRATION)."""
+    same part of speech (nouns and verbs interchangeable), keeping the sentence-encoder similarity of a
+    15-word window to the text before the swap above the threshold (USE 0.840845 angular; MiniLM
+    recalibrated, resources.encoder.CALIBRATION). As in the authors' code, texts shorter than the window
+    skip the similarity check."""
     similarity = res.similarity()
     return Recipe(
         "textfooler", EmbeddingNeighbours(res.vectors(), k=50, min_cos=0.5),
-        (RepeatModification(), StopWords(res.stop_words), PartOfSpeech(res.tagger()),
-         SentenceSimilarity(similarity, res.threshold("textfooler_window"), window=15)),
+        (RepeatModification(), StopWords(res.stop_words), PartOfSpeech(res.tagger(), verb_noun_swap=True),
+         SentenceSimilarity(similarity, res.threshold("textfooler_window"), window=15, against_original=False,
+                            skip_shorter=True)),
         GreedyWordSwap("delete", tie_break=most_similar(similarity)),
         paper="Jin, Jin, Zhou, Szolovits. Is BERT Really Robust? AAAI 2020.")
 
@@ -120,13 +123,12 @@ def pwws(res: AttackResources) -> Recipe:
 def textbugger(res: AttackResources) -> Recipe:
     """TextBugger (Li et al., NDSS 2019): words ranked by the gradient of the gold class w.r.t. their
     embeddings (white-box; deletion scores for black-box victims); at each, the best of five bugs (insert
-    space, delete, swap, visually similar character, top-5 neighbour word), keeping sentence similarity
-    above the threshold (USE 0.8; MiniLM recalibrated)."""
+    space, delete, swap, visually similar character, top-5 neighbour word) is applied; the attack gives up
+    when the text's similarity to the original falls to the threshold (USE 0.8; MiniLM recalibrated)."""
     return Recipe(
         "textbugger", TextBuggerBugs(res.vectors(), k=5),
-        (RepeatModification(), StopWords(res.stop_words),
-         SentenceSimilarity(res.similarity(), res.threshold("textbugger"))),
-        GreedyWordSwap("gradient"),
+        (RepeatModification(), StopWords(res.stop_words)),
+        TextBuggerSearch(res.similarity(), res.threshold("textbugger")),
         paper="Li, Ji, Du, Li, Wang. TextBugger. NDSS 2019.")
 
 

@@ -144,3 +144,32 @@ class WeightedSaliencySwap:
             if ctx.succeeded(ctx.probs([current]))[0]:
                 return current
         return current if current.changed else None
+
+
+@dataclass(frozen=True)
+class TextBuggerSearch:
+    """TextBugger's loop (Li et al. 2019, Algorithm 1): visit words by importance; apply the bug that lowers
+    p(gold) most; if the text's similarity to the original falls to `threshold` or below, give up;
+    stop as soon as the prediction flips. One encoder call per step, not per candidate."""
+
+    similarity: Callable[[list[str], list[str]], np.ndarray]
+    threshold: float
+    importance: Importance = "gradient"
+
+    def __call__(self, ctx: AttackContext, transformation: Transformation,
+                 constraints: Sequence[Constraint]) -> WordText | None:
+        current = ctx.original
+        for index in rank_words(ctx, constraints, self.importance):
+            texts = candidates_at(ctx, current, index, transformation, constraints)
+            if not texts:
+                continue
+            probs = ctx.probs(texts)
+            best = int(np.argmax(ctx.goal_score(probs)))
+            candidate = texts[best]
+            if float(self.similarity([ctx.sample.text], [str(candidate)])[0]) <= self.threshold:
+                return None
+            current = candidate
+            ctx.keep_best(current)
+            if ctx.succeeded(probs[best:best + 1])[0]:
+                return current
+        return None

@@ -15,8 +15,8 @@ libraries (NLTK, torch, sentence-transformers) load on first use, not on import.
 from chainaudit.resources import encoder, fallback_vectors, pos, stopwords, word_vectors, wordnet
 from chainaudit.resources.cache import ResourceChecksumError, cache_dir
 from chainaudit.resources.encoder import CALIBRATION, SentenceEncoder, get_encoder
+from chainaudit.resources.inventory import ResourceStatus, status
 from chainaudit.resources.pos import tag
-from chainaudit.resources.status import ResourceStatus, status
 from chainaudit.resources.stopwords import STOP_WORDS
 from chainaudit.resources.word_vectors import WordVectors, load_word_vectors
 from chainaudit.resources.wordnet import antonyms, get_wordnet, synonyms

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 FALLBACK_VERSION = 1
 _WORD = re.compile(r"[a-z]{2,}")
-_SUFFIXES = ("ing", "ed", "es", "s", "er", "est", "ly")
+_SUFFIXES = ("ing", "ed", "est", "er", "s")  # inflection classes: "movies" and "films" are both "s"
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,11 @@ def lexical_pairs(words: Sequence[str], synonym_senses: int = 1) -> tuple[np.nda
             for name in antonyms(base, indirect=True):
                 add(ant, i, forms.like(w, base, name))
     syn -= ant
-    as_array = lambda pairs: np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)  # noqa: E731
-    return as_array(syn), as_array(ant)
+    return _pair_array(syn), _pair_array(ant)
+
+
+def _pair_array(pairs: set[tuple[int, int]]) -> np.ndarray:
+    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
 
 def all_but_the_top(vectors: np.ndarray, components: int) -> np.ndarray:
@@ -187,8 +190,8 @@ def counter_fit(x: np.ndarray, synonyms: np.ndarray, antonyms: np.ndarray, confi
     moved = np.unique(np.concatenate([synonyms.reshape(-1), antonyms.reshape(-1)]))
     keep_pairs, keep_sims = _preserve_pairs(x, moved, config.preserve_rho, config.preserve_k)
     rows = np.unique(np.concatenate([synonyms.reshape(-1), antonyms.reshape(-1), keep_pairs.reshape(-1)]))
-    remap = lambda p: torch.from_numpy(np.searchsorted(rows, p).reshape(-1, 2))  # noqa: E731  (local row ids)
-    syn_t, ant_t, keep_t = remap(synonyms), remap(antonyms), remap(keep_pairs)
+    syn_t, ant_t, keep_t = (torch.from_numpy(np.searchsorted(rows, p).reshape(-1, 2))  # ids local to `rows`
+                            for p in (synonyms, antonyms, keep_pairs))
     keep_dist = torch.from_numpy(1 - keep_sims)
     v = torch.tensor(x[rows], requires_grad=True)  # optimise only the rows some pair touches
     opt = torch.optim.Adam([v], lr=config.lr)

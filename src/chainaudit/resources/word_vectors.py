@@ -102,7 +102,7 @@ class WordVectors:
                 result = self._rank(words[pos], i, row, k, min_cos)
                 out[pos] = result
                 self._cache_put((words[pos], k, min_cos), result)
-        return [r if r is not None else [] for r in out]
+        return [list(r) if r is not None else [] for r in out]  # copies: callers may not edit the cache
 
     def _rank(self, word: str, i: int, row: np.ndarray, k: int, min_cos: float) -> list[tuple[str, float]]:
         banned = self._banned(word)

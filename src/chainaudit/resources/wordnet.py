@@ -40,10 +40,11 @@ HOW_TO_GET = (f"`sudo {APT_COMMAND}` (Debian/Ubuntu), or `python -m nltk.downloa
               f"${WORDNET_ENV} to a WordNet 3.0 dict folder")
 
 _SUFFIXES = ("noun", "verb", "adj", "adv")
-REQUIRED_FILES = tuple(f"{kind}.{s}" for kind in ("data", "index") for s in _SUFFIXES) + tuple(
-    f"{s}.exc" for s in _SUFFIXES)
-#: Used by `lemma_from_key` / `Lemma.count()` only; copied when present.
-OPTIONAL_FILES = ("index.sense", "cntlist.rev")
+#: What NLTK's reader opens on start (index.sense: Debian's `wordnet-sense-index`); lexnames we can write.
+REQUIRED_FILES = (*(f"{kind}.{s}" for kind in ("data", "index") for s in _SUFFIXES),
+                  *(f"{s}.exc" for s in _SUFFIXES), "index.sense")
+#: Used by `Lemma.count()` only; copied when present.
+OPTIONAL_FILES = ("cntlist.rev",)
 
 #: lexnames(5WN): file number (the row index), lexicographer file name, syntactic category
 #: (1 noun, 2 verb, 3 adjective, 4 adverb).
@@ -132,13 +133,23 @@ def find_wordnet(search_dirs: Sequence[Path] | None = None,
         if archive.is_file():
             import nltk
 
-            pointer = nltk.data.find("corpora/wordnet.zip/wordnet/", paths=[str(data_root)])
+            _register(data_root)  # NLTK opens zips only under a registered data root
+            try:
+                pointer = nltk.data.find("corpora/wordnet.zip/wordnet/", paths=[str(data_root)])
+            except LookupError as exc:
+                raise ResourceMissingError(f"{archive} is not a usable WordNet corpus ({str(exc).strip()[:300]}). "
+                                           f"Get WordNet with {HOW_TO_GET}.") from exc
             return WordNetLocation(pointer, archive, "nltk_data", data_root)
+    incomplete = []
     for folder in search_dirs:
         if _has_files(folder, REQUIRED_FILES):
             return WordNetLocation(_reader_folder(folder), folder, "system", _own_nltk_root())
+        if (folder / "data.noun").is_file():
+            missing = ", ".join(name for name in REQUIRED_FILES if not (folder / name).is_file())
+            incomplete.append(f"{folder} lacks {missing}")
     where = ", ".join(str(p) for p in [*nltk_paths, *search_dirs]) or "(nowhere)"
-    raise ResourceMissingError(f"WordNet 3.0 not found (looked in: {where}). Get it with {HOW_TO_GET}.")
+    note = f" ({'; '.join(incomplete)})" if incomplete else ""
+    raise ResourceMissingError(f"WordNet 3.0 not found (looked in: {where}){note}. Get it with {HOW_TO_GET}.")
 
 
 def _manifest(source: Path) -> str:
@@ -177,13 +188,19 @@ def _reader_folder(source: Path) -> Path:
     return target
 
 
+def _register(data_root: Path) -> None:
+    """Add an nltk_data root to `nltk.data.path` (NLTK reads corpus files only under those)."""
+    import nltk
+
+    if str(data_root) not in [str(p) for p in nltk.data.path]:
+        nltk.data.path.append(str(data_root))
+
+
 def load_wordnet(location: WordNetLocation) -> WordNetCorpusReader:
     """An NLTK `WordNetCorpusReader` over `location` (registers its nltk_data root with NLTK)."""
-    import nltk
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
-    if str(location.data_root) not in [str(p) for p in nltk.data.path]:
-        nltk.data.path.append(str(location.data_root))
+    _register(location.data_root)
     with warnings.catch_warnings():  # "multilingual functions are not available": we pass no OMW reader
         warnings.filterwarnings("ignore", message=".*multilingual functions.*")
         root = str(location.root) if isinstance(location.root, Path) else location.root
