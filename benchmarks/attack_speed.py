@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chainaudit.attacks import RECIPES, AttackResources, build_recipe, summarize
+from chainaudit.attacks.runner import DEFAULT_CONCURRENCY, attack_samples
 from chainaudit.data import load_split
 from chainaudit.victims import LocalHFVictim
 
@@ -68,6 +69,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--model")
     parser.add_argument("--attacks", default=",".join(RECIPES))
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+                        help="samples attacked at once (1 = one at a time)")
     args = parser.parse_args()
 
     path = model_dir(args.model)
@@ -75,12 +78,14 @@ def main() -> None:
     resources = AttackResources()
     similarity = resources.similarity()
     table = Table("attack", "asr", "asr_all", "queries/sample", "s/sample", "victim share", "overhead",
-                  "similarity", title=f"{len(samples)} SST-2 validation sentences, {path}")
+                  "similarity", title=f"{len(samples)} SST-2 validation sentences, {path}, "
+                  f"{args.concurrency} samples at once")
     for name in args.attacks.split(","):
         recipe = build_recipe(name, resources)
         victim = RecordingVictim(LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128))
         started = time.perf_counter()
-        outcomes = [recipe.attack(victim, s, seed=0, similarity=similarity) for s in samples]
+        outcomes = list(attack_samples(recipe, victim, samples, seed=0, similarity=similarity,
+                                       concurrency=args.concurrency))
         wall = time.perf_counter() - started
         summary = summarize(outcomes)
         # The same queried texts, through a fresh victim with no cache, in full batches.

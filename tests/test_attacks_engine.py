@@ -154,3 +154,19 @@ def test_textbugger_gives_up_when_similarity_falls_to_the_threshold() -> None:
     loose = build_recipe("textbugger", tiny_resources(threshold=0.1)).attack(
         KeywordVictim(), sample("this excellent movie"), seed=0)
     assert loose.outcome == "succeeded"
+
+
+@pytest.mark.parametrize("name", ["pwws", "textbugger", "textfooler"])
+def test_concurrent_attacks_give_the_sequential_outcomes(name: str) -> None:
+    from chainaudit.attacks.runner import attack_samples
+
+    texts = ["a good movie", "great plot", "the film was good", "a bad movie", "excellent excellent",
+             "good good story", "the plot was great and good"]
+    samples = [sample(t, index=i) for i, t in enumerate(texts)]
+    recipe = build_recipe(name, tiny_resources(threshold=0.1))
+    alone = list(attack_samples(recipe, KeywordVictim(), samples, seed=3, concurrency=1))
+    victim = KeywordVictim()
+    together = list(attack_samples(recipe, victim, samples, seed=3, concurrency=4))
+    strip = [(o.sample.index, o.outcome, o.perturbed_text, o.queries) for o in alone]
+    assert [(o.sample.index, o.outcome, o.perturbed_text, o.queries) for o in together] == strip
+    assert victim.queries >= sum(o.queries for o in together)

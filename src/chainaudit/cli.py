@@ -592,7 +592,7 @@ def _print_attack_summary(name: str, model: str, summary: Any, resumed: int) -> 
 
 
 def _attack_with_progress(recipe: Any, victim: Any, samples: Any, store: Any, *, study: str, seed: int,
-                          budget: int | None, similarity: Any) -> Any:
+                          budget: int | None, similarity: Any, concurrency: int = 1) -> Any:
     """Run one recipe under a progress bar (flips counted live); the model is recorded in `models`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -612,7 +612,7 @@ def _attack_with_progress(recipe: Any, victim: Any, samples: Any, store: Any, *,
             bar.update(task, advance=1, wins=wins)
 
         run = run_attack(recipe, victim, samples, store, study_id=study, seed=seed, budget=budget,
-                         similarity=similarity, on_outcome=advance)
+                         similarity=similarity, on_outcome=advance, concurrency=concurrency)
         bar.update(task, completed=len(samples))
     return run
 
@@ -642,6 +642,9 @@ def attack(
     label_map: Annotated[str | None, typer.Option(help='Model label -> dataset label, e.g. '
                                                   '"LABEL_0=negative,LABEL_1=positive".')] = None,
     max_length: Annotated[int, typer.Option(min=8, help="Truncate texts to this many tokens.")] = 256,
+    concurrency: Annotated[int, typer.Option(min=1, help="Samples attacked at once, their candidate sets "
+                                             "scored in shared victim calls (same outcomes; faster for "
+                                             "TextBugger/TextFooler on CPU).")] = 1,
     data_dir: DataDirOption = None,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
@@ -665,7 +668,7 @@ def attack(
                   f"{len(samples)} {loaded.name}/{loaded.split} samples")
     with Store(db) as store:
         run = _attack_with_progress(recipe, victim, samples, store, study=study, seed=seed, budget=budget,
-                                    similarity=similarity)
+                                    similarity=similarity, concurrency=concurrency)
     _print_attack_summary(recipe.name, victim.model_id, run.summary, run.resumed)
     if save_examples:
         count = write_examples(run.outcomes, save_examples)

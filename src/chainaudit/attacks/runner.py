@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chainaudit.attacks.batching import BatchingVictim
 from chainaudit.attacks.engine import Recipe, Similarity
 from chainaudit.attacks.outcome import AttackOutcome, AttackSummary, summarize
 from chainaudit.data import Sample
@@ -15,6 +17,9 @@ from chainaudit.store import Store
 from chainaudit.victims.base import Victim
 
 ADHOC_STUDY = "adhoc"
+#: Samples attacked at once (their candidate sets share victim calls). Measured on 2 CPU cores with 8:
+#: TextBugger and TextFooler 20-25% faster, PWWS even, HotFlip slower; so one at a time by default.
+DEFAULT_CONCURRENCY = 1
 
 
 def outcome_from_row(row: dict, sample: Sample) -> AttackOutcome:
@@ -36,18 +41,57 @@ class AttackRun:
 
 def attack_samples(recipe: Recipe, victim: Victim, samples: Sequence[Sample], *, seed: int = 0,
                    budget: int | None = None, similarity: Similarity | None = None,
-                   skip: set[int] | None = None) -> Iterator[AttackOutcome]:
-    """Outcomes one by one (an exception in one sample is that sample's `error` outcome)."""
-    for sample in samples:
-        if skip and sample.index in skip:
-            continue
-        yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity)
+                   concurrency: int = DEFAULT_CONCURRENCY) -> Iterator[AttackOutcome]:
+    """Outcomes in sample order (an exception in one sample is that sample's `error` outcome).
+
+    With `concurrency` > 1, that many samples are attacked at once and their candidate sets share victim
+    calls (`BatchingVictim`); each sample's search, RNG and query count are its own, so the outcomes are
+    those of one-at-a-time attacks.
+    """
+    if concurrency <= 1 or len(samples) <= 1:
+        for sample in samples:
+            yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity)
+        return
+    workers = min(concurrency, len(samples))
+    shared = BatchingVictim(victim, workers)
+    guarded = shared.exclusive(similarity) if similarity is not None else None
+    queue = iter(list(enumerate(samples)))
+    take = threading.Lock()
+    results: dict[int, AttackOutcome] = {}
+    done = threading.Condition()
+
+    def work() -> None:
+        try:
+            while True:
+                with take:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                position, sample = item
+                outcome = recipe.attack(shared, sample, seed=seed, budget=budget, similarity=guarded)
+                with done:
+                    results[position] = outcome
+                    done.notify_all()
+        finally:
+            shared.retire()
+
+    threads = [threading.Thread(target=work, daemon=True, name=f"attack-{i}") for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for position in range(len(samples)):
+        with done:
+            while position not in results:
+                done.wait()
+            outcome = results.pop(position)
+        yield outcome
+    for thread in threads:
+        thread.join()
 
 
 def run_attack(recipe: Recipe, victim: Victim, samples: Sequence[Sample], store: Store, *,
                study_id: str = ADHOC_STUDY, seed: int = 0, budget: int | None = None,
                similarity: Similarity | None = None, on_outcome: Callable[[AttackOutcome], None] | None = None,
-               ) -> AttackRun:
+               concurrency: int = DEFAULT_CONCURRENCY) -> AttackRun:
     """Attack every sample not yet stored under (study, model@revision, dataset, split, idx, attack, seed),
     storing each outcome immediately, then summarise over all requested samples."""
     if not samples:
@@ -57,7 +101,8 @@ def run_attack(recipe: Recipe, victim: Victim, samples: Sequence[Sample], store:
     stored = {(k[3], k[4], k[5]) for k in store.keys("attack_results", where)}
     todo = [s for s in samples if (s.dataset, s.split, s.index) not in stored]
     resumed = len(samples) - len(todo)
-    for outcome in attack_samples(recipe, victim, todo, seed=seed, budget=budget, similarity=similarity):
+    for outcome in attack_samples(recipe, victim, todo, seed=seed, budget=budget, similarity=similarity,
+                                  concurrency=concurrency):
         store.insert_new("attack_results", [outcome.to_row(study_id, victim.model_id, victim.revision)])
         if on_outcome:
             on_outcome(outcome)

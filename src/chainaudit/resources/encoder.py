@@ -35,6 +35,7 @@ cannot be run offline here.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -93,6 +94,7 @@ class SentenceEncoder:
         self.device = device
         self._model: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.RLock()
 
     @property
     def model(self) -> Any:
@@ -114,20 +116,23 @@ class SentenceEncoder:
         return int(getter())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 embeddings, one row per text (cached texts are not re-encoded)."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
-                                        convert_to_numpy=True, show_progress_bar=False)
-            for text, vec in zip(missing, vectors, strict=True):
-                self._cache[text] = vec.astype(np.float32, copy=False)
-        rows = []
-        for text in texts:
-            self._cache.move_to_end(text)
-            rows.append(self._cache[text])
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+        """Unit-length float32 embeddings, one row per text (cached texts are not re-encoded).
+
+        Thread-safe: the cache and the Rust tokenizer are used by one caller at a time."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            if missing:
+                vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
+                                            convert_to_numpy=True, show_progress_bar=False)
+                for text, vec in zip(missing, vectors, strict=True):
+                    self._cache[text] = vec.astype(np.float32, copy=False)
+            rows = []
+            for text in texts:
+                self._cache.move_to_end(text)
+                rows.append(self._cache[text])
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+            return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
     def similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Pairwise cosine a[i]·b[i] (a and b of equal length)."""

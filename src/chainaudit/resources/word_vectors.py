@@ -19,6 +19,7 @@ import gzip
 import io
 import logging
 import os
+import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -57,6 +58,7 @@ class WordVectors:
         self.source, self.sha256, self.kind = source, sha256, kind
         self.antonym_filter = antonym_filter
         self._cache: OrderedDict[tuple[str, int, float], list[tuple[str, float]]] = OrderedDict()
+        self._lock = threading.RLock()  # the neighbour cache is shared by concurrently attacked samples
         self._cache_size = cache_size
 
     def __len__(self) -> int:
@@ -134,15 +136,17 @@ class WordVectors:
         return not banned.isdisjoint(base_forms(candidate))
 
     def _cache_get(self, key: tuple[str, int, float]) -> list[tuple[str, float]] | None:
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-        return hit
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
 
     def _cache_put(self, key: tuple[str, int, float], value: list[tuple[str, float]]) -> None:
-        self._cache[key] = value
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[key] = value
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
 
 def _open_text(path: Path) -> TextIO:

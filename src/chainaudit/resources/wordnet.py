@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -207,9 +208,14 @@ def load_wordnet(location: WordNetLocation) -> WordNetCorpusReader:
         return WordNetCorpusReader(root, None)
 
 
+#: NLTK's reader shares open files and seeks them: concurrent lookups (cross-sample batched attacks run
+#: samples in threads) read each other's lines. Every lookup below holds this lock.
+_LOCK = threading.RLock()
+
+
 @lru_cache(maxsize=1)
 def get_wordnet() -> WordNetCorpusReader:
-    """The WordNet reader, found and loaded once per process."""
+    """The WordNet reader, found and loaded once per process (callers that read it hold `_LOCK`)."""
     return load_wordnet(find_wordnet())
 
 
@@ -229,10 +235,11 @@ def base_forms(word: str) -> set[str]:
     wn = get_wordnet()
     word = word.lower()
     forms = {word}
-    for pos in ("n", "v", "a", "r"):
-        base = wn.morphy(word, pos)
-        if base:
-            forms.add(base.lower())
+    with _LOCK:
+        for pos in ("n", "v", "a", "r"):
+            base = wn.morphy(word, pos)
+            if base:
+                forms.add(base.lower())
     return forms
 
 
@@ -260,7 +267,8 @@ def synonyms(word: str, pos: str | None = None, *, multiword: bool = False) -> l
     """
     if pos in CLOSED_CLASS_TAGS:
         return []
-    return list(_synonyms(word.lower(), wordnet_pos(pos), multiword))
+    with _LOCK:
+        return list(_synonyms(word.lower(), wordnet_pos(pos), multiword))
 
 
 def _opposites(lemma: Any, indirect: bool) -> set[str]:
@@ -299,4 +307,5 @@ def antonyms(word: str, *, indirect: bool = True) -> set[str]:
     antonyms: the other lemmas of each antonym's synset and the satellites of an antonym adjective
     ("good" -> "bad" -> "awful", "terrible", ...; "boring" -> "interesting" -> "entertaining", ...).
     """
-    return set(_antonyms(word.lower(), indirect))
+    with _LOCK:
+        return set(_antonyms(word.lower(), indirect))
