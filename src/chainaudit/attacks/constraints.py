@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
-from chainaudit.attacks.engine import AttackContext, BaseConstraint
+from chainaudit.attacks.engine import AttackContext, BaseConstraint, Similarity
 from chainaudit.attacks.text import WordText
 
 
@@ -60,7 +58,7 @@ class SentenceSimilarity(BaseConstraint):
     swap (TextFooler). `similarity(a, b)` returns the pairwise cosines.
     """
 
-    similarity: Callable[[list[str], list[str]], np.ndarray]
+    similarity: Similarity
     threshold: float
     window: int | None = None
     against_original: bool = True

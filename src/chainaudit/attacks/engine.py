@@ -11,7 +11,7 @@ import random
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -115,6 +115,8 @@ def candidates_at(ctx: AttackContext, current: WordText, index: int, transformat
 
 
 class Similarity(Protocol):
+    """Pairwise sentence similarity: `result[i]` is the cosine of `a[i]` and `b[i]`."""
+
     def __call__(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray: ...
 
 
@@ -128,7 +130,6 @@ class Recipe:
     search: Search
     paper: str
     query_budget: int | None = None
-    requires: tuple[str, ...] = field(default=())  # resources checked once before a run
 
     def attack(self, victim: Victim, sample: Sample, *, seed: int = 0, budget: int | None = None,
                similarity: Similarity | None = None) -> AttackOutcome:

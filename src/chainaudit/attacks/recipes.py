@@ -22,7 +22,7 @@ from chainaudit.attacks.constraints import (
     SentenceSimilarity,
     StopWords,
 )
-from chainaudit.attacks.engine import AttackContext, Recipe
+from chainaudit.attacks.engine import AttackContext, Recipe, Similarity
 from chainaudit.attacks.hotflip import CharAndWordFlips, HotFlipBeamSearch, OpenAttackHotFlipSearch
 from chainaudit.attacks.search import GreedyWordSwap, TextBuggerSearch, WeightedSaliencySwap
 from chainaudit.attacks.text import WordText
@@ -53,7 +53,7 @@ class AttackResources:
 
         return self._get("vectors", lambda: load_word_vectors(self.word_vectors_path))
 
-    def similarity(self) -> Callable[[list[str], list[str]], np.ndarray]:
+    def similarity(self) -> Similarity:
         from chainaudit.resources.encoder import get_encoder
 
         return self._get("similarity", lambda: get_encoder().similarity)
@@ -85,7 +85,7 @@ class AttackResources:
         return float(value)
 
 
-def most_similar(similarity: Callable[[list[str], list[str]], np.ndarray]) -> Callable[
+def most_similar(similarity: Similarity) -> Callable[
         [AttackContext, list[WordText]], int]:
     """TextFooler's choice among successful candidates: the one closest in meaning to the original."""
     def pick(ctx: AttackContext, texts: list[WordText]) -> int:

@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-from chainaudit.attacks.engine import AttackContext, Constraint, Transformation, candidates_at
+from chainaudit.attacks.engine import AttackContext, Constraint, Similarity, Transformation, candidates_at
 from chainaudit.attacks.text import WordText, word_spans
 from chainaudit.errors import ChainauditError
 
@@ -152,7 +152,7 @@ class TextBuggerSearch:
     p(gold) most; if the text's similarity to the original falls to `threshold` or below, give up;
     stop as soon as the prediction flips. One encoder call per step, not per candidate."""
 
-    similarity: Callable[[list[str], list[str]], np.ndarray]
+    similarity: Similarity
     threshold: float
     importance: Importance = "gradient"
 
