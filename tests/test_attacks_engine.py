@@ -170,3 +170,12 @@ def test_concurrent_attacks_give_the_sequential_outcomes(name: str) -> None:
     strip = [(o.sample.index, o.outcome, o.perturbed_text, o.queries) for o in alone]
     assert [(o.sample.index, o.outcome, o.perturbed_text, o.queries) for o in together] == strip
     assert victim.queries >= sum(o.queries for o in together)
+
+
+def test_words_changed_of_a_paraphrase_is_the_word_edit_distance() -> None:
+    original = WordText.parse("the movie was good.")
+    same_length = WordText.parse("the film was fine.")
+    paraphrase = WordText.parse("this film is really good")
+    assert same_length.words_changed(original) == 2
+    assert paraphrase.words_changed(original) == 4  # 3 substitutions + 1 insertion
+    assert WordText.parse("good").words_changed(original) == 3

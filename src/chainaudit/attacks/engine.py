@@ -94,9 +94,10 @@ class BaseConstraint:
 
 
 class Search(Protocol):
-    """Finds a perturbation; returns the best text found (or None) — success is judged by the engine."""
+    """Finds a perturbation; returns the best text found (or None) — success is judged by the engine.
+    Sentence-level searches (SCPN, GAN) produce whole texts themselves and get `transformation=None`."""
 
-    def __call__(self, ctx: AttackContext, transformation: Transformation,
+    def __call__(self, ctx: AttackContext, transformation: Transformation | None,
                  constraints: Sequence[Constraint]) -> WordText | None: ...
 
 
@@ -122,10 +123,11 @@ class Similarity(Protocol):
 
 @dataclass(frozen=True)
 class Recipe:
-    """A named attack: the four parts, its paper, and a default query budget."""
+    """A named attack: the four parts, its paper, and a default query budget. A sentence-level recipe has
+    no word transformation (None): its search writes whole texts."""
 
     name: str
-    transformation: Transformation
+    transformation: Transformation | None
     constraints: tuple[Constraint, ...]
     search: Search
     paper: str

@@ -7,7 +7,7 @@ expression and edits by position, so a candidate costs one list copy and one joi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # A word: letters/digits with inner apostrophes or hyphens ("don't", "well-made"); anything else is
@@ -66,7 +66,22 @@ class WordText:
         return " ".join(self.words[lo:hi])
 
     def words_changed(self, original: WordText) -> int:
-        return sum(a != b for a, b in zip(self.words, original.words, strict=True))
+        """Words replaced by position; for a text of another length (a paraphrase, a decoded sentence), the
+        word-level edit distance (insertions, deletions, substitutions)."""
+        if len(self.words) == len(original.words):
+            return sum(a != b for a, b in zip(self.words, original.words, strict=True))
+        return word_edit_distance(original.words, self.words)
+
+
+def word_edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    """Levenshtein distance between two word sequences (one row of the table kept at a time)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
 
 
 def modification_rate(original: WordText, perturbed: WordText) -> float:
