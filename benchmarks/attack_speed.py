@@ -1,11 +1,13 @@
 """Attack speed: each recipe on the MiniLM SST-2 model and SST-2 validation sentences.
 
-Prints ASR (both conventions), queries/sample, seconds/sample and the overhead ratio = attack wall time /
-the time the same victim needs for the very same queried texts in full batches (cache off), measured
-side by side in one run. Target: overhead <= 1.3.
+Prints ASR (both conventions), queries/sample, seconds/sample, the share of the wall time spent in victim
+queries and in the other model calls (gradients, sentence encoder), and the overhead ratio = attack wall
+time / the time the same victim needs for the very same queried texts in full batches (cache off),
+measured side by side in one run. Target: overhead <= 1.3. `--concurrency 1,8` runs each attack one
+sample at a time and 8 at once, one after the other, so their ratio is measured side by side.
 
     CHAINAUDIT_DATA_DIR=../shared/data/datasets .venv/bin/python benchmarks/attack_speed.py [-n 100]
-        [--model DIR] [--attacks textfooler,pwws,...]
+        [--model DIR] [--attacks textfooler,pwws,...] [--concurrency 1,8]
 
 Without --model it uses runs/demo/minilm-sst2 (from `chainaudit demo`) or fine-tunes one first.
 """
@@ -15,8 +17,9 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,18 +32,39 @@ from rich.table import Table
 from chainaudit.attacks import RECIPES, AttackResources, build_recipe, summarize
 from chainaudit.attacks.runner import DEFAULT_CONCURRENCY, attack_samples
 from chainaudit.data import load_split
+from chainaudit.interleave import shared_call
+from chainaudit.resources.encoder import get_encoder
 from chainaudit.victims import LocalHFVictim
 
 
+class Timer:
+    """Seconds spent inside wrapped calls."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wrap(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+        return timed
+
+
 class RecordingVictim:
-    """Passes calls to a victim, keeping every text asked about and the seconds spent inside it."""
+    """Passes calls to a victim, keeping every text asked about and the seconds spent in queries and in
+    gradients."""
 
     def __init__(self, inner: LocalHFVictim) -> None:
         self.inner = inner
         self.texts: list[str] = []
         self.seconds = 0.0
+        self.gradients = Timer()
+        self.input_gradients = self.gradients.wrap(inner.input_gradients)
 
-    def __getattr__(self, name: str):  # model_id, revision, tokenizer, input_gradients, ...
+    def __getattr__(self, name: str) -> Any:  # model_id, revision, tokenizer, embedding_matrix, ...
         return getattr(self.inner, name)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -69,37 +93,44 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--model")
     parser.add_argument("--attacks", default=",".join(RECIPES))
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                        help="samples attacked at once (1 = one at a time)")
+    parser.add_argument("--concurrency", default=str(DEFAULT_CONCURRENCY),
+                        help="comma-separated: samples attacked at once (1 = one at a time)")
     args = parser.parse_args()
 
     path = model_dir(args.model)
     samples = load_split("sst2", "validation").samples[:args.n]
     resources = AttackResources()
     similarity = resources.similarity()
-    table = Table("attack", "asr", "asr_all", "queries/sample", "s/sample", "victim share", "overhead",
-                  "similarity", title=f"{len(samples)} SST-2 validation sentences, {path}, "
-                  f"{args.concurrency} samples at once")
+    encoder = get_encoder()
+    encoder_time = Timer()
+    encoder.encode = shared_call(encoder_time.wrap(encoder._encode))  # timed, still merged across samples
+    table = Table("attack", "at once", "asr", "asr_all", "queries/sample", "s/sample", "victim share",
+                  "grad+encoder share", "overhead", "similarity",
+                  title=f"{len(samples)} SST-2 validation sentences, {path}")
     for name in args.attacks.split(","):
         recipe = build_recipe(name, resources)
-        victim = RecordingVictim(LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128))
-        started = time.perf_counter()
-        outcomes = list(attack_samples(recipe, victim, samples, seed=0, similarity=similarity,
-                                       concurrency=args.concurrency))
-        wall = time.perf_counter() - started
-        summary = summarize(outcomes)
-        # The same queried texts, through a fresh victim with no cache, in full batches.
-        replay = LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128, cache_size=0)
-        replay.predict_proba(victim.texts[:64])  # warm-up
-        t0 = time.perf_counter()
-        for start in range(0, len(victim.texts), 4096):
-            replay.predict_proba(victim.texts[start:start + 4096])
-        replay_s = time.perf_counter() - t0
-        table.add_row(name, f"{summary.asr or 0:.1%}", f"{summary.asr_all or 0:.1%}",
-                      f"{summary.mean_queries or 0:.0f}", f"{wall / len(samples):.2f}",
-                      f"{victim.seconds / wall:.0%}", f"{wall / max(replay_s, 1e-9):.2f}",
-                      f"{summary.mean_similarity or 0:.3f}")
-        print(f"{name}: done in {wall:.0f} s", flush=True)
+        for width in (int(c) for c in args.concurrency.split(",")):
+            victim = RecordingVictim(LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128))
+            encoder._cache.clear()  # each run pays for its own encodings
+            encoder_before = encoder_time.seconds
+            started = time.perf_counter()
+            outcomes = list(attack_samples(recipe, victim, samples, seed=0, similarity=similarity,
+                                           concurrency=width))
+            wall = time.perf_counter() - started
+            other = victim.gradients.seconds + encoder_time.seconds - encoder_before
+            summary = summarize(outcomes)
+            # The same queried texts, through a fresh victim with no cache, in full batches.
+            replay = LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128, cache_size=0)
+            replay.predict_proba(victim.texts[:64])  # warm-up
+            t0 = time.perf_counter()
+            for start in range(0, len(victim.texts), 4096):
+                replay.predict_proba(victim.texts[start:start + 4096])
+            replay_s = time.perf_counter() - t0
+            table.add_row(name, str(width), f"{summary.asr or 0:.1%}", f"{summary.asr_all or 0:.1%}",
+                          f"{summary.mean_queries or 0:.0f}", f"{wall / len(samples):.2f}",
+                          f"{victim.seconds / wall:.0%}", f"{other / wall:.0%}", f"{wall / max(replay_s, 1e-9):.2f}",
+                          f"{summary.mean_similarity or 0:.3f}")
+            print(f"{name} x{width}: done in {wall:.0f} s", flush=True)
     Console().print(table)
 
 

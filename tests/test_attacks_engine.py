@@ -179,3 +179,18 @@ def test_words_changed_of_a_paraphrase_is_the_word_edit_distance() -> None:
     assert same_length.words_changed(original) == 2
     assert paraphrase.words_changed(original) == 4  # 3 substitutions + 1 insertion
     assert WordText.parse("good").words_changed(original) == 3
+
+
+def test_repeats_are_summarised_with_their_spread() -> None:
+    from chainaudit.attacks import AttackOutcome, summarize_repeats
+
+    def run(seed: int, wins: int) -> list[AttackOutcome]:
+        return [AttackOutcome(sample(f"text {i}", index=i), "gan", seed, "succeeded" if i < wins else "failed", 1,
+                              0 if i < wins else 1, f"adv {seed} {i}") for i in range(4)]
+
+    rep = summarize_repeats({0: run(0, 1), 1: run(1, 2), 2: run(2, 3)})
+    asr = rep.spread("asr")
+    assert asr is not None and asr.mean == pytest.approx(0.5) and asr.std == pytest.approx(0.25)
+    assert (asr.low, asr.high) == (0.25, 0.75) and not rep.identical
+    same = summarize_repeats({0: run(0, 2), 1: run(0, 2)})
+    assert same.identical

@@ -95,3 +95,33 @@ def test_attack_cli_stores_outcomes_and_writes_examples(fragile_model: Path, key
         assert store.count("attack_results") == 8
     bad = CliRunner().invoke(app, [*args[:3], "nope", *args[4:]])
     assert bad.exit_code == 2 and "unknown attack" in bad.output
+
+
+@pytest.mark.parametrize("name", ["hotflip", "textbugger"])
+def test_white_box_attacks_at_once_give_the_one_at_a_time_outcomes(victim: LocalHFVictim, name: str) -> None:
+    """Merged gradient and candidate calls (--concurrency) must not change any sample's attack."""
+    from chainaudit.attacks.runner import attack_samples
+
+    recipe = build_recipe(name, tiny_resources(threshold=0.0))
+    samples = [Sample("kw", "validation", i, f"{s} was {k}", lab)
+               for i, (s, (k, lab)) in enumerate((s, kl) for s in SUBJECTS for kl in KEYWORDS.items())]
+    alone = [(o.outcome, o.perturbed_text, o.queries) for o in attack_samples(recipe, victim, samples, seed=1)]
+    together = [(o.outcome, o.perturbed_text, o.queries)
+                for o in attack_samples(recipe, victim, samples, seed=1, concurrency=6)]
+    assert together == alone
+    assert any(kind == "succeeded" for kind, _, _ in alone)
+
+
+def test_attack_cli_repeats_runs_one_seed_each_and_reports_the_spread(fragile_model: Path, keyword_data: Path,
+                                                                      tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    args = ["attack", str(fragile_model), "--attack", "pwws", "--dataset", str(keyword_data), "-n", "4",
+            "--repeats", "2", "--seed", "7", "--db", str(db)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "seed 7" in flat and "seed 8" in flat and "mean ± std" in flat
+    assert "deterministic" in flat  # PWWS has no randomness: the repeats agree and the output says so
+    with Store(db) as store:
+        assert sorted({r["seed"] for r in store.select("attack_results")}) == [7, 8]
+        assert store.count("attack_results") == 8

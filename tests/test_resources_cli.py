@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from chainaudit.cli import app
 
 runner = CliRunner()
-NAMES = ["wordnet", "stop words", "sentence encoder", "word vectors", "pos tagger"]
+NAMES = ["wordnet", "stop words", "sentence encoder", "word vectors", "pos tagger", "gan", "scpn weights"]
+OPTIONAL = {"gan", "scpn weights"}  # got on demand; their absence does not fail --check
 
 
 def test_status_table_and_json() -> None:
@@ -23,7 +24,8 @@ def test_status_table_and_json() -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [r["name"] for r in rows] == NAMES
-    assert all(r["available"] for r in rows)
+    assert all(r["available"] for r in rows if r["name"] not in OPTIONAL)
+    assert {r["name"] for r in rows if r["optional"]} == OPTIONAL
     by_name = {r["name"]: r for r in rows}
     assert len(by_name["wordnet"]["sha256"]) == 64
     assert len(by_name["sentence encoder"]["sha256"]) == 64

@@ -564,9 +564,43 @@ def select(
 
 
 # -- attacks ---------------------------------------------------------------------------------------
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _print_repeats_summary(name: str, model: str, runs: dict[int, list[Any]]) -> None:
+    """Per-seed ASR and the mean ± sample std (min-max) over the repeats."""
+    from chainaudit.attacks import summarize_repeats
+
+    rep = summarize_repeats(runs)
+    metrics = {"asr": ("ASR (succeeded / attacked)", True), "asr_all": ("ASR (the paper's, all samples)", True),
+               "accuracy_after": ("accuracy after", True), "mean_queries": ("queries per attacked sample", False),
+               "mean_similarity": ("sentence similarity (successes)", False),
+               "seconds_per_sample": ("seconds per sample", False)}
+    table = Table("metric", *(f"seed {s}" for s in rep.seeds), "mean ± std", "min-max",
+                  title=f"{name} on {model}, {len(rep.seeds)} repeats")
+    for key, (label, is_pct) in metrics.items():
+        def fmt(x: float | None, is_pct: bool = is_pct) -> str:
+            return _pct(x) if is_pct else ("-" if x is None else f"{x:.3g}")
+        spread = rep.spread(key)
+        table.add_row(label, *(fmt(getattr(s, key)) for s in rep.summaries),
+                      "-" if spread is None else f"{fmt(spread.mean)} ± {fmt(spread.std)}",
+                      "-" if spread is None else f"{fmt(spread.low)}-{fmt(spread.high)}")
+    console.print(table)
+    if rep.identical:
+        console.print("[dim]every repeat gave the same outcomes and texts: this attack is deterministic on these "
+                      "samples.[/]")
+    errors = sum(s.errors for s in rep.summaries)
+    if errors:
+        err_console.print(f"[yellow]{errors} sample run(s) ended in error[/] (not counted as failed attacks); "
+                          f"first: {next(s.first_error for s in rep.summaries if s.first_error)}")
+    if not any(s.ran for s in rep.summaries):
+        err_console.print(f"[bold red]the {name} attack did not run[/]: every sample errored; this says nothing "
+                          "about the model's robustness.")
+
+
 def _print_attack_summary(name: str, model: str, summary: Any, resumed: int) -> None:
-    def pct(x: float | None) -> str:
-        return "-" if x is None else f"{100 * x:.1f}%"
+    pct = _pct
 
     def num(x: float | None, fmt: str = ".1f") -> str:
         return "-" if x is None else format(x, fmt)
@@ -592,7 +626,7 @@ def _print_attack_summary(name: str, model: str, summary: Any, resumed: int) -> 
 
 
 def _attack_with_progress(recipe: Any, victim: Any, samples: Any, store: Any, *, study: str, seed: int,
-                          budget: int | None, similarity: Any, concurrency: int = 1) -> Any:
+                          budget: int | None, similarity: Any, concurrency: int = 8) -> Any:
     """Run one recipe under a progress bar (flips counted live); the model is recorded in `models`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -622,7 +656,7 @@ def _attack_with_progress(recipe: Any, victim: Any, samples: Any, store: Any, *,
 def attack(
     model: Annotated[str, typer.Argument(help="A Hub id (owner/name), a local model folder, or 'minilm'.")],
     attack_name: Annotated[str, typer.Option("--attack", "-a", help="textbugger | hotflip | hotflip-blackbox | "
-                                             "textfooler | pwws")] = "pwws",
+                                             "textfooler | pwws | scpn | gan")] = "pwws",
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name or .csv/.jsonl path.")] = "sst2",
     n: Annotated[int, typer.Option("-n", min=1, help="How many samples to attack.")] = 100,
     split: Annotated[str | None, typer.Option(help="Split (default: the dataset's evaluation split).")] = None,
@@ -636,15 +670,23 @@ def attack(
                                                        "to this JSONL file.")] = None,
     word_vectors: Annotated[Path | None, typer.Option("--word-vectors", help="Counter-fitted word vectors "
                                                       "(text or .npz); default: the built-in fallback.")] = None,
+    scpn_dir: Annotated[Path | None, typer.Option("--scpn-dir", envvar="CHAINAUDIT_SCPN_DIR", help="Folder "
+                                                  "with the SCPN files (scpn.pt, parse_generator.pt, ...); "
+                                                  "default: the chainaudit cache's scpn/.")] = None,
+    gan_dir: Annotated[Path | None, typer.Option("--gan", envvar="CHAINAUDIT_GAN_DIR", help="Folder of a GAN "
+                                                 "from `resources train-gan` (default: the cache's gan/<dataset>, "
+                                                 "else another dataset's, with a warning).")] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision (recorded as its commit sha).")] = None,
     allow_pickle: Annotated[bool, typer.Option("--allow-pickle", help="Allow pickle weights (trusted "
                                                "models only).")] = False,
     label_map: Annotated[str | None, typer.Option(help='Model label -> dataset label, e.g. '
                                                   '"LABEL_0=negative,LABEL_1=positive".')] = None,
     max_length: Annotated[int, typer.Option(min=8, help="Truncate texts to this many tokens.")] = 256,
-    concurrency: Annotated[int, typer.Option(min=1, help="Samples attacked at once, their candidate sets "
-                                             "scored in shared victim calls (same outcomes; faster for "
-                                             "TextBugger/TextFooler on CPU).")] = 1,
+    repeats: Annotated[int, typer.Option(min=1, help="Run the attack with seeds SEED..SEED+REPEATS-1 and report "
+                                         "the mean and spread (the paper ran its random attacks 3 times).")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Samples attacked at once, their model calls merged "
+                                             "into shared batches (same outcomes, faster); 1 = one at a "
+                                             "time.")] = 8,
     data_dir: DataDirOption = None,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
@@ -661,17 +703,25 @@ def attack(
     samples = select(loaded.samples, n, "random" if sample == "random" else "first", seed)
     victim = LocalHFVictim.load(model, loaded.label_names, revision=revision, allow_pickle=allow_pickle,
                                 label_map=label_map, max_length=max_length)
-    resources = AttackResources(word_vectors_path=word_vectors)
+    resources = AttackResources(word_vectors_path=word_vectors, scpn_dir=scpn_dir, gan_dir=gan_dir)
     recipe = build_recipe(attack_name, resources)
     similarity = resources.similarity()
     console.print(f"[bold]{recipe.name}[/] ({recipe.paper}) on {victim.model_id}@{victim.revision[:16]}, "
                   f"{len(samples)} {loaded.name}/{loaded.split} samples")
+    runs = {}
     with Store(db) as store:
-        run = _attack_with_progress(recipe, victim, samples, store, study=study, seed=seed, budget=budget,
-                                    similarity=similarity, concurrency=concurrency)
-    _print_attack_summary(recipe.name, victim.model_id, run.summary, run.resumed)
+        for run_seed in range(seed, seed + repeats):
+            runs[run_seed] = _attack_with_progress(recipe, victim, samples, store, study=study, seed=run_seed,
+                                                   budget=budget, similarity=similarity, concurrency=concurrency)
+            if repeats > 1:
+                console.print(f"seed {run_seed}: ASR {_pct(runs[run_seed].summary.asr)} (asr_all "
+                              f"{_pct(runs[run_seed].summary.asr_all)})")
+    if repeats == 1:
+        _print_attack_summary(recipe.name, victim.model_id, runs[seed].summary, runs[seed].resumed)
+    else:
+        _print_repeats_summary(recipe.name, victim.model_id, {k: r.outcomes for k, r in runs.items()})
     if save_examples:
-        count = write_examples(run.outcomes, save_examples)
+        count = write_examples([o for r in runs.values() for o in r.outcomes], save_examples)
         console.print(f"wrote {count} examples to {save_examples}")
 
 
@@ -689,7 +739,8 @@ WordVectorsOption = Annotated[Path | None, typer.Option(
 def resources_status(
     word_vectors: WordVectorsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Exit with status 1 when a resource is missing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit with status 1 when a resource the word-level attacks "
+                                        "need is missing (SCPN weights and a GAN are optional).")] = False,
 ) -> None:
     """Show each resource, where it was found, its sha256, and the command that gets a missing one."""
     import json
@@ -703,15 +754,55 @@ def resources_status(
         table = Table("resource", "sha256", show_lines=True)
         table.add_column("where, what, how to get it", overflow="fold")
         for r in rows:
-            state = "[green]ok[/]" if r.available else "[bold red]missing[/]"
+            state = "[green]ok[/]" if r.available else "[yellow]not yet[/]" if r.optional else "[bold red]missing[/]"
             note = f"{r.location}\n{r.detail}" if r.location else r.detail
             if not r.available and r.how_to_get not in r.detail:
                 note += f"\n[bold]get it:[/] {r.how_to_get}"
             table.add_row(f"{r.name}\n{state}", (r.sha256 or "-")[:16], note)
         console.print(table, soft_wrap=False, crop=False)
         console.print("[dim]sha256: first 16 hex digits (full ones with --json)[/]")
-    if check and not all(r.available for r in rows):
+    if check and not all(r.available or r.optional for r in rows):
         raise typer.Exit(1)
+
+
+@resources_app.command("train-gan")
+@user_errors
+def resources_train_gan(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset whose train split the GAN learns.")
+                       ] = "sst2",
+    minutes: Annotated[float, typer.Option(min=0.05, help="Training time budget.")] = 5.0,
+    max_examples: Annotated[int | None, typer.Option(min=2, help="Train on a seeded random N sentences.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder to save to (default: the cache's gan/<dataset>).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of initialisation, batches and noise.")] = 0,
+    threads: Annotated[int, typer.Option(min=1, help="torch threads (1 is fastest on a busy 2-core machine).")] = 1,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Train the GAN attack's ARAE + inverter (Zhao et al. 2018) on a dataset's sentences, on CPU, in minutes."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from chainaudit.resources.gan import save_gan
+    from chainaudit.resources.gan.store import default_dir
+    from chainaudit.resources.gan.train import GanConfig, train_gan, training_texts
+
+    texts, dataset, source = training_texts(dataset, max_examples=max_examples, seed=seed, data_dir=data_dir)
+    config = GanConfig(minutes=minutes, seed=seed, threads=threads)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(f"GAN on {len(texts)} {dataset} sentences", total=config.minutes * 60, note="")
+
+        def hook(elapsed: float, budget: float, step: int, row: dict[str, float]) -> None:
+            loss = row.get("train_loss", row.get("rec_loss", float("nan")))
+            acc = row.get("train_acc", row.get("rec_acc", float("nan")))
+            bar.update(task, completed=min(elapsed, budget), note=f"step {step}, loss {loss:.2f}, acc {acc:.2f}")
+
+        result = train_gan(texts, dataset, config, source=source, progress=hook)
+        bar.update(task, completed=config.minutes * 60)
+    folder = save_gan(result.gan, out or default_dir(dataset))
+    meta, final = result.gan.meta, result.gan.meta["final"]
+    console.print(f"saved the {dataset} GAN to [bold]{folder}[/]: {meta['steps']} steps in {meta['seconds']:.0f} s; "
+                  f"held-out reconstruction accuracy {final['rec_acc']:.3f} (through G(I(c)) "
+                  f"{final['inv_rec_acc']:.3f}); training data sha256 {meta['data_sha256']}")
 
 
 @resources_app.command("build")

@@ -8,9 +8,8 @@ move the prediction away from the gold label; a sample the model already gets wr
 from __future__ import annotations
 
 import random
-import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +19,7 @@ from chainaudit.attacks.outcome import AttackOutcome
 from chainaudit.attacks.text import WordText, modification_rate
 from chainaudit.data import Sample
 from chainaudit.errors import ResourceMissingError
+from chainaudit.interleave import task_clock
 from chainaudit.victims.base import Victim
 
 
@@ -38,7 +38,7 @@ class AttackContext:
         self.budget = budget
         self.queries = 0
         self.rng = random.Random(f"{seed}:{sample.dataset}:{sample.split}:{sample.index}")
-        self.cache: dict[str, Any] = {}  # per-sample memo for transformations/constraints
+        self.cache: dict[str, Any] = {}  # per-sample memo; cache["extra"] (a dict) goes into the outcome
         self.original_probs = self.probs([self.original], count=True)[0]
 
     def probs(self, texts: Sequence[WordText], *, count: bool = True) -> np.ndarray:
@@ -132,19 +132,24 @@ class Recipe:
     search: Search
     paper: str
     query_budget: int | None = None
+    #: Run before each sample, before the skip of already-wrong ones: loads what the recipe needs (trained
+    #: weights) and raises `ResourceMissingError` when it is absent, so then EVERY sample is an `error`.
+    prepare: Callable[[Sample], object] | None = None
 
     def attack(self, victim: Victim, sample: Sample, *, seed: int = 0, budget: int | None = None,
                similarity: Similarity | None = None) -> AttackOutcome:
         """Attack one sample. Any exception becomes an `error` outcome; the caller's run goes on."""
-        started = time.perf_counter()
+        started = task_clock()
         budget = budget if budget is not None else self.query_budget
         ctx: AttackContext | None = None
         try:
+            if self.prepare is not None:
+                self.prepare(sample)
             ctx = AttackContext(victim, sample, budget=budget, seed=seed)
             original_pred = int(ctx.original_probs.argmax())
             if original_pred != ctx.gold:
                 return AttackOutcome(sample, self.name, seed, "skipped", original_pred, original_pred,
-                                     queries=ctx.queries, seconds=time.perf_counter() - started)
+                                     queries=ctx.queries, seconds=task_clock() - started)
             best: WordText | None
             exhausted = False
             try:
@@ -161,10 +166,12 @@ class Recipe:
 
     def _finish(self, ctx: AttackContext, best: WordText | None, original_pred: int, seed: int, started: float,
                 similarity: Similarity | None, exhausted: bool) -> AttackOutcome:
-        extra: dict[str, Any] = {"budget_exhausted": True} if exhausted else {}
+        extra: dict[str, Any] = dict(ctx.cache.get("extra", {}))  # notes a search leaves for the outcome row
+        if exhausted:
+            extra["budget_exhausted"] = True
         if best is None:
             return AttackOutcome(ctx.sample, self.name, seed, "failed", original_pred, original_pred,
-                                 queries=ctx.queries, seconds=time.perf_counter() - started, extra=extra)
+                                 queries=ctx.queries, seconds=task_clock() - started, extra=extra)
         # Re-score the final text uncounted: the outcome states what the victim says of the returned text.
         final = ctx.probs([best], count=False)[0]
         perturbed_pred = int(final.argmax())
@@ -174,9 +181,9 @@ class Recipe:
         return AttackOutcome(ctx.sample, self.name, seed, kind, original_pred, perturbed_pred, text,
                              queries=ctx.queries, words_changed=best.words_changed(ctx.original),
                              modification_rate=modification_rate(ctx.original, best), similarity=sim,
-                             seconds=time.perf_counter() - started, extra=extra)
+                             seconds=task_clock() - started, extra=extra)
 
     def _error(self, sample: Sample, seed: int, message: str, ctx: AttackContext | None,
                started: float) -> AttackOutcome:
         return AttackOutcome(sample, self.name, seed, "error", queries=ctx.queries if ctx else 0,
-                             seconds=time.perf_counter() - started, error=message)
+                             seconds=task_clock() - started, error=message)

@@ -102,3 +102,41 @@ def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
         seconds_per_sample=_mean(o.seconds for o in items if o.outcome != "error"),
         first_error=next((o.error for o in items if o.outcome == "error"), None),
     )
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, sample standard deviation, min and max of one metric over repeats (None where undefined)."""
+
+    mean: float
+    std: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Iterable[float | None]) -> Spread | None:
+        kept = np.asarray([v for v in values if v is not None], dtype=float)
+        if not kept.size:
+            return None
+        std = float(kept.std(ddof=1)) if kept.size > 1 else 0.0
+        return cls(float(kept.mean()), std, float(kept.min()), float(kept.max()))
+
+
+@dataclass(frozen=True)
+class RepeatedSummary:
+    """The same attack run with several seeds (the paper ran its random attacks three times and averaged)."""
+
+    seeds: tuple[int, ...]
+    summaries: tuple[AttackSummary, ...]
+    identical: bool  # every repeat produced the same outcomes and texts: the attack is deterministic here
+
+    def spread(self, metric: str) -> Spread | None:
+        """`metric` is an `AttackSummary` field, e.g. "asr", "asr_all", "mean_similarity"."""
+        return Spread.of(getattr(s, metric) for s in self.summaries)
+
+
+def summarize_repeats(runs: dict[int, list[AttackOutcome]]) -> RepeatedSummary:
+    """Summarise each seed's outcomes and whether the repeats differ at all."""
+    seeds = tuple(runs)
+    signatures = {tuple((o.sample.index, o.outcome, o.perturbed_text) for o in runs[s]) for s in seeds}
+    return RepeatedSummary(seeds, tuple(summarize(runs[s]) for s in seeds), identical=len(signatures) <= 1)

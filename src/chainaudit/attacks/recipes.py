@@ -23,7 +23,9 @@ from chainaudit.attacks.constraints import (
     StopWords,
 )
 from chainaudit.attacks.engine import AttackContext, Recipe, Similarity
+from chainaudit.attacks.gan_search import gan
 from chainaudit.attacks.hotflip import CharAndWordFlips, HotFlipBeamSearch, OpenAttackHotFlipSearch
+from chainaudit.attacks.scpn_search import paraphraser_loader, scpn
 from chainaudit.attacks.search import GreedyWordSwap, TextBuggerSearch, WeightedSaliencySwap
 from chainaudit.attacks.text import WordText
 from chainaudit.attacks.transformations import EmbeddingNeighbours, TextBuggerBugs, WordNetSynonyms
@@ -35,6 +37,8 @@ class AttackResources:
     """Lazy access to what recipes need; `word_vectors_path` is `--word-vectors`."""
 
     word_vectors_path: Path | None = None
+    scpn_dir: Path | None = None  # `--scpn-dir`; default $CHAINAUDIT_SCPN_DIR, else cache_dir("scpn")
+    gan_dir: Path | None = None  # `--gan`; default $CHAINAUDIT_GAN_DIR, else cache_dir("gan", <dataset>)
     overrides: dict[str, Any] = field(default_factory=dict)  # tests inject tiny resources here
 
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
@@ -66,6 +70,20 @@ class AttackResources:
             return wordnet.synonyms
 
         return self._get("synonyms", build)
+
+    def scpn(self) -> Callable[[], Any]:
+        """A loader of the SCPN paraphraser: missing weights raise when a sample calls it, not here."""
+        return self._get("scpn", lambda: paraphraser_loader(self.scpn_dir))
+
+    def gan(self) -> Callable[[str], Any]:
+        """`dataset -> TrainedGan`, loaded on first use: a GAN not trained yet raises then, not here. An override
+        may be a `TrainedGan` (used for every dataset), a GAN folder, or a loader."""
+        from chainaudit.resources.gan import GanLoader
+
+        value = self._get("gan", lambda: GanLoader(self.gan_dir))
+        if isinstance(value, Path):
+            value = GanLoader(value)
+        return value if callable(value) else (lambda dataset: value)
 
     def tagger(self) -> Callable[[list[str]], list[str]]:
         from chainaudit.resources import pos
@@ -155,6 +173,8 @@ def hotflip_blackbox(res: AttackResources) -> Recipe:
 RECIPES: dict[str, Callable[[AttackResources], Recipe]] = {
     "textbugger": textbugger, "hotflip": hotflip, "hotflip-blackbox": hotflip_blackbox,
     "textfooler": textfooler, "pwws": pwws,
+    "gan": gan,
+    "scpn": scpn,
 }
 
 

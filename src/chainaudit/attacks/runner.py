@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chainaudit.attacks.batching import BatchingVictim
+from chainaudit.attacks.batching import SharedVictim
 from chainaudit.attacks.engine import Recipe, Similarity
 from chainaudit.attacks.outcome import AttackOutcome, AttackSummary, summarize
 from chainaudit.data import Sample
 from chainaudit.errors import ChainauditError
+from chainaudit.interleave import interleave
 from chainaudit.store import Store
 from chainaudit.victims.base import Victim
 
 ADHOC_STUDY = "adhoc"
-#: Samples attacked at once (their candidate sets share victim calls). Measured on 2 CPU cores with 8:
-#: TextBugger and TextFooler 20-25% faster, PWWS even, HotFlip slower; so one at a time by default.
-DEFAULT_CONCURRENCY = 1
+#: Samples attacked at once (their model calls merged; same outcomes). benchmarks/attack_speed.py, 30 SST-2
+#: sentences on 2 busy CPU cores, 8 at once vs one at a time: 1.15x (black-box HotFlip) to 2.6x (PWWS) faster.
+DEFAULT_CONCURRENCY = 8
 
 
 def outcome_from_row(row: dict, sample: Sample) -> AttackOutcome:
@@ -44,48 +45,18 @@ def attack_samples(recipe: Recipe, victim: Victim, samples: Sequence[Sample], *,
                    concurrency: int = DEFAULT_CONCURRENCY) -> Iterator[AttackOutcome]:
     """Outcomes in sample order (an exception in one sample is that sample's `error` outcome).
 
-    With `concurrency` > 1, that many samples are attacked at once and their candidate sets share victim
-    calls (`BatchingVictim`); each sample's search, RNG and query count are its own, so the outcomes are
-    those of one-at-a-time attacks.
+    With `concurrency` > 1, that many samples are attacked at once (`chainaudit.interleave`): their
+    candidate sets, gradient requests and sentence encodings are merged into one call per round. Each
+    sample's search, RNG and query count are its own, so the outcomes are those of one-at-a-time attacks.
     """
     if concurrency <= 1 or len(samples) <= 1:
         for sample in samples:
             yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity)
         return
-    workers = min(concurrency, len(samples))
-    shared = BatchingVictim(victim, workers)
-    guarded = shared.exclusive(similarity) if similarity is not None else None
-    queue = iter(list(enumerate(samples)))
-    take = threading.Lock()
-    results: dict[int, AttackOutcome] = {}
-    done = threading.Condition()
-
-    def work() -> None:
-        try:
-            while True:
-                with take:
-                    item = next(queue, None)
-                if item is None:
-                    return
-                position, sample = item
-                outcome = recipe.attack(shared, sample, seed=seed, budget=budget, similarity=guarded)
-                with done:
-                    results[position] = outcome
-                    done.notify_all()
-        finally:
-            shared.retire()
-
-    threads = [threading.Thread(target=work, daemon=True, name=f"attack-{i}") for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for position in range(len(samples)):
-        with done:
-            while position not in results:
-                done.wait()
-            outcome = results.pop(position)
-        yield outcome
-    for thread in threads:
-        thread.join()
+    shared = SharedVictim(victim)
+    tasks = (functools.partial(recipe.attack, shared, sample, seed=seed, budget=budget, similarity=similarity)
+             for sample in samples)
+    yield from interleave(tasks, concurrency)
 
 
 def run_attack(recipe: Recipe, victim: Victim, samples: Sequence[Sample], store: Store, *,

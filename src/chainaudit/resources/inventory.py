@@ -26,6 +26,9 @@ class ResourceStatus:
     sha256: str | None
     detail: str
     how_to_get: str
+    #: Needed by one attack only and got on demand (SCPN's published weights, a trained GAN): its absence makes
+    #: that attack's outcomes `error`s but does not fail `resources status --check`.
+    optional: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -95,11 +98,53 @@ def _pos_tagger(checksums: bool) -> ResourceStatus:
                           "rules) -> universal tags", pos.HOW_TO_GET)
 
 
+def _scpn(folder: Path | None, checksums: bool) -> ResourceStatus:
+    from chainaudit.resources.cache import sha256_files
+    from chainaudit.resources.scpn import weights
+    from chainaudit.resources.scpn.parse import get_parser
+
+    folder = folder or weights.default_dir()
+    try:
+        files = weights.locate(folder)
+    except ResourceMissingError as exc:
+        return ResourceStatus("scpn weights", False, None, None, str(exc), weights.how_to_get(folder), optional=True)
+    paths = [*files.paths.values(), *([files.tagset] if files.tagset else [])]
+    pins = weights.pinned(files.folder)
+    check = ("checked against SHA256SUMS" if (files.folder / weights.SUMS_NAME).is_file() else
+             "sha256s pinned on first use" if pins else "not loaded yet: sha256s are pinned on first use")
+    return ResourceStatus("scpn weights", True, str(files.folder), sha256_files(paths) if checksums else None,
+                          f"SCPN + parse generator (Iyyer et al. 2018), {check}; input parse: "
+                          f"{get_parser().name}", weights.how_to_get(folder), optional=True)
+
+
+def _gan(checksums: bool) -> ResourceStatus:
+    from chainaudit.resources.gan import store
+
+    found = store.list_gans()
+    if not found:
+        raise ResourceMissingError(f"no GAN trained yet (looked in {store.gan_root()} and ${store.GAN_DIR_ENV}); "
+                                   f"run `{store.how_to_get('sst2')}` (any dataset name)")
+    notes = []
+    for folder, config in found:
+        final = config.get("final", {})
+        notes.append(f"{config.get('dataset')}: {folder}, {config.get('steps')} steps in {config.get('seconds')} s, "
+                     f"reconstruction accuracy {final.get('rec_acc', float('nan')):.3f} "
+                     f"(through G(I(c)) {final.get('inv_rec_acc', float('nan')):.3f}), training data sha256 "
+                     f"{str(config.get('data_sha256'))[:16]}")
+    first = found[0][0]
+    digest = sha256_file(first / store.WEIGHTS) if checksums else None
+    return ResourceStatus("gan", True, str(first), digest, "ARAE + inverter (Zhao et al. 2018); " + "; ".join(notes),
+                          store.how_to_get("DATASET"), optional=True)
+
+
+_OPTIONAL = {"gan", "scpn weights"}
 _HOW = {"wordnet": wordnet.HOW_TO_GET, "stop words": "nothing to install", "sentence encoder": encoder.HOW_TO_GET,
-        "word vectors": wv.HOW_TO_GET, "pos tagger": pos.HOW_TO_GET}
+        "word vectors": wv.HOW_TO_GET, "pos tagger": pos.HOW_TO_GET,
+        "gan": "chainaudit resources train-gan --dataset DATASET"}
 
 
-def status(word_vectors: Path | None = None, *, checksums: bool = True) -> list[ResourceStatus]:
+def status(word_vectors: Path | None = None, *, checksums: bool = True,
+           scpn_dir: Path | None = None) -> list[ResourceStatus]:
     """The status of every resource; a missing one is listed with the reason and how to get it."""
     checks: dict[str, Callable[[], ResourceStatus]] = {
         "wordnet": lambda: _wordnet(checksums),
@@ -107,11 +152,13 @@ def status(word_vectors: Path | None = None, *, checksums: bool = True) -> list[
         "sentence encoder": lambda: _encoder(checksums),
         "word vectors": lambda: _word_vectors(word_vectors, checksums),
         "pos tagger": lambda: _pos_tagger(checksums),
+        "gan": lambda: _gan(checksums),
+        "scpn weights": lambda: _scpn(scpn_dir, checksums),
     }
     out = []
     for name, check in checks.items():
         try:
             out.append(check())
         except ResourceMissingError as exc:
-            out.append(ResourceStatus(name, False, None, None, str(exc), _HOW[name]))
+            out.append(ResourceStatus(name, False, None, None, str(exc), _HOW[name], optional=name in _OPTIONAL))
     return out
