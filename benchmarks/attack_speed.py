@@ -88,26 +88,54 @@ def model_dir(arg: str | None) -> Path:
                     overwrite=True).path
 
 
+def scpn_available(folder: Path | None) -> bool:
+    from chainaudit.errors import ResourceMissingError
+    from chainaudit.resources.scpn import weights
+
+    try:
+        weights.locate(folder)
+    except ResourceMissingError:
+        return False
+    return True
+
+
+def describe_gan(resources: AttackResources) -> None:
+    """Print the GAN's training cost and reconstruction quality (the attack's naturalness depends on it)."""
+    gan = resources.gan()("sst2")
+    final = gan.meta.get("final", {})
+    print(f"GAN {gan.path}: trained on {gan.dataset} for {gan.meta.get('seconds')} s ({gan.meta.get('steps')} steps); "
+          f"reconstruction token accuracy {final.get('rec_acc', float('nan')):.3f}, through G(I(E(x))) "
+          f"{final.get('inv_rec_acc', float('nan')):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--model")
-    parser.add_argument("--attacks", default=",".join(RECIPES))
+    parser.add_argument("--attacks", default=",".join(RECIPES), help="comma-separated recipe names")
     parser.add_argument("--concurrency", default=str(DEFAULT_CONCURRENCY),
                         help="comma-separated: samples attacked at once (1 = one at a time)")
+    parser.add_argument("--gan", type=Path, help="a trained GAN folder (default: the cache's, see train-gan)")
+    parser.add_argument("--scpn-dir", type=Path, help="SCPN weights folder (scpn is skipped when they are missing)")
     args = parser.parse_args()
 
     path = model_dir(args.model)
     samples = load_split("sst2", "validation").samples[:args.n]
-    resources = AttackResources()
+    resources = AttackResources(gan_dir=args.gan, scpn_dir=args.scpn_dir)
     similarity = resources.similarity()
+    names = args.attacks.split(",")
+    if "scpn" in names and not scpn_available(args.scpn_dir):
+        print("scpn: the published weights are missing (`chainaudit resources status`), so it is not benchmarked")
+        names.remove("scpn")
+    if "gan" in names:
+        describe_gan(resources)
     encoder = get_encoder()
     encoder_time = Timer()
     encoder.encode = shared_call(encoder_time.wrap(encoder._encode))  # timed, still merged across samples
     table = Table("attack", "at once", "asr", "asr_all", "queries/sample", "s/sample", "victim share",
                   "grad+encoder share", "overhead", "similarity",
                   title=f"{len(samples)} SST-2 validation sentences, {path}")
-    for name in args.attacks.split(","):
+    for name in names:
         recipe = build_recipe(name, resources)
         for width in (int(c) for c in args.concurrency.split(",")):
             victim = RecordingVictim(LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128))

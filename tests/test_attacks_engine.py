@@ -194,3 +194,18 @@ def test_repeats_are_summarised_with_their_spread() -> None:
     assert (asr.low, asr.high) == (0.25, 0.75) and not rep.identical
     same = summarize_repeats({0: run(0, 2), 1: run(0, 2)})
     assert same.identical
+
+
+def test_summary_warns_when_successes_share_little_meaning_with_the_originals(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from chainaudit.attacks import AttackOutcome
+    from chainaudit.cli import _print_attack_summary
+
+    def outcomes(similarity: float) -> list[AttackOutcome]:
+        return [AttackOutcome(sample("a good movie", index=i), "gan", 0, "succeeded", 1, 0, "of the film",
+                              similarity=similarity) for i in range(3)]
+
+    _print_attack_summary("gan", "m", summarize(outcomes(0.26)), 0)
+    assert "upper bound" in " ".join(capsys.readouterr().err.split())
+    _print_attack_summary("pwws", "m", summarize(outcomes(0.8)), 0)
+    assert "upper bound" not in capsys.readouterr().err

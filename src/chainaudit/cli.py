@@ -564,6 +564,11 @@ def select(
 
 
 # -- attacks ---------------------------------------------------------------------------------------
+#: Below this mean MiniLM similarity of the successes, the summary warns that the ASR is an upper bound
+#: (word-level attacks here score 0.75-0.85; a weakly trained GAN's rewrites about 0.25).
+LOW_SIMILARITY = 0.5
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
@@ -620,6 +625,10 @@ def _print_attack_summary(name: str, model: str, summary: Any, resumed: int) -> 
     if summary.errors:
         err_console.print(f"[yellow]{summary.errors} sample(s) ended in error[/] (not counted as failed attacks); "
                           f"first: {summary.first_error}")
+    if summary.mean_similarity is not None and summary.mean_similarity < LOW_SIMILARITY:
+        err_console.print(f"[yellow]the successful texts share little meaning with the originals[/] (mean sentence "
+                          f"similarity {summary.mean_similarity:.2f} < {LOW_SIMILARITY}): many may not keep the gold "
+                          "label, so read this ASR as an upper bound (see --save-examples).")
     if not summary.ran:
         err_console.print(f"[bold red]the {name} attack did not run[/]: every sample errored; this says nothing "
                           "about the model's robustness.")
