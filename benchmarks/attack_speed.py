@@ -159,7 +159,7 @@ def main() -> None:
                           f"{victim.seconds / wall:.0%}", f"{other / wall:.0%}", f"{wall / max(replay_s, 1e-9):.2f}",
                           f"{summary.mean_similarity or 0:.3f}")
             print(f"{name} x{width}: done in {wall:.0f} s", flush=True)
-    Console().print(table)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":

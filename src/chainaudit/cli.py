@@ -595,6 +595,10 @@ def _print_repeats_summary(name: str, model: str, runs: dict[int, list[Any]]) ->
     if rep.identical:
         console.print("[dim]every repeat gave the same outcomes and texts: this attack is deterministic on these "
                       "samples.[/]")
+    similarity = rep.spread("mean_similarity")
+    if similarity is not None and similarity.mean < LOW_SIMILARITY:
+        err_console.print(f"[yellow]the successful texts share little meaning with the originals[/] (mean sentence "
+                          f"similarity {similarity.mean:.2f} < {LOW_SIMILARITY}): read these ASRs as upper bounds.")
     errors = sum(s.errors for s in rep.summaries)
     if errors:
         err_console.print(f"[yellow]{errors} sample run(s) ended in error[/] (not counted as failed attacks); "
