@@ -151,3 +151,15 @@ def test_a_minute_on_real_sst2_lowers_reconstruction_loss() -> None:
     gan = train_gan(texts, "sst2", GanConfig(minutes=1.0, threads=1)).gan
     assert gan.meta["final"]["rec_loss"] < gan.meta["initial"]["rec_loss"] - 2.0
     assert gan.meta["final"]["rec_acc"] > 0.1
+
+
+def test_a_corrupt_gan_config_is_reported_not_taken_for_a_missing_gan(tmp_path: Path) -> None:
+    from chainaudit.errors import ResourceMissingError
+    from chainaudit.resources.gan.store import CONFIG, WEIGHTS, find_gan
+
+    folder = tmp_path / "gan"
+    folder.mkdir()
+    (folder / WEIGHTS).write_bytes(b"")
+    (folder / CONFIG).write_text("{ not json", encoding="utf-8")
+    with pytest.raises(ResourceMissingError, match="unreadable"):
+        find_gan("sst2", folder)

@@ -95,14 +95,16 @@ def save_gan(gan: TrainedGan, out: Path) -> Path:
 
 
 def read_config(folder: Path) -> dict[str, Any] | None:
-    """The folder's `gan.json`, or None if there is no GAN there."""
+    """The folder's `gan.json`, or None if there is no GAN there; an unreadable one is an error that says so
+    (a corrupt GAN must not pass for a missing one, nor be skipped for another dataset's)."""
     path = folder / CONFIG
     if not path.is_file() or not (folder / WEIGHTS).is_file():
         return None
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResourceMissingError(f"the GAN config {path} is unreadable ({exc}); train it again with "
+                                   f"`{how_to_get()} --out {folder}`") from exc
 
 
 def load_gan(folder: Path) -> TrainedGan:
