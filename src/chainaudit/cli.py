@@ -207,7 +207,7 @@ def demo(
 ) -> None:
     """The main job, end to end on this machine: fine-tune the bundled MiniLM on SST-2, evaluate it, attack it.
 
-    About five minutes on 2 CPU cores. Results land in the database (`chainaudit export attack_results`);
+    About four minutes on 2 CPU cores. Results land in the database (`chainaudit export attack_results`);
     re-running resumes the attacks already stored for the same model. Later releases grow this into the
     full chain audit (lineage, ΔASR, transfer, report).
     """
