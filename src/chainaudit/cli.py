@@ -596,14 +596,23 @@ def _print_repeats_summary(name: str, model: str, runs: dict[int, list[Any]]) ->
         console.print("[dim]every repeat gave the same outcomes and texts: this attack is deterministic on these "
                       "samples.[/]")
     similarity = rep.spread("mean_similarity")
-    if similarity is not None and similarity.mean < LOW_SIMILARITY:
-        err_console.print(f"[yellow]the successful texts share little meaning with the originals[/] (mean sentence "
-                          f"similarity {similarity.mean:.2f} < {LOW_SIMILARITY}): read these ASRs as upper bounds.")
-    errors = sum(s.errors for s in rep.summaries)
+    _print_attack_warnings(name, errors=sum(s.errors for s in rep.summaries),
+                           first_error=next((s.first_error for s in rep.summaries if s.first_error), None),
+                           similarity=similarity.mean if similarity else None,
+                           ran=any(s.ran for s in rep.summaries))
+
+
+def _print_attack_warnings(name: str, *, errors: int, first_error: str | None, similarity: float | None,
+                           ran: bool) -> None:
+    """What must not be overlooked in an attack's figures: errors, meaning-losing successes, a run that never ran."""
     if errors:
-        err_console.print(f"[yellow]{errors} sample run(s) ended in error[/] (not counted as failed attacks); "
-                          f"first: {next(s.first_error for s in rep.summaries if s.first_error)}")
-    if not any(s.ran for s in rep.summaries):
+        err_console.print(f"[yellow]{errors} sample(s) ended in error[/] (not counted as failed attacks); "
+                          f"first: {first_error}")
+    if similarity is not None and similarity < LOW_SIMILARITY:
+        err_console.print(f"[yellow]the successful texts share little meaning with the originals[/] (mean sentence "
+                          f"similarity {similarity:.2f} < {LOW_SIMILARITY}): many may not keep the gold "
+                          "label, so read the ASR as an upper bound (see --save-examples).")
+    if not ran:
         err_console.print(f"[bold red]the {name} attack did not run[/]: every sample errored; this says nothing "
                           "about the model's robustness.")
 
@@ -626,16 +635,8 @@ def _print_attack_summary(name: str, model: str, summary: Any, resumed: int) -> 
     table.add_row("mean sentence similarity (successes)", num(summary.mean_similarity, ".3f"))
     table.add_row("seconds per sample", num(summary.seconds_per_sample, ".2f"))
     console.print(table)
-    if summary.errors:
-        err_console.print(f"[yellow]{summary.errors} sample(s) ended in error[/] (not counted as failed attacks); "
-                          f"first: {summary.first_error}")
-    if summary.mean_similarity is not None and summary.mean_similarity < LOW_SIMILARITY:
-        err_console.print(f"[yellow]the successful texts share little meaning with the originals[/] (mean sentence "
-                          f"similarity {summary.mean_similarity:.2f} < {LOW_SIMILARITY}): many may not keep the gold "
-                          "label, so read this ASR as an upper bound (see --save-examples).")
-    if not summary.ran:
-        err_console.print(f"[bold red]the {name} attack did not run[/]: every sample errored; this says nothing "
-                          "about the model's robustness.")
+    _print_attack_warnings(name, errors=summary.errors, first_error=summary.first_error,
+                           similarity=summary.mean_similarity, ran=summary.ran)
 
 
 def _attack_with_progress(recipe: Any, victim: Any, samples: Any, store: Any, *, study: str, seed: int,
