@@ -15,6 +15,7 @@ Without --model it uses runs/demo/minilm-sst2 (from `chainaudit demo`) or fine-t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -89,8 +90,8 @@ def model_dir(arg: str | None) -> Path:
 
 
 def scpn_available(folder: Path | None) -> bool:
+    from chainaudit.attacks.scpn import weights
     from chainaudit.errors import ResourceMissingError
-    from chainaudit.resources.scpn import weights
 
     try:
         weights.locate(folder)
@@ -117,6 +118,8 @@ def main() -> None:
                         help="comma-separated: samples attacked at once (1 = one at a time)")
     parser.add_argument("--gan", type=Path, help="a trained GAN folder (default: the cache's, see train-gan)")
     parser.add_argument("--scpn-dir", type=Path, help="SCPN weights folder (scpn is skipped when they are missing)")
+    parser.add_argument("--dump", type=Path, help="also write every outcome (attack, at once, index, outcome, text, "
+                        "queries) as JSON lines, to compare two versions of the code on the same samples")
     args = parser.parse_args()
 
     path = model_dir(args.model)
@@ -135,6 +138,7 @@ def main() -> None:
     table = Table("attack", "at once", "asr", "asr_all", "queries/sample", "s/sample", "victim share",
                   "grad+encoder share", "overhead", "similarity",
                   title=f"{len(samples)} SST-2 validation sentences, {path}")
+    dumped: list[dict[str, Any]] = []
     for name in names:
         recipe = build_recipe(name, resources)
         for width in (int(c) for c in args.concurrency.split(",")):
@@ -159,7 +163,12 @@ def main() -> None:
                           f"{victim.seconds / wall:.0%}", f"{other / wall:.0%}", f"{wall / max(replay_s, 1e-9):.2f}",
                           f"{summary.mean_similarity or 0:.3f}")
             print(f"{name} x{width}: done in {wall:.0f} s", flush=True)
+            dumped.extend({"attack": name, "at_once": width, "idx": o.sample.index, "outcome": o.outcome,
+                           "text": o.perturbed_text, "queries": o.queries} for o in outcomes)
     Console(width=200).print(table)
+    if args.dump:
+        args.dump.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in dumped), encoding="utf-8")
+        print(f"wrote {len(dumped)} outcomes to {args.dump}")
 
 
 if __name__ == "__main__":

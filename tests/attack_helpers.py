@@ -61,13 +61,13 @@ def jaccard(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
 
 
 def tiny_resources(threshold: float = 0.3) -> AttackResources:
-    return AttackResources(overrides={
-        "stop_words": frozenset({"the", "a", "was", "is", "this", "and", "not"}),
-        "vectors": tiny_vectors(),
-        "similarity": jaccard,
-        "synonyms": lambda word, pos=None: list(SYNONYMS.get(word, [])),
-        "tagger": lambda tokens: ["ADJ" if t.lower() in POSITIVE | NEGATIVE | {"fine", "nice", "poor", "dear", "big"}
-                                  else "NOUN" for t in tokens],
-        "threshold:textfooler_window": threshold,
-        "threshold:textbugger": threshold,
-    })
+    return AttackResources(
+        stop_words=frozenset({"the", "a", "was", "is", "this", "and", "not"}),
+        word_vectors=tiny_vectors(),
+        sentence_similarity=jaccard,
+        wordnet_synonyms=lambda word, pos=None: list(SYNONYMS.get(word, [])),
+        pos_tagger=lambda tokens: ["ADJ" if t.lower() in POSITIVE | NEGATIVE | {"fine", "nice", "poor", "dear", "big"}
+                                   else "NOUN" for t in tokens],
+        textfooler_threshold=threshold,
+        textbugger_threshold=threshold,
+    )

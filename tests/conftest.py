@@ -92,6 +92,33 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+SUBJECTS = ["the movie", "this film", "the plot", "the story", "the acting"]
+KEYWORDS = {"good": 1, "great": 1, "bad": 0, "awful": 0}
+
+
+@pytest.fixture(scope="session")
+def keyword_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CSV dataset (train = validation) of "<subject> was <keyword>" sentences labelled by the keyword."""
+    import pandas as pd
+
+    rows = [(f"{s} was {k}", label, split) for split in ("train", "validation")
+            for s in SUBJECTS for k, label in KEYWORDS.items()]
+    path = tmp_path_factory.mktemp("kw") / "keywords.csv"
+    pd.DataFrame(rows, columns=["text", "label", "split"]).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fragile_model(tiny_model_dir: Path, keyword_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny BERT fine-tuned on `keyword_data` until one keyword decides the label (white-box attacks)."""
+    from chainaudit.zoo import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig(epochs=30, learning_rate=1e-3, batch_size=4, max_length=32, seed=0)
+    result = finetune(str(tiny_model_dir), str(keyword_data), tmp_path_factory.mktemp("fragile") / "m", cfg)
+    assert result.accuracy == 1.0, "the fixture model must know its keywords"
+    return result.path
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real datasets of ../shared/data/datasets; slow tests skip (loudly) when it is absent."""

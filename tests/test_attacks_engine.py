@@ -55,8 +55,7 @@ def test_textfooler_similarity_window_applies_to_long_texts_only() -> None:
 
 def test_part_of_speech_must_match_except_noun_verb() -> None:
     res = tiny_resources()
-    res.overrides["tagger"] = lambda tokens: ["DET" if t == "the" else "ADJ" if t == "good" else "ADV"
-                                              for t in tokens]
+    res.pos_tagger = lambda tokens: ["DET" if t == "the" else "ADJ" if t == "good" else "ADV" for t in tokens]
     outcome = build_recipe("textfooler", res).attack(KeywordVictim(), sample("the movie was good"))
     assert outcome.outcome == "failed"  # every neighbour of "good" is tagged ADV, never ADJ
 
@@ -99,7 +98,7 @@ def test_missing_resource_is_an_error_not_a_failed_attack() -> None:
     def missing(*_a: object) -> list[str]:
         raise ResourceMissingError("WordNet not found: apt-get install wordnet-base")
 
-    res.overrides["synonyms"] = missing
+    res.wordnet_synonyms = missing
     outcome = build_recipe("pwws", res).attack(KeywordVictim(), sample("a good movie"))
     assert outcome.outcome == "error" and outcome.error.startswith("resource missing: WordNet not found")
     assert not summarize([outcome]).ran
@@ -199,13 +198,13 @@ def test_repeats_are_summarised_with_their_spread() -> None:
 def test_summary_warns_when_successes_share_little_meaning_with_the_originals(
         capsys: pytest.CaptureFixture[str]) -> None:
     from chainaudit.attacks import AttackOutcome
-    from chainaudit.cli import _print_attack_summary
+    from chainaudit.cli.attack import _print_summary
 
     def outcomes(similarity: float) -> list[AttackOutcome]:
         return [AttackOutcome(sample("a good movie", index=i), "gan", 0, "succeeded", 1, 0, "of the film",
                               similarity=similarity) for i in range(3)]
 
-    _print_attack_summary("gan", "m", summarize(outcomes(0.26)), 0)
+    _print_summary("gan", "m", summarize(outcomes(0.26)), 0)
     assert "upper bound" in " ".join(capsys.readouterr().err.split())
-    _print_attack_summary("pwws", "m", summarize(outcomes(0.8)), 0)
+    _print_summary("pwws", "m", summarize(outcomes(0.8)), 0)
     assert "upper bound" not in capsys.readouterr().err

@@ -13,11 +13,15 @@ from chainaudit.victims import LocalHFVictim
 
 pytestmark = pytest.mark.slow
 
-#: Plausible ASR (asr, TextAttack convention) bands on a small MiniLM: the paper reports 70-95% for
-#: the word-level attacks on BERT-family SST-2 models; OpenAttack's HotFlip is weaker. TextFooler is held back
-#: here by the fallback word vectors (about 7 neighbours a word where counter-fitted vectors give 50).
-BANDS = {"textfooler": (0.4, 1.0), "pwws": (0.4, 1.0), "textbugger": (0.3, 1.0), "hotflip": (0.2, 1.0),
-         "hotflip-blackbox": (0.15, 1.0)}
+#: ASR (asr, TextAttack convention) bands on a small MiniLM, about two samples either side of what each recipe
+#: achieves here (measured on these 12 sentences, none already misclassified: textfooler 8/12, pwws 10/12,
+#: textbugger 5/12, hotflip 9/12, hotflip-blackbox 7/12). The paper reports 70-95% for the word-level attacks
+#: on BERT-family SST-2 models; OpenAttack's HotFlip is weaker. TextFooler is held back here by the fallback word
+#: vectors (about 7 neighbours a word where counter-fitted vectors give 50). The upper bounds matter as much as
+#: the lower: an attack that suddenly wins on every sentence more likely has a broken success check, label
+#: mapping or constraint than a better search.
+BANDS = {"textfooler": (0.5, 0.85), "pwws": (0.65, 0.95), "textbugger": (0.3, 0.6), "hotflip": (0.55, 0.9),
+         "hotflip-blackbox": (0.4, 0.8)}
 N = 12
 
 

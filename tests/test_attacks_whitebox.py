@@ -1,12 +1,11 @@
 """White-box recipes (HotFlip, TextBugger's gradient ranking) and the `attack` command on a real,
-deliberately fragile tiny BERT: fine-tuned so that one keyword decides the label."""
+deliberately fragile tiny BERT (conftest's `fragile_model`): fine-tuned so that one keyword decides the label."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -19,27 +18,7 @@ from chainaudit.cli import app
 from chainaudit.data import Sample, load_split
 from chainaudit.store import Store
 from chainaudit.victims import LocalHFVictim
-from chainaudit.zoo import FinetuneConfig, finetune
-
-SUBJECTS = ["the movie", "this film", "the plot", "the story", "the acting"]
-KEYWORDS = {"good": 1, "great": 1, "bad": 0, "awful": 0}
-
-
-@pytest.fixture(scope="module")
-def keyword_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rows = [(f"{s} was {k}", label, split) for split in ("train", "validation")
-            for s in SUBJECTS for k, label in KEYWORDS.items()]
-    path = tmp_path_factory.mktemp("kw") / "keywords.csv"
-    pd.DataFrame(rows, columns=["text", "label", "split"]).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def fragile_model(tiny_model_dir: Path, keyword_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cfg = FinetuneConfig(epochs=30, learning_rate=1e-3, batch_size=4, max_length=32, seed=0)
-    result = finetune(str(tiny_model_dir), str(keyword_data), tmp_path_factory.mktemp("fragile") / "m", cfg)
-    assert result.accuracy == 1.0, "the fixture model must know its keywords"
-    return result.path
+from conftest import KEYWORDS, SUBJECTS
 
 
 @pytest.fixture(scope="module")

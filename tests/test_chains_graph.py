@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from chainaudit.hub import ModelRecord, save_records
-from chainaudit.lineage import build_graph, count_chains, identify_catalog, iter_chains, load_graph
+from chainaudit.lineage import (
+    build_graph,
+    count_chains,
+    external_upstreams,
+    identify_catalog,
+    iter_chains,
+    lineage_warnings,
+    load_graph,
+)
 from chainaudit.lineage.graph import descendants
 from chainaudit.lineage.selection import Criteria, select_chains
 from chainaudit.lineage.stats import descendant_rows, download_tail, rq1_stats, save_stats
@@ -100,6 +108,18 @@ def test_identify_is_idempotent_and_parallel_gives_the_same(store: Store) -> Non
     assert ("f/ext", "distilbert/distilbert-base-uncased", "metadata", "base_model: distilbert-base-uncased") in first
 
 
+def test_external_upstreams_and_lineage_warnings(store: Store) -> None:
+    assert external_upstreams(store) == ["distilbert/distilbert-base-uncased"]
+    assert lineage_warnings(store) == []
+    save_records(store, [ModelRecord(model_id=m, revision="r", card_data={"base_model": {"weird": 1}})
+                         for m in ("z/weird", "y/weird")])
+    identify_catalog(store)
+    warned = lineage_warnings(store)
+    assert [m for m, _ in warned] == ["y/weird", "z/weird"] and all("base_model" in w for _, w in warned)
+    assert lineage_warnings(store, limit=1) == warned[:1]
+    assert external_upstreams(store) == ["distilbert/distilbert-base-uncased"]
+
+
 def test_rq1_stats(store: Store) -> None:
     cg = load_graph(store)
     counts = count_chains(cg)
@@ -166,3 +186,52 @@ def test_study_config_roundtrip_and_errors(tmp_path: Path) -> None:
         study.load_study_config(tmp_path / "attack.yaml")
     assert study.dataset_name("nyu-mll/glue") == study.dataset_name("glue") == "sst2"
     assert study.dataset_name("stanfordnlp/imdb") == "imdb" and study.dataset_name("emotion") == "emotion"
+
+
+def test_unknown_downloads_are_not_counted_as_zero(tmp_path: Path) -> None:
+    """A model whose downloads are unknown (NULL) is neither a 0 in the shares nor ranked; it is counted."""
+    with Store(tmp_path / "db.sqlite") as s:
+        save_records(s, [
+            ModelRecord(model_id="google-bert/bert-base-uncased", revision="r0", downloads=None),
+            ModelRecord(model_id="a/child", revision="r1", downloads=100,
+                        card_data={"base_model": "google-bert/bert-base-uncased"}),
+            ModelRecord(model_id="b/child", revision="r2", downloads=0,
+                        card_data={"base_model": "google-bert/bert-base-uncased"}),
+            ModelRecord(model_id="c/unknown", revision="r3", downloads=None,
+                        card_data={"base_model": "a/child"}),
+        ])
+        identify_catalog(s)
+        cg = load_graph(s)
+        stats = rq1_stats(s, cg, count_chains(cg))
+        rows = descendant_rows(s, cg, "google-bert/bert-base-uncased")
+    top = {r["model"]: r for r in stats["top_upstreams"]}
+    assert (top["google-bert/bert-base-uncased"]["downloads"], top["google-bert/bert-base-uncased"]["download_rank"]) \
+        == (None, None)
+    assert (top["a/child"]["downloads"], top["a/child"]["download_rank"]) == (100, 1)
+    tail = stats["download_tail"]
+    assert (tail["models"], tail["models_with_known_downloads"], tail["unknown_downloads"]) == (4, 2, 2)
+    assert tail["share_downloaded_at_least_once"] == pytest.approx(1 / 2)  # of the 2 known, not 1 of 4
+    assert tail["downloads_total"] == 100 and tail["top_0_1_percent_models"] == 1
+    assert stats["coverage"]["models"] == 4
+    assert {r["model"]: r["downloads"] for r in rows} == {"a/child": 100, "b/child": 0, "c/unknown": None}
+
+
+def test_chains_cli_shows_unknown_downloads_as_unknown(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chainaudit.cli import app
+
+    db = tmp_path / "db.sqlite"
+    with Store(db) as s:
+        save_records(s, [ModelRecord(model_id="x/base", revision="r0", downloads=None),
+                         ModelRecord(model_id="a/child", revision="r1", downloads=7,
+                                     card_data={"base_model": "x/base"})])
+        identify_catalog(s)
+    result = CliRunner().invoke(app, ["chains", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.output.splitlines() if "x/base" in line]
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[-2:] == ["-", "-"], row  # downloads and rank unknown, not "0" and "1"
+    with Store(db) as s:
+        stored = {r["name"]: r["value"] for r in s.select("chain_stats")}
+    assert stored["download_tail"]["unknown_downloads"] == 1

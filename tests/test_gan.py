@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from attack_helpers import KeywordVictim
 from chainaudit.attacks import AttackResources, build_recipe, run_attack
+from chainaudit.attacks.gan import TrainedGan, load_gan, save_gan
+from chainaudit.attacks.gan.vocab import UNK_ID, Vocab, tokenize
 from chainaudit.attacks.text import WordText
 from chainaudit.cli import app
 from chainaudit.data import Sample
-from chainaudit.resources.gan import TrainedGan, load_gan, save_gan
-from chainaudit.resources.gan.train import GanConfig, train_gan
-from chainaudit.resources.gan.vocab import UNK_ID, Vocab, tokenize
 from chainaudit.store import Store
+from chainaudit.zoo.gan_training import GanConfig, train_gan
 from conftest import SHARED_DATA
 
 SUBJECTS = ["the movie", "this film", "the plot", "the story", "the acting", "the music"]
@@ -72,7 +72,7 @@ def test_save_and_load_keep_weights_vocab_and_provenance(tiny_gan: TrainedGan, t
 
 
 def test_attack_flips_a_keyword_victim_with_a_decoded_sentence(tiny_gan: TrainedGan) -> None:
-    recipe = build_recipe("gan", AttackResources(overrides={"gan": tiny_gan}))
+    recipe = build_recipe("gan", AttackResources(gan_loader=lambda _: tiny_gan))
     assert recipe.transformation is None and "ICLR 2018" in recipe.paper
     victim = KeywordVictim()
     outcomes = [recipe.attack(victim, sample(f"{s} was good", index=i), seed=0) for i, s in enumerate(SUBJECTS)]
@@ -80,13 +80,16 @@ def test_attack_flips_a_keyword_victim_with_a_decoded_sentence(tiny_gan: Trained
     assert len(wins) >= len(outcomes) - 1, [(o.outcome, o.error) for o in outcomes]
     for o in wins:
         assert victim.predict_proba([o.perturbed_text])[0].argmax() == 0
-        assert o.perturbed_text in {tiny_gan.normalize(s) for s in SENTENCES} or o.words_changed >= 1
+        # a sentence the GAN wrote (its own lowercased, space-joined form, its vocabulary), never the input
+        assert o.perturbed_text == tiny_gan.normalize(o.perturbed_text)
+        assert set(o.perturbed_text.split()) <= set(tiny_gan.vocab.tokens)
+        assert o.perturbed_text != tiny_gan.normalize(o.sample.text) and o.words_changed >= 1
         assert o.queries <= 6 * 20 + 1  # one query per distinct decoded text, at most samples x steps
         assert o.words_changed == WordText.parse(o.perturbed_text).words_changed(WordText.parse(o.sample.text))
 
 
 def test_same_seed_same_text_and_budget_is_respected(tiny_gan: TrainedGan) -> None:
-    recipe = build_recipe("gan", AttackResources(overrides={"gan": tiny_gan}))
+    recipe = build_recipe("gan", AttackResources(gan_loader=lambda _: tiny_gan))
     target = sample("the acting was great", index=7)
     first, second = (recipe.attack(KeywordVictim(), target, seed=3) for _ in range(2))
     assert first.outcome == "succeeded" and first.perturbed_text == second.perturbed_text
@@ -143,7 +146,7 @@ def test_train_gan_command_saves_and_status_lists_it(tmp_path: Path, monkeypatch
 
 @pytest.mark.slow
 def test_a_minute_on_real_sst2_lowers_reconstruction_loss() -> None:
-    from chainaudit.resources.gan.train import training_texts
+    from chainaudit.zoo.gan_training import training_texts
 
     if not (SHARED_DATA / "sst2" / "sst2.csv").is_file():
         pytest.skip("real SST-2 not found")
@@ -154,8 +157,8 @@ def test_a_minute_on_real_sst2_lowers_reconstruction_loss() -> None:
 
 
 def test_a_corrupt_gan_config_is_reported_not_taken_for_a_missing_gan(tmp_path: Path) -> None:
+    from chainaudit.attacks.gan.store import CONFIG, WEIGHTS, find_gan
     from chainaudit.errors import ResourceMissingError
-    from chainaudit.resources.gan.store import CONFIG, WEIGHTS, find_gan
 
     folder = tmp_path / "gan"
     folder.mkdir()

@@ -10,6 +10,7 @@ import pytest
 from chainaudit.errors import DataError
 from chainaudit.hub import import_dir, import_jsonl, parse_card, record_from_mapping
 from chainaudit.hub.card import MAX_CARD_CHARS, MAX_YAML_CHARS
+from chainaudit.modelref import local_identity, read_card_metadata
 from chainaudit.store import Store
 
 
@@ -34,6 +35,38 @@ def test_bad_cards_warn_and_keep_the_text(raw: str | bytes, warning: str) -> Non
     assert any(warning in w for w in card.warnings), card.warnings
     if raw:
         assert card.text  # nothing lost
+
+
+@pytest.mark.parametrize(("raw", "data", "body"), [
+    ("\ufeff---\nbase_model: roberta-base\nmodel_name: me/x\n---\nbody\n",
+     {"base_model": "roberta-base", "model_name": "me/x"}, "body\n"),
+    (b"\xef\xbb\xbf---\nbase_model: roberta-base\n---\nbody", {"base_model": "roberta-base"}, "body"),
+    ("---\r\nbase_model: roberta-base\r\nlicense: mit\r\n---\r\n# Title\r\n",
+     {"base_model": "roberta-base", "license": "mit"}, "# Title\r\n"),
+    ("---  \nbase_model: roberta-base\n---", {"base_model": "roberta-base"}, ""),
+    ("---\n---\nempty front matter", {}, "empty front matter"),
+    ("# No front matter\n\nbase_model: roberta-base\n", {}, "# No front matter\n\nbase_model: roberta-base\n"),
+    ("---\nbase_model: [unclosed\n---\nbody", {}, "body"),
+    ("---\n- a list\n---\nbody", {}, "body"),
+])
+def test_card_parser_and_folder_names_read_front_matter_alike(tmp_path: Path, raw: str | bytes, data: dict,
+                                                               body: str) -> None:
+    """BOM, CRLF, no front matter, malformed YAML: `parse_card` and `read_card_metadata` agree."""
+    card = parse_card(raw)
+    assert card.data == data and card.body == body
+    (tmp_path / "README.md").write_bytes(raw if isinstance(raw, bytes) else raw.encode())
+    assert read_card_metadata(tmp_path) == data
+    if data.get("model_name"):
+        (tmp_path / "config.json").write_text("{}")
+        assert local_identity(tmp_path).model_id == data["model_name"]
+
+
+def test_folder_metadata_keeps_every_key_the_catalog_drops(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("---\nmodel-index:\n- name: me/idx\nwidget: [{text: hi}]\n---\n")
+    assert read_card_metadata(tmp_path) == {"model-index": [{"name": "me/idx"}], "widget": [{"text": "hi"}]}
+    assert parse_card((tmp_path / "README.md").read_text()).data == {}
+    (tmp_path / "README.md").write_text("---\na: &x [1]\nb: *x\n---\n")  # aliases refused by both
+    assert read_card_metadata(tmp_path) == {}
 
 
 def test_huge_card_is_capped() -> None:
@@ -68,7 +101,7 @@ def test_import_jsonl_skips_bad_lines_and_keeps_the_rest(tmp_path: Path) -> None
     with Store(tmp_path / "db.sqlite") as store:
         report = import_jsonl(store, path)
         assert report.imported == 3 and len(report.skipped) == 3
-        assert "models.jsonl:2" in report.skipped[0]
+        assert "models.jsonl, line 2: not valid JSON" in report.skipped[0]
         rows = {r["model_id"]: r for r in store.select("models")}
         assert rows["a/two"]["datasets"] == ["sst2"] and rows["a/two"]["card_sha"] == "s2"
         assert rows["a/one"]["source"] == "jsonl" and rows["a/one"]["card_text"].endswith("x")

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainaudit.errors import ResourceMissingError
-from chainaudit.resources import cache, fallback_vectors, word_vectors
-from chainaudit.resources.word_vectors import WordVectors, WordVectorsFormatError, load_word_vectors
+from chainaudit import settings
+from chainaudit.errors import ResourceChecksumError, ResourceMissingError, WordVectorsFormatError
+from chainaudit.resources import cache, fallback_vectors
+from chainaudit.resources.word_vectors import WordVectors, load_word_vectors
 
 #: 4-d toy vectors: "good" is closest to "bad" (as in raw distributional vectors), then "great", "fine", ...
 TOY = {
@@ -29,8 +30,8 @@ TOY = {
 
 @pytest.fixture()
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.delenv(word_vectors.VECTORS_ENV, raising=False)
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(settings.WORD_VECTORS_ENV, raising=False)
     return tmp_path / "cache"
 
 
@@ -84,7 +85,7 @@ def test_errors_name_the_file_and_how_to_get_vectors(toy_file: Path, tmp_path: P
     with pytest.raises(ResourceMissingError, match="counter-fitting") as err:
         load_word_vectors(tmp_path / "missing.txt")
     assert "--word-vectors" in str(err.value)
-    with pytest.raises(cache.ResourceChecksumError, match="expected"):
+    with pytest.raises(ResourceChecksumError, match="expected"):
         load_word_vectors(toy_file, expected_sha256="0" * 64)
     assert load_word_vectors(toy_file, expected_sha256=cache.sha256_file(toy_file)).sha256
     bad = tmp_path / "bad.txt"
@@ -95,7 +96,7 @@ def test_errors_name_the_file_and_how_to_get_vectors(toy_file: Path, tmp_path: P
 
 def test_environment_variable_selects_the_file(toy_file: Path, cache_dir: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(word_vectors.VECTORS_ENV, str(toy_file))
+    monkeypatch.setenv(settings.WORD_VECTORS_ENV, str(toy_file))
     assert load_word_vectors().source == str(toy_file)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chainaudit import settings
 from chainaudit.errors import ResourceMissingError
 from chainaudit.resources import wordnet
 
@@ -60,8 +61,8 @@ def test_missing_wordnet_names_the_apt_command(tmp_path: Path, monkeypatch: pyte
         wordnet.find_wordnet(search_dirs=[tmp_path], nltk_paths=[tmp_path])
     assert str(tmp_path) in str(err.value)
     assert "nltk.downloader wordnet" in str(err.value)
-    monkeypatch.setenv(wordnet.WORDNET_ENV, str(tmp_path))
-    with pytest.raises(ResourceMissingError, match=wordnet.WORDNET_ENV):
+    monkeypatch.setenv(settings.WORDNET_DIR_ENV, str(tmp_path))
+    with pytest.raises(ResourceMissingError, match=settings.WORDNET_DIR_ENV):
         wordnet.find_wordnet()
     (tmp_path / "data.noun").write_text("", encoding="utf-8")  # wordnet-base without wordnet-sense-index
     with pytest.raises(ResourceMissingError, match=r"lacks .*index\.sense"):

@@ -12,19 +12,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from attack_helpers import KeywordVictim, tiny_resources
+from attack_helpers import KeywordVictim, jaccard, tiny_resources
 from chainaudit.attacks import build_recipe, run_attack, summarize
+from chainaudit.attacks.scpn import TEMPLATES, load_paraphraser
+from chainaudit.attacks.scpn.bpe import BPE, reverse_bpe
+from chainaudit.attacks.scpn.model import SCPN, beam_search
+from chainaudit.attacks.scpn.paraphrase import _pad
+from chainaudit.attacks.scpn.parse import ChunkParser, CoreNLPParser, deleaf, tokenize
+from chainaudit.attacks.scpn.templates import PTB_TAGSET, template_tokens
+from chainaudit.attacks.scpn.tiny import write_tiny_scpn
+from chainaudit.attacks.scpn.weights import load_checkpoint, load_strict, load_vocab, locate, verify
 from chainaudit.data import Sample
-from chainaudit.errors import ChainauditError
-from chainaudit.resources.cache import ResourceChecksumError
-from chainaudit.resources.scpn import TEMPLATES, load_paraphraser
-from chainaudit.resources.scpn.bpe import BPE, reverse_bpe
-from chainaudit.resources.scpn.model import SCPN, beam_search
-from chainaudit.resources.scpn.paraphrase import _pad
-from chainaudit.resources.scpn.parse import ChunkParser, CoreNLPParser, deleaf, tokenize
-from chainaudit.resources.scpn.templates import PTB_TAGSET, template_tokens
-from chainaudit.resources.scpn.tiny import write_tiny_scpn
-from chainaudit.resources.scpn.weights import load_checkpoint, load_strict, load_vocab, locate, verify
+from chainaudit.errors import ChainauditError, ResourceChecksumError
 from chainaudit.store import Store
 
 TEXT = "the movie was good ."
@@ -110,7 +109,9 @@ def test_tiny_weights_paraphrase_into_sentences(tiny_dir: Path) -> None:
     for out in outputs:
         assert isinstance(out.text, str) and out.text.strip()
         assert set(out.text.split()) <= words | {w.removesuffix("@@") for w in words}
-        assert out.parse.split()[:2] == ["(", "ROOT"] or out.parse
+        labels = out.parse.split()
+        assert labels[:2] == ["(", "ROOT"] and labels[-1] == ")"  # a full target parse, EOP dropped
+        assert set(labels) <= set(PTB_TAGSET) - {"EOP"}
     assert load_paraphraser(tiny_dir) is para  # loaded once per folder
 
 
@@ -181,12 +182,17 @@ def test_only_plain_data_is_unpickled(tmp_path: Path, tiny_dir: Path) -> None:
 def test_scpn_recipe_attacks_with_one_victim_call(tiny_dir: Path) -> None:
     recipe = build_recipe("scpn", resources(tiny_dir))
     sample = Sample("toy", "validation", 0, "the movie was good .", 1)
+    paraphrases = list(dict.fromkeys(o.text for o in load_paraphraser(tiny_dir).paraphrase(sample.text)))
+    flips = [t for t in paraphrases if KeywordVictim().predict_proba([t])[0].argmax() == 0]
+    assert flips, "the tiny weights drop 'good' from some paraphrase"
     victim = KeywordVictim()
     outcome = recipe.attack(victim, sample, seed=3)
-    assert outcome.outcome in ("succeeded", "failed"), outcome.error
-    assert outcome.queries <= 1 + len(TEMPLATES) and victim.queries <= 2 + len(TEMPLATES)
-    if outcome.outcome == "succeeded":
-        assert "good" not in outcome.perturbed_text.split() and outcome.words_changed > 0
+    assert outcome.outcome == "succeeded" and outcome.perturbed_pred == 0, outcome.error
+    # the clean text, then every distinct paraphrase in one call; the result's re-score is not counted
+    assert outcome.queries == 1 + len(paraphrases) and victim.queries == outcome.queries + 1
+    # of the paraphrases that flip, the one most similar to the original (tiny_resources: word overlap)
+    assert outcome.perturbed_text == max(flips, key=lambda t: float(jaccard([sample.text], [t])[0]))
+    assert "good" not in outcome.perturbed_text.split() and outcome.words_changed > 0
     again = recipe.attack(KeywordVictim(), sample, seed=3)
     assert (again.outcome, again.perturbed_text) == (outcome.outcome, outcome.perturbed_text)
     exhausted = recipe.attack(KeywordVictim(), sample, seed=3, budget=2)

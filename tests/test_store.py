@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from chainaudit.errors import StoreError
-from chainaudit.store import Store, export_table
+from chainaudit.store import Store, export_table, record_model, record_models
 from chainaudit.store.schema import SCHEMA_VERSION
 
 
 def result(idx: int, outcome: str = "succeeded", **extra) -> dict:
     return {"study_id": "s", "model_id": "m", "revision": "r", "dataset": "sst2", "split": "validation",
-            "idx": idx, "attack": "pwws", "seed": 0, "outcome": outcome, **extra}
+            "idx": idx, "attack": "pwws", "seed": 0, "goal": "untargeted", "outcome": outcome, **extra}
 
 
 def test_new_database_is_wal_and_current(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_insert_new_skips_stored_keys_so_reruns_write_nothing_twice(tmp_path: Pa
         rows = {r["idx"]: r["outcome"] for r in store.select("attack_results")}
         assert rows == {0: "succeeded", 1: "succeeded", 2: "succeeded"}
         assert store.keys("attack_results", {"study_id": "s"}) == {
-            ("s", "m", "r", "sst2", "validation", i, "pwws", 0) for i in range(3)}
+            ("s", "m", "r", "sst2", "validation", i, "pwws", 0, "untargeted") for i in range(3)}
 
 
 def test_upsert_replaces_and_round_trips_json(tmp_path: Path) -> None:
@@ -66,6 +66,43 @@ def test_upsert_replaces_and_round_trips_json(tmp_path: Path) -> None:
         store.upsert("models", [{"model_id": "a/b", "source": "hub", "tags": ["x", "y"], "downloads": 5}])
         (row,) = store.select("models")
         assert row["tags"] == ["x", "y"] and row["downloads"] == 5
+
+
+def test_record_model_merges_without_erasing_what_is_known(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as store:
+        record_model(store, "a/b", source="local", revision="sha256:1", path="/models/b",
+                     id2label={"0": "neg", "1": "pos"})  # an evaluation or attack run records it first
+        (row,) = store.select("models")
+        assert row["created_at"] is None and row["updated_at"]  # created_at is the Hub's date, not a stamp
+        record_models(store, [{"model_id": "a/b", "source": "hub", "revision": "c0ffee", "downloads": 7,
+                               "tags": ["x"], "created_at": "2024-01-01T00:00:00+00:00", "card_text": "hi",
+                               "path": None, "id2label": None}])  # then the catalog: None keeps the stored value
+        record_model(store, "a/b", source="hub", revision="c0ffee")  # an attack run with a Hub victim
+        (row,) = store.select("models")
+        assert (row["source"], row["revision"], row["path"], row["downloads"], row["card_text"]) == \
+            ("hub", "c0ffee", "/models/b", 7, "hi")
+        assert row["id2label"] == {"0": "neg", "1": "pos"} and row["tags"] == ["x"]
+        assert row["created_at"] == "2024-01-01T00:00:00+00:00"
+        record_model(store, "a/b", source="hub", downloads=9, tags=[])  # a given value replaces, even empty
+        (row,) = store.select("models")
+        assert row["downloads"] == 9 and row["tags"] == [] and row["card_text"] == "hi"
+
+
+def test_record_models_bulk_joins_transactions_and_checks_rows(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as store:
+        rows = [{"model_id": f"m{i}", "source": "jsonl", **({"likes": i} if i % 2 else {"tags": ["t"]})}
+                for i in range(5)]
+        with store.transaction():
+            assert record_models(store, rows) == 5
+        assert {r["model_id"]: (r["likes"], r["tags"]) for r in store.select("models")} == {
+            "m0": (None, ["t"]), "m1": (1, None), "m2": (None, ["t"]), "m3": (3, None), "m4": (None, ["t"])}
+        with pytest.raises(StoreError, match="no column"):
+            record_model(store, "a", source="hub", colour="red")
+        with pytest.raises(StoreError, match="needs model_id and source"):
+            record_models(store, [{"model_id": "a"}])
+        with pytest.raises(StoreError, match="needs model_id and source"):
+            record_model(store, "", source="hub")
+        assert store.count("models") == 5
 
 
 def test_failed_batch_writes_nothing(tmp_path: Path) -> None:

@@ -155,7 +155,11 @@ def test_embedding_matrix_is_the_models_read_only(tiny_model_dir: Path) -> None:
 def test_evaluate_reports_accuracy_speed_and_truncation(tiny_model_dir: Path, progress: bool) -> None:
     samples = [Sample("t", "x", i, text, i % 2) for i, text in enumerate(TEXTS)]
     victim = victim_for(tiny_model_dir, max_length=6)
-    result = evaluate(victim, samples, progress=progress, chunk_size=3)
+    calls: list[tuple[int, int]] = []
+    result = evaluate(victim, samples, progress=(lambda done, total: calls.append((done, total))) if progress else None,
+                      chunk_size=3)
+    if progress:  # one report per chunk, ending at the total
+        assert calls == [(min(i + 3, len(TEXTS)), len(TEXTS)) for i in range(0, len(TEXTS), 3)]
     expected = victim.predict_proba(TEXTS).argmax(axis=1)
     np.testing.assert_array_equal(result.predictions, expected)
     assert result.n == len(TEXTS)

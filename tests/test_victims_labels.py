@@ -75,7 +75,16 @@ def test_unalignable_labels_are_refused_showing_both_sets_and_the_syntax(
     message = str(info.value)
     assert all(m in message for m in model_labels)
     assert all(d in message for d in dataset_labels)
-    assert '--label-map "LABEL_0=negative,LABEL_1=positive"' in message
+    # the suggested mapping is built from these very labels (index order), never a generic example
+    pairs = [f"{m}={dataset_labels[i] if i < len(dataset_labels) else '-'}" for i, m in enumerate(model_labels)]
+    assert f'--label-map "{",".join(pairs)}"' in message
+    assert "LABEL_0=negative" not in message or model_labels[0] == "LABEL_0"
+
+
+def test_a_users_own_csv_with_0_1_labels_gets_a_mapping_that_works_for_it() -> None:
+    with pytest.raises(LabelAlignmentError, match='--label-map "negative=0,positive=1"'):
+        align_labels(("negative", "positive"), ("0", "1"))
+    assert align_labels(("negative", "positive"), ("0", "1"), "negative=0,positive=1").targets == (0, 1)
 
 
 @pytest.mark.parametrize("spec", ["toxic=negative, clean=positive", '{"toxic": "negative", "clean": "positive"}',

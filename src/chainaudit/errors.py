@@ -29,5 +29,25 @@ class ResourceMissingError(ChainauditError):
     """An optional resource (WordNet, weights, vectors) is absent; the message names how to get it."""
 
 
+class ResourceChecksumError(ChainauditError):
+    """A resource file exists but its sha256 is not the one expected (corrupt or a different file)."""
+
+
+class WordVectorsFormatError(ChainauditError):
+    """A word-vector file cannot be parsed (names the file and line)."""
+
+
 class StoreError(ChainauditError):
     """The results database cannot be opened or migrated."""
+
+
+class HubError(ChainauditError):
+    """The Hub could not be crawled (offline mode, or retries exhausted)."""
+
+
+class LLMError(ChainauditError):
+    """The LLM endpoint is misconfigured or unreachable."""
+
+
+class StudyConfigError(ChainauditError):
+    """A study config file is missing, not YAML, or not a valid study."""

@@ -9,15 +9,101 @@ DEFAULT_DB = Path("chainaudit.db")
 DATA_DIR_ENV = "CHAINAUDIT_DATA_DIR"
 
 
+# -- datasets --------------------------------------------------------------------------------------
 def data_dir() -> Path | None:
     """The local dataset folder (`$CHAINAUDIT_DATA_DIR`, one `<name>/<name>.csv` each), if set."""
     value = os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser() if value else None
 
 
-def hub_offline() -> bool:
-    """True when the user asked huggingface_hub to stay offline."""
-    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}
+# -- the Hugging Face Hub --------------------------------------------------------------------------
+HF_TOKEN_ENV = "HF_TOKEN"
+HF_ENDPOINT_ENV = "HF_ENDPOINT"
+
+
+def hf_token() -> str | None:
+    """`$HF_TOKEN`, if set and not empty (else huggingface_hub falls back to the saved login)."""
+    return os.environ.get(HF_TOKEN_ENV) or None
+
+
+def hf_endpoint() -> str | None:
+    """`$HF_ENDPOINT` (a Hub mirror), if set and not empty (else huggingface_hub's default)."""
+    return os.environ.get(HF_ENDPOINT_ENV) or None
+
+
+# -- the optional LLM upstream extractor (any OpenAI-compatible chat API) ----------------------------
+LLM_ENDPOINT_ENV = "CHAINAUDIT_LLM_ENDPOINT"
+LLM_MODEL_ENV = "CHAINAUDIT_LLM_MODEL"
+#: Where the LLM's API key is looked for, in order.
+LLM_API_KEY_ENVS = ("CHAINAUDIT_LLM_API_KEY", "OPENAI_API_KEY")
+DEFAULT_LLM_MODEL = "gpt-4o-mini"
+
+
+def llm_endpoint() -> str | None:
+    """`$CHAINAUDIT_LLM_ENDPOINT` (a base URL such as http://127.0.0.1:8000/v1), if set and not empty."""
+    return os.environ.get(LLM_ENDPOINT_ENV) or None
+
+
+def llm_model() -> str:
+    """`$CHAINAUDIT_LLM_MODEL`, else `DEFAULT_LLM_MODEL`."""
+    return os.environ.get(LLM_MODEL_ENV) or DEFAULT_LLM_MODEL
+
+
+def llm_api_key() -> str | None:
+    """The first non-empty of `$CHAINAUDIT_LLM_API_KEY`, `$OPENAI_API_KEY`."""
+    return next((os.environ[k] for k in LLM_API_KEY_ENVS if os.environ.get(k)), None)
+
+
+# -- resources and attack models -----------------------------------------------------------------------
+CACHE_ENV = "CHAINAUDIT_CACHE"
+WORD_VECTORS_ENV = "CHAINAUDIT_WORD_VECTORS"
+WORDNET_DIR_ENV = "CHAINAUDIT_WORDNET_DIR"
+#: WordNet's own variable for its dict folder (searched before the system folders).
+WNSEARCHDIR_ENV = "WNSEARCHDIR"
+GAN_DIR_ENV = "CHAINAUDIT_GAN_DIR"
+SCPN_DIR_ENV = "CHAINAUDIT_SCPN_DIR"
+CORENLP_URL_ENV = "CHAINAUDIT_CORENLP_URL"
+
+
+def _path(env: str) -> Path | None:
+    value = os.environ.get(env)
+    return Path(value).expanduser() if value else None
+
+
+def cache_root() -> Path:
+    """`$CHAINAUDIT_CACHE`, else `~/.cache/chainaudit` (not created here)."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "chainaudit").expanduser()
+
+
+def word_vectors_path() -> Path | None:
+    """The word-vector file named by `$CHAINAUDIT_WORD_VECTORS`, if set."""
+    return _path(WORD_VECTORS_ENV)
+
+
+def wordnet_dir() -> Path | None:
+    """`$CHAINAUDIT_WORDNET_DIR`: the one WordNet 3.0 dict folder to use, if set."""
+    return _path(WORDNET_DIR_ENV)
+
+
+def wordnet_search_dir() -> Path | None:
+    """`$WNSEARCHDIR`, if set."""
+    value = os.environ.get(WNSEARCHDIR_ENV)
+    return Path(value) if value else None
+
+
+def gan_dir() -> Path | None:
+    """`$CHAINAUDIT_GAN_DIR`: a GAN folder, or a folder of them by dataset, if set."""
+    return _path(GAN_DIR_ENV)
+
+
+def scpn_dir() -> Path | None:
+    """`$CHAINAUDIT_SCPN_DIR`: the folder with the SCPN files, if set."""
+    return _path(SCPN_DIR_ENV)
+
+
+def corenlp_url() -> str | None:
+    """`$CHAINAUDIT_CORENLP_URL` (a CoreNLP server for SCPN's input parses), if set and not empty."""
+    return os.environ.get(CORENLP_URL_ENV) or None
 
 
 def quiet_libraries() -> None:

@@ -39,16 +39,6 @@ class MaxModificationRate(BaseConstraint):
 
 
 @dataclass(frozen=True)
-class MinWordLength(BaseConstraint):
-    """Leave words shorter than `length` characters alone."""
-
-    length: int
-
-    def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool:
-        return len(current.words[index]) >= self.length
-
-
-@dataclass(frozen=True)
 class SentenceSimilarity(BaseConstraint):
     """Keep candidates whose sentence-encoder cosine to a reference text is >= `threshold`.
 
@@ -99,9 +89,8 @@ class PartOfSpeech(BaseConstraint):
 
     def filter(self, current: WordText, index: int, candidates: list[WordText],
                ctx: AttackContext) -> list[WordText]:
-        key = ("pos", index)
-        wanted = ctx.cache.get(key)
+        wanted = ctx.window_pos.get(index)
         if wanted is None:
-            wanted = ctx.cache[key] = self._tag_at(ctx.original, index)
+            wanted = ctx.window_pos[index] = self._tag_at(ctx.original, index)
         loose = {"NOUN", "VERB"} if self.verb_noun_swap and wanted in ("NOUN", "VERB") else {wanted}
         return [c for c in candidates if self._tag_at(c, index) in loose]

@@ -1,8 +1,9 @@
 """The attack engine: a recipe = transformation + constraints + search + goal (as in TextAttack).
 
-Per sample, an `AttackContext` holds the victim, the original text, the query budget and a seeded RNG;
-every set of candidate texts is scored in ONE `Victim.predict_proba` call. The goal is untargeted:
-move the prediction away from the gold label; a sample the model already gets wrong is skipped.
+Per sample, an `AttackContext` holds the victim, the original text, the goal, the query budget and a seeded RNG;
+every set of candidate texts is scored in ONE `Victim.predict_proba` call. The goal (`chainaudit.attacks.goal`,
+default untargeted: away from the gold label, already-wrong samples skipped) decides which samples are attacked,
+what counts as success and how close a text is to it; searches ask it through the context.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from chainaudit.attacks.goal import UNTARGETED, Goal
 from chainaudit.attacks.outcome import AttackOutcome
 from chainaudit.attacks.text import WordText, modification_rate
 from chainaudit.data import Sample
@@ -28,18 +30,31 @@ class BudgetExhausted(Exception):
 
 
 class AttackContext:
-    """State of one sample's attack: scoring with query accounting, the goal, the RNG."""
+    """State of one sample's attack: scoring with query accounting, the goal, the RNG, and per-sample memos."""
 
-    def __init__(self, victim: Victim, sample: Sample, *, budget: int | None, seed: int) -> None:
+    def __init__(self, victim: Victim, sample: Sample, *, budget: int | None, seed: int,
+                 goal: Goal = UNTARGETED) -> None:
         self.victim = victim
         self.sample = sample
         self.gold = sample.label
+        self.goal = goal
         self.original = WordText.parse(sample.text)
         self.budget = budget
         self.queries = 0
         self.rng = random.Random(f"{seed}:{sample.dataset}:{sample.split}:{sample.index}")
-        self.cache: dict[str, Any] = {}  # per-sample memo; cache["extra"] (a dict) goes into the outcome
+        #: The search's best text so far (`keep_best`), returned when the budget runs out.
+        self.best: WordText | None = None
+        #: Notes a search leaves for the outcome row (`AttackOutcome.extra`).
+        self.notes: dict[str, Any] = {}
+        #: Universal POS tags of the original's words, tagged together once (`transformations.context_pos`).
+        self.pos_tags: list[str] | None = None
+        #: The original word's POS tagged in its window, by word index (`constraints.PartOfSpeech`).
+        self.window_pos: dict[int, str] = {}
         self.original_probs = self.probs([self.original], count=True)[0]
+        self.clean_pred = int(self.original_probs.argmax())
+        #: The label the goal measures against: gold (untargeted), the clean prediction (flip-prediction) or
+        #: the target (targeted).
+        self.label = goal.label(self.gold, self.clean_pred)
 
     def probs(self, texts: Sequence[WordText], *, count: bool = True) -> np.ndarray:
         """Victim probabilities of `texts` in one batched call (counts against the budget)."""
@@ -51,20 +66,22 @@ class AttackContext:
             self.queries += len(texts)
         return self.victim.predict_proba([str(t) for t in texts])
 
-    def gold_prob(self, probs: np.ndarray) -> np.ndarray:
-        return probs[:, self.gold]
-
     def keep_best(self, text: WordText) -> None:
         """Remember the search's best text so far (returned if the budget runs out)."""
-        self.cache["best"] = text
+        self.best = text
 
     def succeeded(self, probs: np.ndarray) -> np.ndarray:
-        """Untargeted goal: the top label is no longer the gold one."""
-        return probs.argmax(axis=1) != self.gold
+        """Per row of `probs`: whether that text reaches the goal."""
+        return self.goal.succeeded(probs, self.label)
 
     def goal_score(self, probs: np.ndarray) -> np.ndarray:
-        """Higher is closer to success: 1 - p(gold)."""
-        return 1.0 - probs[:, self.gold]
+        """Per row: closeness to the goal, higher is closer (untargeted: 1 - p(gold))."""
+        return self.goal.score(probs, self.label)
+
+    def goal_gain(self, probs: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
+        """Per row: the move towards the goal from `base` (default: the original's probabilities); untargeted,
+        the drop in p(gold)."""
+        return self.goal.gain(self.original_probs if base is None else base, probs, self.label)
 
 
 class Transformation(Protocol):
@@ -137,53 +154,53 @@ class Recipe:
     prepare: Callable[[Sample], object] | None = None
 
     def attack(self, victim: Victim, sample: Sample, *, seed: int = 0, budget: int | None = None,
-               similarity: Similarity | None = None) -> AttackOutcome:
-        """Attack one sample. Any exception becomes an `error` outcome; the caller's run goes on."""
+               similarity: Similarity | None = None, goal: Goal = UNTARGETED) -> AttackOutcome:
+        """Attack one sample towards `goal`. Any exception becomes an `error` outcome; the caller's run goes on."""
         started = task_clock()
         budget = budget if budget is not None else self.query_budget
         ctx: AttackContext | None = None
         try:
             if self.prepare is not None:
                 self.prepare(sample)
-            ctx = AttackContext(victim, sample, budget=budget, seed=seed)
-            original_pred = int(ctx.original_probs.argmax())
-            if original_pred != ctx.gold:
+            ctx = AttackContext(victim, sample, budget=budget, seed=seed, goal=goal)
+            original_pred = ctx.clean_pred
+            if goal.skip(ctx.gold, original_pred):
                 return AttackOutcome(sample, self.name, seed, "skipped", original_pred, original_pred,
-                                     queries=ctx.queries, seconds=task_clock() - started)
+                                     queries=ctx.queries, seconds=task_clock() - started, goal=goal.key)
             best: WordText | None
             exhausted = False
             try:
                 best = self.search(ctx, self.transformation, self.constraints)
             except BudgetExhausted:
-                best, exhausted = ctx.cache.get("best"), True
+                best, exhausted = ctx.best, True
             return self._finish(ctx, best, original_pred, seed, started, similarity, exhausted)
         except ResourceMissingError as exc:
-            return self._error(sample, seed, f"resource missing: {exc}", ctx, started)
+            return self._error(sample, seed, goal, f"resource missing: {exc}", ctx, started)
         except Exception as exc:  # one broken sample must not stop a run; the row says what broke
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            return self._error(sample, seed, f"{type(exc).__name__}: {exc} (at {where.filename.rsplit('/', 1)[-1]}:"
-                                             f"{where.lineno})", ctx, started)
+            return self._error(sample, seed, goal, f"{type(exc).__name__}: {exc} (at "
+                                                   f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})", ctx, started)
 
     def _finish(self, ctx: AttackContext, best: WordText | None, original_pred: int, seed: int, started: float,
                 similarity: Similarity | None, exhausted: bool) -> AttackOutcome:
-        extra: dict[str, Any] = dict(ctx.cache.get("extra", {}))  # notes a search leaves for the outcome row
+        extra: dict[str, Any] = dict(ctx.notes)
         if exhausted:
             extra["budget_exhausted"] = True
         if best is None:
             return AttackOutcome(ctx.sample, self.name, seed, "failed", original_pred, original_pred,
-                                 queries=ctx.queries, seconds=task_clock() - started, extra=extra)
+                                 queries=ctx.queries, seconds=task_clock() - started, extra=extra, goal=ctx.goal.key)
         # Re-score the final text uncounted: the outcome states what the victim says of the returned text.
-        final = ctx.probs([best], count=False)[0]
-        perturbed_pred = int(final.argmax())
+        final = ctx.probs([best], count=False)
+        perturbed_pred = int(final[0].argmax())
         text = str(best)
         sim = float(similarity([ctx.sample.text], [text])[0]) if similarity is not None else None
-        kind = "succeeded" if perturbed_pred != ctx.gold else "failed"
+        kind = "succeeded" if ctx.succeeded(final)[0] else "failed"
         return AttackOutcome(ctx.sample, self.name, seed, kind, original_pred, perturbed_pred, text,
                              queries=ctx.queries, words_changed=best.words_changed(ctx.original),
                              modification_rate=modification_rate(ctx.original, best), similarity=sim,
-                             seconds=task_clock() - started, extra=extra)
+                             seconds=task_clock() - started, extra=extra, goal=ctx.goal.key)
 
-    def _error(self, sample: Sample, seed: int, message: str, ctx: AttackContext | None,
+    def _error(self, sample: Sample, seed: int, goal: Goal, message: str, ctx: AttackContext | None,
                started: float) -> AttackOutcome:
         return AttackOutcome(sample, self.name, seed, "error", queries=ctx.queries if ctx else 0,
-                             seconds=task_clock() - started, error=message)
+                             seconds=task_clock() - started, error=message, goal=goal.key)

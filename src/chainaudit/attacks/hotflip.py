@@ -4,7 +4,8 @@ searched with a beam; and OpenAttack's black-box variant, kept for comparison.
 The paper flips characters of a character-level model, where the directional derivative along a flip is
 exact in one-hot space. Our victims read subword tokens, so a flip of word w into w' is estimated as
 Σ_t g_t · (e'_t − e_t) over w's tokens when w' has as many tokens, else (Σ_t g_t) · (mean e' − mean e):
-still one gradient per beam state, and every flip of every word scored by matrix products.
+still one gradient per beam state, and every flip of every word scored by matrix products. The loss is that of
+the goal's label: raised for the untargeted goal (away from gold), lowered for a targeted one (towards the target).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class CharAndWordFlips:
 
 
 class FlipEstimator:
-    """Scores candidate flips of a text by the first-order change of the victim's loss."""
+    """Scores candidate flips of a text by the first-order change of the victim's loss of one label."""
 
     def __init__(self, victim: Any) -> None:
         if not hasattr(victim, "input_gradients") or not hasattr(victim, "tokenizer"):
@@ -79,10 +80,11 @@ class FlipEstimator:
             out += [(float(x), w) for x, (w, _) in zip(gains, by_length[False], strict=True)]
         return out
 
-    def estimate(self, texts: Sequence[WordText], gold: int,
-                 proposals: Sequence[dict[int, list[str]]]) -> list[list[tuple[float, int, str]]]:
-        """For each text, (estimated loss increase, word index, new word) of every proposed flip."""
-        grads = self.victim.input_gradients([str(t) for t in texts], [gold] * len(texts))
+    def estimate(self, texts: Sequence[WordText], label: int, proposals: Sequence[dict[int, list[str]]], *,
+                 towards: bool = False) -> list[list[tuple[float, int, str]]]:
+        """For each text, (estimated gain, word index, new word) of every proposed flip: the first-order increase
+        of the loss of `label`, or with `towards` its decrease (the flip moves the prediction towards `label`)."""
+        grads = self.victim.input_gradients([str(t) for t in texts], [label] * len(texts))
         out: list[list[tuple[float, int, str]]] = []
         for text, grad, proposal in zip(texts, grads, proposals, strict=True):
             spans = word_spans(text)
@@ -92,7 +94,7 @@ class FlipEstimator:
                 rows = [t for t, (s, e) in enumerate(grad.offsets) if e > s and s < end and e > start]
                 if rows and words:
                     g, e_old = grad.grads[rows], self.embeddings[grad.token_ids[rows]]
-                    scored += [(gain, index, new) for gain, new in self._gains(g, e_old, words)]
+                    scored += [(-gain if towards else gain, index, new) for gain, new in self._gains(g, e_old, words)]
             out.append(scored)
         return out
 
@@ -108,9 +110,7 @@ class HotFlipBeamSearch:
 
     def __call__(self, ctx: AttackContext, transformation: Transformation,
                  constraints: Sequence[Constraint]) -> WordText | None:
-        estimator = ctx.cache.get("flip_estimator")
-        if estimator is None:
-            estimator = ctx.cache["flip_estimator"] = FlipEstimator(ctx.victim)
+        estimator = FlipEstimator(ctx.victim)
         beam = [ctx.original]
         best_score = float(ctx.goal_score(ctx.original_probs[None])[0])
         for _ in range(self.max_flips):
@@ -118,7 +118,7 @@ class HotFlipBeamSearch:
             for text in beam:
                 allowed = [i for i in range(len(text)) if all(c.allows(text, i, ctx) for c in constraints)]
                 proposals.append({i: transformation(text, i, ctx) for i in allowed})
-            estimates = estimator.estimate(beam, ctx.gold, proposals)
+            estimates = estimator.estimate(beam, ctx.label, proposals, towards=ctx.goal.towards)
             children: list[WordText] = []
             seen: set[str] = set()
             for text, scored in zip(beam, estimates, strict=True):
@@ -148,14 +148,14 @@ class HotFlipBeamSearch:
             if scores[order[0]] > best_score:
                 best_score = float(scores[order[0]])
                 ctx.keep_best(beam[0])
-        return ctx.cache.get("best")
+        return ctx.best
 
 
 @dataclass(frozen=True)
 class OpenAttackHotFlipSearch:
     """OpenAttack's `HotFlipAttacker`, which is black-box despite its name: left to right over the words
-    not filtered, try each WordNet substitute; the first that flips the prediction wins. As in OpenAttack,
-    a word keeps its last tried substitute when none succeeded (its list is edited in place), so
+    not filtered, try each WordNet substitute; the first that reaches the goal (flips the prediction) wins. As in
+    OpenAttack, a word keeps its last tried substitute when none succeeded (its list is edited in place), so
     perturbations accumulate. Ours scores each word's substitutes in one batched call."""
 
     def __call__(self, ctx: AttackContext, transformation: Transformation,

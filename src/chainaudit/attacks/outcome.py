@@ -15,8 +15,9 @@ OutcomeKind = Literal["succeeded", "failed", "skipped", "error"]
 
 @dataclass(frozen=True)
 class AttackOutcome:
-    """One sample's result. `skipped`: the model was already wrong; `error`: the attack itself broke
-    (never counted as a failed attack)."""
+    """One sample's result. `skipped`: not attacked under the goal (untargeted: the model was already wrong);
+    `error`: the attack itself broke (never counted as a failed attack). `goal` is the goal's key
+    (`attacks.goal.Goal.key`: "untargeted", "flip-prediction" or "targeted:<label>")."""
 
     sample: Sample
     attack: str
@@ -32,15 +33,17 @@ class AttackOutcome:
     seconds: float = 0.0
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    goal: str = "untargeted"
 
     def to_row(self, study_id: str, model_id: str, revision: str) -> dict[str, Any]:
-        """The `attack_results` row (natural key: study, model@revision, dataset, split, idx, attack, seed)."""
+        """The `attack_results` row (natural key: study, model@revision, dataset, split, idx, attack, seed, goal)."""
         return {
             "study_id": study_id, "model_id": model_id, "revision": revision, "dataset": self.sample.dataset,
             "split": self.sample.split, "idx": self.sample.index, "attack": self.attack, "seed": self.seed,
-            "outcome": self.outcome, "gold_label": self.sample.label, "original_pred": self.original_pred,
-            "perturbed_pred": self.perturbed_pred, "original_text": self.sample.text,
-            "perturbed_text": self.perturbed_text, "queries": self.queries, "words_changed": self.words_changed,
+            "goal": self.goal, "outcome": self.outcome, "gold_label": self.sample.label,
+            "original_pred": self.original_pred, "perturbed_pred": self.perturbed_pred,
+            "original_text": self.sample.text, "perturbed_text": self.perturbed_text, "queries": self.queries,
+            "words_changed": self.words_changed,
             "modification_rate": self.modification_rate, "similarity": self.similarity, "seconds": self.seconds,
             "error": self.error, "extra": self.extra or None,
         }

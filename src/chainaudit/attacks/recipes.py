@@ -2,16 +2,17 @@
 
 Resources are fetched through `AttackResources` only when a recipe is built, so a missing one fails
 with the `ResourceMissingError` that names how to get it (and the runner records `error` outcomes,
-never failed attacks).
+never failed attacks). SCPN's and the GAN's trained networks are loaded per sample instead (`prepare`), so
+building those recipes never fails.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,81 +24,98 @@ from chainaudit.attacks.constraints import (
     StopWords,
 )
 from chainaudit.attacks.engine import AttackContext, Recipe, Similarity
-from chainaudit.attacks.gan_search import gan
+from chainaudit.attacks.gan.search import GanSearch
+from chainaudit.attacks.gan.store import GanLoader
 from chainaudit.attacks.hotflip import CharAndWordFlips, HotFlipBeamSearch, OpenAttackHotFlipSearch
-from chainaudit.attacks.scpn_search import paraphraser_loader, scpn
+from chainaudit.attacks.scpn.search import SCPNSearch
 from chainaudit.attacks.search import GreedyWordSwap, TextBuggerSearch, WeightedSaliencySwap
 from chainaudit.attacks.text import WordText
 from chainaudit.attacks.transformations import EmbeddingNeighbours, TextBuggerBugs, WordNetSynonyms
 from chainaudit.errors import ChainauditError
+from chainaudit.resources.stopwords import STOP_WORDS
+
+if TYPE_CHECKING:
+    from chainaudit.attacks.gan.store import TrainedGan
+    from chainaudit.attacks.scpn.paraphrase import Paraphraser
+    from chainaudit.resources.word_vectors import WordVectors
+
+#: `synonyms(word, wordnet_pos)`: the word's synonyms (`resources.wordnet.synonyms`).
+Synonyms = Callable[[str, str | None], list[str]]
+#: `tag(tokens)`: one universal POS tag per token (`resources.pos.tag`).
+Tagger = Callable[[list[str]], list[str]]
 
 
 @dataclass
 class AttackResources:
-    """Lazy access to what recipes need; `word_vectors_path` is `--word-vectors`."""
+    """What recipes need, each got on first use and kept. The paths are the CLI's options; every other field,
+    left None, is loaded from the installed resources, or when set is used as given (tests inject tiny ones)."""
 
-    word_vectors_path: Path | None = None
+    word_vectors_path: Path | None = None  # `--word-vectors`; default $CHAINAUDIT_WORD_VECTORS, else the fallback
     scpn_dir: Path | None = None  # `--scpn-dir`; default $CHAINAUDIT_SCPN_DIR, else cache_dir("scpn")
     gan_dir: Path | None = None  # `--gan`; default $CHAINAUDIT_GAN_DIR, else cache_dir("gan", <dataset>)
-    overrides: dict[str, Any] = field(default_factory=dict)  # tests inject tiny resources here
+    stop_words: frozenset[str] = STOP_WORDS
+    word_vectors: WordVectors | None = None
+    sentence_similarity: Similarity | None = None
+    wordnet_synonyms: Synonyms | None = None
+    pos_tagger: Tagger | None = None
+    #: A zero-argument loader of the SCPN paraphraser (default: `load_paraphraser(scpn_dir)`).
+    paraphraser: Callable[[], Paraphraser] | None = None
+    #: `dataset -> TrainedGan` (default: `GanLoader(gan_dir)`).
+    gan_loader: Callable[[str], TrainedGan] | None = None
+    #: Similarity thresholds; default the encoder's calibrated ones (`resources.encoder.CALIBRATION`).
+    textfooler_threshold: float | None = None
+    textbugger_threshold: float | None = None
 
-    def _get(self, name: str, build: Callable[[], Any]) -> Any:
-        if name not in self.overrides:
-            self.overrides[name] = build()
-        return self.overrides[name]
+    def vectors(self) -> WordVectors:
+        if self.word_vectors is None:
+            from chainaudit.resources.word_vectors import load_word_vectors
 
-    @cached_property
-    def stop_words(self) -> frozenset[str]:
-        from chainaudit.resources.stopwords import STOP_WORDS
-
-        return self._get("stop_words", lambda: STOP_WORDS)
-
-    def vectors(self) -> Any:
-        from chainaudit.resources.word_vectors import load_word_vectors
-
-        return self._get("vectors", lambda: load_word_vectors(self.word_vectors_path))
+            self.word_vectors = load_word_vectors(self.word_vectors_path)
+        return self.word_vectors
 
     def similarity(self) -> Similarity:
-        from chainaudit.resources.encoder import get_encoder
+        if self.sentence_similarity is None:
+            from chainaudit.resources.encoder import get_encoder
 
-        return self._get("similarity", lambda: get_encoder().similarity)
+            self.sentence_similarity = get_encoder().similarity
+        return self.sentence_similarity
 
-    def synonyms(self) -> Callable[[str, str | None], list[str]]:
-        from chainaudit.resources import wordnet
+    def synonyms(self) -> Synonyms:
+        if self.wordnet_synonyms is None:
+            from chainaudit.resources import wordnet
 
-        def build() -> Callable[[str, str | None], list[str]]:
             wordnet.get_wordnet()  # fail now, with the install command, if WordNet is missing
-            return wordnet.synonyms
+            self.wordnet_synonyms = wordnet.synonyms
+        return self.wordnet_synonyms
 
-        return self._get("synonyms", build)
+    def tagger(self) -> Tagger:
+        if self.pos_tagger is None:
+            from chainaudit.resources import pos
 
-    def scpn(self) -> Callable[[], Any]:
-        """A loader of the SCPN paraphraser: missing weights raise when a sample calls it, not here."""
-        return self._get("scpn", lambda: paraphraser_loader(self.scpn_dir))
-
-    def gan(self) -> Callable[[str], Any]:
-        """`dataset -> TrainedGan`, loaded on first use: a GAN not trained yet raises then, not here. An override
-        may be a `TrainedGan` (used for every dataset), a GAN folder, or a loader."""
-        from chainaudit.resources.gan import GanLoader
-
-        value = self._get("gan", lambda: GanLoader(self.gan_dir))
-        if isinstance(value, Path):
-            value = GanLoader(value)
-        return value if callable(value) else (lambda dataset: value)
-
-    def tagger(self) -> Callable[[list[str]], list[str]]:
-        from chainaudit.resources import pos
-
-        def build() -> Callable[[list[str]], list[str]]:
             pos.tag(["check"])  # fail now if the tagger's lexicon is missing
-            return pos.tag
+            self.pos_tagger = pos.tag
+        return self.pos_tagger
 
-        return self._get("tagger", build)
+    def scpn(self) -> Callable[[], Paraphraser]:
+        """A loader of the SCPN paraphraser: missing weights raise when a sample calls it, not here."""
+        if self.paraphraser is None:
+            from chainaudit.attacks.scpn.weights import load_paraphraser
+
+            self.paraphraser = functools.partial(load_paraphraser, self.scpn_dir)
+        return self.paraphraser
+
+    def gan(self) -> Callable[[str], TrainedGan]:
+        """`dataset -> TrainedGan`, loaded on first use: a GAN not trained yet raises then, not here."""
+        if self.gan_loader is None:
+            self.gan_loader = GanLoader(self.gan_dir)
+        return self.gan_loader
 
     def threshold(self, name: str) -> float:
+        """The similarity threshold `name` of `resources.encoder.CALIBRATION`, or the one set here."""
         from chainaudit.resources.encoder import CALIBRATION
 
-        value = self.overrides.get(f"threshold:{name}", CALIBRATION.get(name))
+        given = {"textfooler_window": self.textfooler_threshold, "textbugger": self.textbugger_threshold}.get(name)
+        value = given if given is not None else CALIBRATION.get(name)
         if value is None:
             raise ChainauditError(f"no calibrated similarity threshold for {name}")
         return float(value)
@@ -168,6 +186,31 @@ def hotflip_blackbox(res: AttackResources) -> Recipe:
         "hotflip-blackbox", WordNetSynonyms(res.synonyms(), res.tagger()),
         (StopWords(res.stop_words),), OpenAttackHotFlipSearch(),
         paper="Ebrahimi et al. 2018, as implemented by OpenAttack (Zeng et al. 2021).")
+
+
+def scpn(res: AttackResources) -> Recipe:
+    """SCPN (Iyyer, Wieting, Gimpel, Zettlemoyer, NAACL 2018, "Adversarial Example Generation with
+    Syntactically Controlled Paraphrase Networks"): the input is parsed, each of the ten most frequent
+    top-level templates is expanded by the parse generator into a full target parse, the paraphrase network
+    decodes one paraphrase per target parse (beam search, width 3), and a paraphrase that flips the victim is
+    the adversarial example (OpenAttack's protocol, one victim call per sample). Weights: `--scpn-dir` /
+    `$CHAINAUDIT_SCPN_DIR` (see `chainaudit.attacks.scpn.weights`); the input parse comes from CoreNLP when
+    `$CHAINAUDIT_CORENLP_URL` is set, else from an offline chunk-grammar approximation."""
+    load = res.scpn()
+    return Recipe("scpn", None, (), SCPNSearch(load, similarity=res.similarity), prepare=lambda _: load(),
+                  paper="Iyyer, Wieting, Gimpel, Zettlemoyer. Syntactically Controlled Paraphrase Networks. "
+                        "NAACL 2018.")
+
+
+def gan(res: AttackResources) -> Recipe:
+    """GAN (Zhao, Dua, Singh, ICLR 2018, "Generating Natural Adversarial Examples"): an ARAE + inverter trained on
+    the dataset's sentences; the input's noise vector I(E(x)) is perturbed in widening radii, candidates decoded
+    and scored in batches, and the flip closest in noise space kept (`attacks.gan.search.GanSearch`). Building
+    never fails: a GAN that is not trained yet makes every sample (already-wrong ones too, via `prepare`) an
+    `error` outcome naming `chainaudit resources train-gan`."""
+    search = GanSearch(res.gan())
+    return Recipe("gan", None, (), search, prepare=lambda sample: search.gans(sample.dataset),
+                  paper="Zhao, Dua, Singh. Generating Natural Adversarial Examples. ICLR 2018.")
 
 
 RECIPES: dict[str, Callable[[AttackResources], Recipe]] = {

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from chainaudit.attacks.batching import SharedVictim
 from chainaudit.attacks.engine import Recipe, Similarity
+from chainaudit.attacks.goal import UNTARGETED, Goal
 from chainaudit.attacks.outcome import AttackOutcome, AttackSummary, summarize
 from chainaudit.data import Sample
 from chainaudit.errors import ChainauditError
@@ -28,7 +29,7 @@ def outcome_from_row(row: dict, sample: Sample) -> AttackOutcome:
     return AttackOutcome(sample, row["attack"], row["seed"], row["outcome"], row["original_pred"],
                          row["perturbed_pred"], row["perturbed_text"], row["queries"] or 0,
                          row["words_changed"] or 0, row["modification_rate"] or 0.0, row["similarity"],
-                         row["seconds"] or 0.0, row["error"], row["extra"] or {})
+                         row["seconds"] or 0.0, row["error"], row["extra"] or {}, row["goal"])
 
 
 @dataclass(frozen=True)
@@ -42,38 +43,40 @@ class AttackRun:
 
 def attack_samples(recipe: Recipe, victim: Victim, samples: Sequence[Sample], *, seed: int = 0,
                    budget: int | None = None, similarity: Similarity | None = None,
-                   concurrency: int = DEFAULT_CONCURRENCY) -> Iterator[AttackOutcome]:
-    """Outcomes in sample order (an exception in one sample is that sample's `error` outcome).
+                   concurrency: int = DEFAULT_CONCURRENCY, goal: Goal = UNTARGETED) -> Iterator[AttackOutcome]:
+    """Outcomes towards `goal`, in sample order (an exception in one sample is that sample's `error` outcome).
+    A goal that cannot apply to the victim's labels (a target out of range) raises `ChainauditError` first.
 
     With `concurrency` > 1, that many samples are attacked at once (`chainaudit.interleave`): their
     candidate sets, gradient requests and sentence encodings are merged into one call per round. Each
     sample's search, RNG and query count are its own, so the outcomes are those of one-at-a-time attacks.
     """
+    goal.check(len(victim.label_names))
     if concurrency <= 1 or len(samples) <= 1:
         for sample in samples:
-            yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity)
+            yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity, goal=goal)
         return
     shared = SharedVictim(victim)
-    tasks = (functools.partial(recipe.attack, shared, sample, seed=seed, budget=budget, similarity=similarity)
-             for sample in samples)
+    tasks = (functools.partial(recipe.attack, shared, sample, seed=seed, budget=budget, similarity=similarity,
+                               goal=goal) for sample in samples)
     yield from interleave(tasks, concurrency)
 
 
 def run_attack(recipe: Recipe, victim: Victim, samples: Sequence[Sample], store: Store, *,
                study_id: str = ADHOC_STUDY, seed: int = 0, budget: int | None = None,
                similarity: Similarity | None = None, on_outcome: Callable[[AttackOutcome], None] | None = None,
-               concurrency: int = DEFAULT_CONCURRENCY) -> AttackRun:
-    """Attack every sample not yet stored under (study, model@revision, dataset, split, idx, attack, seed),
+               concurrency: int = DEFAULT_CONCURRENCY, goal: Goal = UNTARGETED) -> AttackRun:
+    """Attack every sample not yet stored under (study, model@revision, dataset, split, idx, attack, seed, goal),
     storing each outcome immediately, then summarise over all requested samples."""
     if not samples:
         raise ChainauditError("no samples to attack")
     where = {"study_id": study_id, "model_id": victim.model_id, "revision": victim.revision,
-             "attack": recipe.name, "seed": seed}
+             "attack": recipe.name, "seed": seed, "goal": goal.key}
     stored = {(k[3], k[4], k[5]) for k in store.keys("attack_results", where)}
     todo = [s for s in samples if (s.dataset, s.split, s.index) not in stored]
     resumed = len(samples) - len(todo)
     for outcome in attack_samples(recipe, victim, todo, seed=seed, budget=budget, similarity=similarity,
-                                  concurrency=concurrency):
+                                  concurrency=concurrency, goal=goal):
         store.insert_new("attack_results", [outcome.to_row(study_id, victim.model_id, victim.revision)])
         if on_outcome:
             on_outcome(outcome)

@@ -1,4 +1,7 @@
-"""Search methods: greedy word swap by word importance (TextFooler, TextBugger) and PWWS's ordering."""
+"""Search methods: greedy word swap by word importance (TextFooler, TextBugger) and PWWS's ordering.
+
+Scores are the goal's (`AttackContext.goal_score`, `goal_gain`): with the default untargeted goal, "gain" is the
+drop in p(gold) the papers describe; with a targeted goal, the rise in p(target)."""
 
 from __future__ import annotations
 
@@ -26,30 +29,33 @@ def _attackable(ctx: AttackContext, constraints: Sequence[Constraint]) -> list[i
 
 
 def delete_importance(ctx: AttackContext, indices: Sequence[int]) -> np.ndarray:
-    """TextFooler's deletion score: drop in p(gold) when the word is removed, plus the gain of the new
-    top label when removal flips the prediction (Jin et al. 2020, eq. 2)."""
+    """TextFooler's deletion score: the goal's gain when the word is removed (drop in p(gold)), plus, for a goal
+    away from a label, the gain of the new top label when removal flips the prediction (Jin et al. 2020, eq. 2).
+    A targeted goal's gain already is the new top label's (the target's)."""
     probs = ctx.probs([ctx.original.delete(i) for i in indices])
     base = ctx.original_probs
-    drop = base[ctx.gold] - probs[:, ctx.gold]
-    top = probs.argmax(axis=1)
-    flipped = top != ctx.gold
-    drop[flipped] += probs[flipped, top[flipped]] - base[top[flipped]]
+    drop = ctx.goal_gain(probs)
+    if not ctx.goal.towards:
+        top = probs.argmax(axis=1)
+        flipped = ctx.succeeded(probs)
+        drop[flipped] += probs[flipped, top[flipped]] - base[top[flipped]]
     return drop
 
 
 def unk_importance(ctx: AttackContext, indices: Sequence[int]) -> np.ndarray:
-    """Drop in p(gold) when the word is replaced by the unknown token (PWWS's saliency)."""
+    """The goal's gain (drop in p(gold)) when the word is replaced by the unknown token (PWWS's saliency)."""
     unk = _unk_token(ctx)
     probs = ctx.probs([ctx.original.replace({i: unk}) for i in indices])
-    return ctx.original_probs[ctx.gold] - probs[:, ctx.gold]
+    return ctx.goal_gain(probs)
 
 
 def gradient_importance(ctx: AttackContext, indices: Sequence[int]) -> np.ndarray:
-    """White-box: norm of the loss gradient w.r.t. the word's token embeddings (TextBugger's Jacobian)."""
+    """White-box: norm of the loss gradient w.r.t. the word's token embeddings (TextBugger's Jacobian); the loss
+    is that of the goal's label (gold; the target for a targeted goal)."""
     grads_of = getattr(ctx.victim, "input_gradients", None)
     if grads_of is None:
         raise ChainauditError("gradient importance needs a white-box victim (a local model)")
-    result = grads_of([str(ctx.original)], [ctx.gold])[0]
+    result = grads_of([str(ctx.original)], [ctx.label])[0]
     norms = np.linalg.norm(result.grads, axis=1)
     scores = np.zeros(len(indices))
     spans = word_spans(ctx.original)
@@ -79,10 +85,11 @@ def rank_words(ctx: AttackContext, constraints: Sequence[Constraint], importance
 
 @dataclass(frozen=True)
 class GreedyWordSwap:
-    """Visit words by importance; at each, take the candidate that lowers p(gold) most; stop on success.
+    """Visit words by importance; at each, take the candidate closest to the goal (lowest p(gold)); stop on
+    success.
 
     `tie_break` chooses among successful candidates (TextFooler: the most similar one).
-    `min_drop`: a swap is kept only if it lowers p(gold) by more than this.
+    `min_drop`: a swap is kept only if it raises the goal score (lowers p(gold)) by more than this.
     """
 
     importance: Importance = "delete"
@@ -112,8 +119,8 @@ class GreedyWordSwap:
 
 @dataclass(frozen=True)
 class WeightedSaliencySwap:
-    """PWWS (Ren et al. 2019): score each word by softmax(saliency) × the best swap's drop in p(gold),
-    then replace words in that order with their best swap until the prediction flips."""
+    """PWWS (Ren et al. 2019): score each word by softmax(saliency) × the best swap's gain (drop in p(gold)),
+    then replace words in that order with their best swap until the goal is reached."""
 
     def __call__(self, ctx: AttackContext, transformation: Transformation,
                  constraints: Sequence[Constraint]) -> WordText | None:
@@ -130,7 +137,7 @@ class WeightedSaliencySwap:
         if not pending:
             return None
         probs = ctx.probs([t for _, t in pending])
-        drops = ctx.original_probs[ctx.gold] - probs[:, ctx.gold]
+        drops = ctx.goal_gain(probs)
         for (k, text), drop in zip(pending, drops, strict=True):
             if drop > best_drop[k]:
                 best_drop[k], best_word[k] = drop, text.words[indices[k]]
@@ -148,9 +155,9 @@ class WeightedSaliencySwap:
 
 @dataclass(frozen=True)
 class TextBuggerSearch:
-    """TextBugger's loop (Li et al. 2019, Algorithm 1): visit words by importance; apply the bug that lowers
-    p(gold) most; if the text's similarity to the original falls to `threshold` or below, give up;
-    stop as soon as the prediction flips. One encoder call per step, not per candidate."""
+    """TextBugger's loop (Li et al. 2019, Algorithm 1): visit words by importance; apply the bug closest to the
+    goal (lowest p(gold)); if the text's similarity to the original falls to `threshold` or below, give up;
+    stop as soon as the goal is reached. One encoder call per step, not per candidate."""
 
     similarity: Similarity
     threshold: float

@@ -23,10 +23,9 @@ def match_case(original: str, new: str) -> str:
 
 def context_pos(ctx: AttackContext, tagger: Callable[[list[str]], list[str]], index: int) -> str:
     """The universal POS of the original word `index`, tagged in context once per sample."""
-    tags = ctx.cache.get("pos_tags")
-    if tags is None:
-        tags = ctx.cache["pos_tags"] = tagger(list(ctx.original.words))
-    return tags[index]
+    if ctx.pos_tags is None:
+        ctx.pos_tags = tagger(list(ctx.original.words))
+    return ctx.pos_tags[index]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ Names resolve in this order:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from chainaudit import settings
 from chainaudit.data.registry import DatasetSpec, get_spec
 from chainaudit.data.sample import Sample
 from chainaudit.errors import DataError
+from chainaudit.files import read_jsonl
 
 NO_SPLIT = "all"  # the split name of a file without a `split` column
 
@@ -49,12 +49,19 @@ def load_split(name: str, split: str | None = None, *, data_dir: Path | None = N
     if spec is not None:
         names = label_names or spec.label_names
         split = split or spec.eval_split
-        if root is not None:
-            local = root / name / f"{name}.csv"
-            if local.is_file():
-                return _from_file(local, name, split, names)
+        local = local_file(name, root)
+        if local is not None:
+            return _from_file(local, name, split, names)
         return _from_hub(spec, split, names, searched=root)
     return _from_hub_generic(name, split or "validation", label_names, searched=root)
+
+
+def local_file(name: str, data_dir: Path | None = None) -> Path | None:
+    """The local CSV of registry dataset `name` (`<data_dir>/<name>/<name>.csv`, default `$CHAINAUDIT_DATA_DIR`),
+    if it exists."""
+    root = data_dir or settings.data_dir()
+    local = root / name / f"{name}.csv" if root is not None else None
+    return local if local is not None and local.is_file() else None
 
 
 # -- local files -----------------------------------------------------------------------------------
@@ -66,24 +73,20 @@ def _read_table(path: Path, mtime_ns: int) -> pd.DataFrame:
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False)
         return _read_jsonl(path)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot parse: {exc}") from exc
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; a dataset file needs a header line `text,label[,split]` "
+                        "and one row per sample") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save the file as UTF-8") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: cannot parse: {' '.join(str(exc).split())}") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
-    records = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}, line {lineno}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise DataError(f"{path}, line {lineno}: expected a JSON object, got {type(obj).__name__}")
-            obj["__row__"] = lineno
-            records.append({k: ("" if v is None else str(v)) if k != "__row__" else v for k, v in obj.items()})
+    records = [{**{k: "" if v is None else str(v) for k, v in obj.items()}, "__row__": lineno}
+               for lineno, obj in read_jsonl(path)]
     return pd.DataFrame.from_records(records)
 
 
@@ -126,7 +129,7 @@ def _from_file(path: Path, name: str, split: str | None,
             raise DataError(f"{path}, {_row_number(frame, pos, path)}: label {label} outside {bound}")
         samples.append(Sample(name, wanted, index, text, label))
     if not samples:
-        raise DataError(f"{path}: split {wanted!r} has no rows")
+        raise DataError(f"{path}: split {wanted!r} has no rows; add one `text,label` row per sample")
     names = label_names or tuple(str(i) for i in range(max(s.label for s in samples) + 1))
     return LoadedSplit(name, wanted, names, samples, str(path))
 

@@ -1,5 +1,9 @@
 """Model cards as untrusted input: decoded, capped, front matter parsed without ever aborting.
 
+The one card parser: every reader of a model card (Hub crawl, JSONL and folder imports, lineage evaluation)
+goes through `parse_card`. The front matter itself is split and parsed by `modelref.parse_front_matter`,
+at the bottom layer, so that naming a local folder (`modelref.read_card_metadata`) reads cards the same way.
+
 Every problem becomes a warning string on the result; nothing raises. The text kept is capped at
 `MAX_CARD_CHARS` (the original size is named in a warning), YAML front matter larger than
 `MAX_YAML_CHARS` or using anchors/aliases (exponential expansion) is not parsed, and only the card-data
@@ -9,19 +13,29 @@ keys chainaudit uses are kept.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
+from chainaudit.modelref import MAX_YAML_CHARS, parse_front_matter
+
+__all__ = [
+    "CARD_DATA_KEYS",
+    "MAX_CARD_CHARS",
+    "MAX_VALUE_CHARS",
+    "MAX_YAML_CHARS",
+    "ParsedCard",
+    "as_str_list",
+    "clean_card_data",
+    "declared_datasets",
+    "decode_card",
+    "parse_card",
+]
 
 MAX_CARD_CHARS = 256 * 1024
-MAX_YAML_CHARS = 64 * 1024
 MAX_VALUE_CHARS = 8 * 1024
 #: Card-data keys kept in the store; the rest of the front matter stays readable in `card_text`.
 CARD_DATA_KEYS = ("base_model", "base_model_relation", "base_model_revision", "datasets", "model_name",
                   "language", "license", "library_name", "pipeline_tag", "tags")
-_FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
 @dataclass
@@ -32,15 +46,6 @@ class ParsedCard:
     data: dict[str, Any] = field(default_factory=dict)
     body: str = ""
     warnings: list[str] = field(default_factory=list)
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases, so a 'billion laughs' card cannot expand when serialised."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("YAML aliases (*name) are not accepted in model cards")
-        return super().compose_node(parent, index)
 
 
 def decode_card(raw: bytes | str | None) -> tuple[str, list[str]]:
@@ -96,21 +101,12 @@ def parse_card(raw: bytes | str | None) -> ParsedCard:
     if not text.strip():
         card.warnings.append("card is empty")
         return card
-    if not text.lstrip("\ufeff").startswith("---"):
+    front = parse_front_matter(text)
+    card.body = front.body
+    if front.problem:
+        card.warnings.append(front.problem)
         return card
-    match = _FRONT.match(text[: MAX_YAML_CHARS + 16])
-    if match is None:
-        closed = re.search(r"\n---[ \t]*(\r?\n|\Z)", text[3:])
-        reason = f"is longer than {MAX_YAML_CHARS} characters" if closed else "is not closed by ---"
-        card.warnings.append(f"YAML front matter {reason}; not parsed")
-        return card
-    card.body = text[match.end():]
-    try:
-        data = yaml.load(match.group(1), Loader=_NoAliasLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        card.warnings.append(f"malformed YAML front matter: {' '.join(str(exc).split())[:200]}")
-        return card
-    card.data, more = clean_card_data(data, "front matter")
+    card.data, more = clean_card_data(front.data, "front matter")
     card.warnings.extend(more)
     return card
 

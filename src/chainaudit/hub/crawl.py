@@ -23,7 +23,8 @@ from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.hf_api import ModelInfo
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
 
-from chainaudit.errors import ChainauditError
+from chainaudit import settings
+from chainaudit.errors import HubError
 from chainaudit.hub.card import declared_datasets, parse_card
 from chainaudit.hub.records import ModelRecord, record_from_mapping, save_records
 from chainaudit.store import Store
@@ -38,10 +39,6 @@ CARD_COLUMNS = ("card_text", "card_data", "datasets", "card_sha")
 TRANSIENT = (HfHubHTTPError, httpx2.HTTPError, OSError, ValueError)
 T = TypeVar("T")
 ProgressFn = Callable[[str, int, int | None], None]
-
-
-class HubError(ChainauditError):
-    """The Hub could not be crawled (offline mode, or retries exhausted)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +102,8 @@ class HubCrawler:
             raise HubError("HF_HUB_OFFLINE is set: unset it to crawl the Hub, or import records offline with "
                            "--from-jsonl / --from-dir")
         self.store = store
+        endpoint = endpoint or settings.hf_endpoint()
+        token = token or settings.hf_token()
         self.api = HfApi(endpoint=endpoint, token=token)
         self.endpoint = self.api.endpoint
         self.headers = build_hf_headers(token=token)

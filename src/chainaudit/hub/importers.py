@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from chainaudit.errors import DataError
+from chainaudit.files import read_jsonl
 from chainaudit.hub.card import declared_datasets, parse_card
 from chainaudit.hub.records import ModelRecord, record_from_mapping, save_records
 from chainaudit.modelref import local_identity
@@ -30,24 +31,19 @@ def import_jsonl(store: Store, path: Path, *, batch: int = 1000) -> ImportReport
         raise DataError(f"{path}: no such file")
     report = ImportReport()
     records: list[ModelRecord] = []
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8", errors="replace"))
-                if not isinstance(obj, dict):
-                    raise ValueError(f"a JSON {type(obj).__name__}, not an object")
-                record = record_from_mapping(obj, source="jsonl")
-            except ValueError as exc:  # JSONDecodeError and pydantic's ValidationError are ValueErrors
-                report.skipped.append(f"{path}:{lineno}: {str(exc)[:200]}")  # the caller prints these
-                continue
-            record.card_sha = record.revision if record.card_text is not None else None
-            report.warnings += len(record.warnings)
-            records.append(record)
-            if len(records) >= batch:
-                report.imported += save_records(store, records)
-                records.clear()
+    skip = report.skipped.append  # the caller prints these
+    for lineno, obj in read_jsonl(path, errors="replace", on_bad_line=lambda exc: skip(str(exc)[:300])):
+        try:
+            record = record_from_mapping(obj, source="jsonl")
+        except ValueError as exc:  # no usable model id, or pydantic's ValidationError (a ValueError)
+            skip(f"{path}, line {lineno}: {' '.join(str(exc).split())[:200]}")
+            continue
+        record.card_sha = record.revision if record.card_text is not None else None
+        report.warnings += len(record.warnings)
+        records.append(record)
+        if len(records) >= batch:
+            report.imported += save_records(store, records)
+            records.clear()
     report.imported += save_records(store, records)
     return report
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -11,9 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chainaudit.hub.card import as_str_list, clean_card_data, declared_datasets, parse_card
-from chainaudit.store import Store
+from chainaudit.store import Store, record_models
 from chainaudit.store.db import utcnow
-from chainaudit.store.schema import JSON_COLUMNS
 
 RecordSource = Literal["hub", "jsonl", "dir", "local"]
 
@@ -134,20 +132,10 @@ def record_from_mapping(obj: Mapping[str, Any], *, source: RecordSource) -> Mode
     )
 
 
-def write_rows(store: Store, table: str, rows: list[dict[str, Any]]) -> int:
-    """Upsert dict rows sharing the same keys through `Store.bulk_write` (joins an open transaction)."""
-    if not rows:
-        return 0
-    columns = list(rows[0])
-    encode = [c in JSON_COLUMNS for c in columns]
-    tuples = [tuple(json.dumps(row[c], sort_keys=True) if enc and row[c] is not None else row[c]
-                    for c, enc in zip(columns, encode, strict=True)) for row in rows]
-    return store.bulk_write(table, columns, tuples)
-
-
 def save_records(store: Store, records: Iterable[ModelRecord], stage: str = "collect",
                  columns: Iterable[str] | None = None) -> int:
-    """Upsert records (all fields, or only `columns`) and replace their `stage` warnings, atomically."""
+    """Record models (all fields, or only `columns`; see `store.record_models` for how rows merge) and
+    replace their `stage` warnings, atomically."""
     records = list(records)
     if not records:
         return 0
@@ -156,7 +144,7 @@ def save_records(store: Store, records: Iterable[ModelRecord], stage: str = "col
         if columns is not None else None
     rows = [r.row() if keep is None else {k: getattr(r, k) for k in keep} for r in records]
     with store.transaction() as conn:
-        write_rows(store, "models", rows)
+        record_models(store, rows)
         replace_warnings(conn, [(r.model_id, w) for r in records for w in r.warnings],
                          [r.model_id for r in records], stage)
     return len(records)

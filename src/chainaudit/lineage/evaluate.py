@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chainaudit.errors import DataError
+from chainaudit.errors import DataError, LLMError
+from chainaudit.files import read_jsonl
 from chainaudit.hub.card import parse_card
-from chainaudit.lineage.llm import LLMError, LLMExtractor
+from chainaudit.lineage.llm import LLMExtractor
 from chainaudit.lineage.names import Resolver
 from chainaudit.lineage.rules import identify_model, name_hint_edge
 
@@ -83,14 +83,12 @@ def evaluate_cards(path: Path, resolver: Resolver | None = None, llm: LLMExtract
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     report = EvalReport()
-    for lineno, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            model_id, card, upstream = item["model_id"], item["card"], item["upstream"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DataError(f"{path}:{lineno}: expected {{\"model_id\", \"card\", \"upstream\"}}: {exc}") from exc
+    for lineno, item in read_jsonl(path, errors="replace"):
+        missing = [k for k in ("model_id", "card", "upstream") if k not in item]
+        if missing:
+            raise DataError(f"{path}, line {lineno}: expected {{\"model_id\", \"card\", \"upstream\"}}; "
+                            f"missing {', '.join(missing)}")
+        model_id, card, upstream = item["model_id"], item["card"], item["upstream"]
         expected = _gold(upstream, resolver)
         predicted, evidence = predict(str(model_id), str(card), resolver, llm)
         report.n += 1

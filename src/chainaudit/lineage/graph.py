@@ -223,11 +223,19 @@ class _Except:
         return item not in self.missing
 
 
+#: Lineage-edge endpoints (`parent` or `child`) that are not catalog models.
+_NOT_IN_CATALOG = "SELECT DISTINCT {0} FROM lineage_edges WHERE {0} NOT IN (SELECT model_id FROM models)"
+
+
+def external_upstreams(store: Store) -> list[str]:
+    """Upstreams named by stored lineage edges but absent from the catalog, sorted (`collect --upstreams`)."""
+    return [r[0] for r in store.conn.execute(_NOT_IN_CATALOG.format("parent") + " ORDER BY parent")]
+
+
 def load_graph(store: Store, min_confidence: float = 0.0) -> ChainGraph:
     """The chain graph of the edges stored in `store` (at or above `min_confidence`)."""
     external = {r[0] for r in store.conn.execute(
-        "SELECT DISTINCT parent FROM lineage_edges WHERE parent NOT IN (SELECT model_id FROM models) "
-        "UNION SELECT DISTINCT child FROM lineage_edges WHERE child NOT IN (SELECT model_id FROM models)")}
+        _NOT_IN_CATALOG.format("parent") + " UNION " + _NOT_IN_CATALOG.format("child"))}
     edges = store.conn.execute("SELECT parent, child, confidence FROM lineage_edges WHERE confidence >= ?",
                                (min_confidence,))
     return build_graph(edges, _Except(external))

@@ -20,13 +20,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from chainaudit.errors import LLMError
 from chainaudit.hub.records import replace_warnings
-from chainaudit.lineage.llm import LLMError, LLMExtractor
+from chainaudit.lineage.llm import LLMExtractor, validate_answer
 from chainaudit.lineage.names import Resolver
 from chainaudit.lineage.rules import Edge, identify_model, name_hint_edge, text_edge
 from chainaudit.store import Store
 
 logger = logging.getLogger(__name__)
+#: The `model_warnings` stage of lineage identification.
+WARNING_STAGE = "lineage"
 EDGE_COLUMNS = ("child", "parent", "source", "confidence", "evidence", "relation")
 LLM_CONFIDENCE = 0.6
 
@@ -75,14 +78,14 @@ def load_resolver(store: Store) -> Resolver:
     return Resolver(r[0] for r in store.conn.execute("SELECT model_id FROM models"))
 
 
-def _cached_answers(store: Store, llm_name: str | None) -> dict[tuple[str, str], tuple[str | None, str]]:
-    """(model, revision) → (parent, llm) of stored accepted LLM answers; one LLM's when named."""
-    sql = "SELECT model_id, revision, parent, llm FROM llm_answers WHERE accepted = 1"
+def _cached_answers(store: Store, llm_name: str | None) -> dict[tuple[str, str], tuple[str | None, str, str]]:
+    """(model, revision) → (parent, llm, raw answer) of stored accepted LLM answers; one LLM's when named."""
+    sql = "SELECT model_id, revision, parent, llm, answer FROM llm_answers WHERE accepted = 1"
     params: list[str] = []
     if llm_name:
         sql += " AND llm = ?"
         params.append(llm_name)
-    return {(r[0], r[1]): (r[2], r[3]) for r in store.conn.execute(sql + " ORDER BY updated_at", params)}
+    return {(r[0], r[1]): (r[2], r[3], r[4] or "") for r in store.conn.execute(sql + " ORDER BY updated_at", params)}
 
 
 #: Catalogs at least this large are split across processes (fork only), a few rowid ranges per process.
@@ -130,13 +133,20 @@ def identify_catalog(store: Store, *, llm: LLMExtractor | None = None,
         conn.execute("DROP INDEX IF EXISTS lineage_edges_parent")
         store.bulk_write("lineage_edges", EDGE_COLUMNS, rows)
         conn.execute("CREATE INDEX lineage_edges_parent ON lineage_edges(parent)")
-        conn.execute("DELETE FROM model_warnings WHERE stage = 'lineage'")
-        replace_warnings(conn, warnings, [], "lineage")
+        conn.execute("DELETE FROM model_warnings WHERE stage = ?", (WARNING_STAGE,))
+        replace_warnings(conn, warnings, [], WARNING_STAGE)
     report.edges_by_source = Counter(r[2] for r in rows)
     report.with_upstream = len({r[0] for r in rows})
     report.warnings = len(warnings)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def lineage_warnings(store: Store, limit: int | None = None) -> list[tuple[str, str]]:
+    """(model id, message) of the warnings the last `identify_catalog` stored, by model id; at most `limit`."""
+    rows = store.conn.execute("SELECT model_id, message FROM model_warnings WHERE stage = ? "
+                              "ORDER BY model_id, message LIMIT ?", (WARNING_STAGE, -1 if limit is None else limit))
+    return [(r[0], r[1]) for r in rows]
 
 
 def _rules(store: Store, resolver: Resolver, progress: Callable[[str, int, int | None], None],
@@ -244,19 +254,33 @@ def _identify_range(conn: sqlite3.Connection, resolver: Resolver, rowids: tuple[
 
 
 def _llm_edge(store: Store, llm: LLMExtractor | None, model_id: str, revision: str,
-              cached: dict[tuple[str, str], tuple[str | None, str]], resolver: Resolver, report: LineageReport,
+              cached: dict[tuple[str, str], tuple[str | None, str, str]], resolver: Resolver, report: LineageReport,
               warnings: list[tuple[str, str]]) -> Edge | None:
-    """The LLM's upstream for one model: from the cache, else asked (and cached) when an LLM is configured."""
+    """The LLM's upstream for one model: from the cache, else asked (and cached) when an LLM is configured.
+
+    A cached upstream is checked against the card again (answers stored by older checks may not pass)."""
     hit = cached.get((model_id, revision))
-    if hit is not None:
+    if hit is not None and hit[0] is None:
         report.llm_cached += 1
-        parent, name = hit
-        return Edge(model_id, parent, "llm", LLM_CONFIDENCE, f"{name} (cached)", "finetune") if parent else None
-    if llm is None:
+        return None
+    if hit is None and llm is None:
         return None
     row = store.conn.execute("SELECT card_text FROM models WHERE model_id = ?", (model_id,)).fetchone()
     card = row[0] if row and row[0] else ""
-    if not card.strip():
+    if hit is not None:
+        parent, name, raw = hit
+        answer = validate_answer(model_id, raw, card, resolver)
+        if answer.accepted and answer.parent == parent:
+            report.llm_cached += 1
+            return Edge(model_id, parent, "llm", LLM_CONFIDENCE, f"{name} (cached): {answer.evidence}"[:300],
+                        "finetune")
+        store.upsert("llm_answers", [{"model_id": model_id, "revision": revision, "llm": name,
+                                      "answer": raw[:500], "parent": None, "accepted": 0, "reason": answer.reason}])
+        report.llm_rejected += 1
+        warnings.append((model_id, f"cached LLM reply rejected ({answer.reason}): {raw[:120]!r}"))
+        logger.warning("%s: cached LLM reply rejected (%s): %r", model_id, answer.reason, raw[:120])
+        return None
+    if llm is None or not card.strip():
         return None
     report.llm_asked += 1
     try:
@@ -276,4 +300,5 @@ def _llm_edge(store: Store, llm: LLMExtractor | None, model_id: str, revision: s
         return None
     if answer.parent is None:
         return None
-    return Edge(model_id, answer.parent, "llm", LLM_CONFIDENCE, f"{llm.model}: {answer.raw}"[:300], "finetune")
+    evidence = f"{llm.model}: {answer.raw} | {answer.evidence}"
+    return Edge(model_id, answer.parent, "llm", LLM_CONFIDENCE, evidence[:300], "finetune")

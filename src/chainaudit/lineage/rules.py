@@ -8,7 +8,7 @@ distillation teachers, "see also" lists, tokenizers, the model itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from chainaudit.hub.card import as_str_list
@@ -214,8 +214,19 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
     return None, False, m.start()
 
 
-def text_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
-    """The best upstream named in a card's text, or None."""
+class _Hit(NamedTuple):
+    """A reference a card-text rule accepts as the upstream; `corroborated` unless a weak rule lacks its Hub
+    link or catalog hit."""
+
+    rule: str
+    confidence: float
+    ref: Ref
+    corroborated: bool
+    evidence: str
+
+
+def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
+    """Every reference the card-text rules accept, most confident rule first."""
     text = text[:MAX_TEXT_CHARS]
     low = text.lower()
     if len(low) != len(text):  # a few characters change length when lower-cased; keep spans aligned
@@ -236,10 +247,61 @@ def text_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
             if (name == "hub-link" and not _CUE.search(low, s_start, s_end)) or _AFTER_DATASET.match(low, end):
                 continue
             ref = resolver.resolve(raw)
-            if ref is None or ref.model_id == child or (weak and not (hub_link or ref.in_catalog)):
+            if ref is None or ref.model_id == child:
                 continue
-            evidence = " ".join(text[s_start:s_end].split())[:300]
-            return Edge(child, ref.model_id, "card-text", confidence, f"[{name}] {evidence}", "finetune")
+            yield _Hit(name, confidence, ref, not weak or hub_link or ref.in_catalog, _evidence(text, s_start, s_end))
+
+
+def _evidence(text: str, start: int, end: int) -> str:
+    return " ".join(text[start:end].split())[:300]
+
+
+def text_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """The best upstream named in a card's text, or None."""
+    for hit in _text_hits(child, text, resolver):
+        if hit.corroborated:
+            return Edge(child, hit.ref.model_id, "card-text", hit.confidence, f"[{hit.rule}] {hit.evidence}",
+                        "finetune")
+    return None
+
+
+_REF_CHARS = re.compile(r"(?:https?://)?[\w.@/-]+")
+
+
+def mentions(text: str, resolver: Resolver, upstream: str) -> list[tuple[int, int]]:
+    """Spans of `text` (its first MAX_TEXT_CHARS) that name `upstream`: its id, legacy name or Hub URL."""
+    low = text[:MAX_TEXT_CHARS].lower()
+    target = upstream.lower()
+    spans: list[tuple[int, int]] = []
+    for token in _REF_CHARS.finditer(low):
+        if target.rsplit("/", 1)[-1] in token.group():
+            ref = resolver.resolve(token.group())
+            if ref is not None and ref.model_id.lower() == target:
+                spans.append(token.span())
+    return spans
+
+
+def card_support(child: str, text: str, resolver: Resolver, upstream: str) -> str | None:
+    """The card-text evidence that `upstream` is what `child` was fine-tuned from, or None.
+
+    Evidence is a card-text rule's hit on `upstream` (weak rules need no Hub link or catalog hit here: the
+    caller already names the model), else a mention of `upstream` in a sentence the hub-link rule would
+    accept: a fine-tuning cue (`_CUE`, outside model names), no comparison/teacher/see-also cue, not a dataset.
+    """
+    target = upstream.lower()
+    for hit in _text_hits(child, text, resolver):
+        if hit.ref.model_id.lower() == target:
+            return f"[{hit.rule}] {hit.evidence}"
+    text = text[:MAX_TEXT_CHARS]
+    low = text.lower()
+    if len(low) != len(text):
+        text = low
+    for start, end in mentions(text, resolver, upstream):
+        s_start, s_end = _sentence(low, start, end)
+        sentence = _REF_CHARS.sub(lambda m: " " * len(m.group()) if resolver.resolve(m.group()) else m.group(),
+                                  low[s_start:s_end])
+        if _CUE.search(sentence) and not _blocked(sentence) and not _AFTER_DATASET.match(low, end):
+            return f"[cue] {_evidence(text, s_start, s_end)}"
     return None
 
 

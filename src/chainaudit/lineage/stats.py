@@ -12,14 +12,20 @@ from chainaudit.lineage.graph import ChainCounts, ChainGraph, descendants
 from chainaudit.store import Store
 
 
-def download_tail(downloads: np.ndarray) -> dict[str, float | int]:
-    """Share of models downloaded at least once, and of downloads held by the top 20 and the top 0.1%."""
+def download_tail(downloads: np.ndarray, unknown: int = 0) -> dict[str, float | int]:
+    """Share of models downloaded at least once, and of downloads held by the top 20 and the top 0.1%.
+
+    `downloads` are the known download counts; `unknown` models (no count in the catalog) are reported,
+    not counted as 0: every share is over the models whose downloads are known.
+    """
     n = len(downloads)
     ordered = np.sort(downloads)[::-1]
     total = float(ordered.sum())
     top_k = max(1, math.ceil(n * 0.001)) if n else 0
     return {
-        "models": n,
+        "models": n + unknown,
+        "models_with_known_downloads": n,
+        "unknown_downloads": unknown,
         "downloads_total": int(total),
         "share_downloaded_at_least_once": float((downloads > 0).mean()) if n else 0.0,
         "share_downloads_top20": float(ordered[:20].sum() / total) if total else 0.0,
@@ -40,9 +46,9 @@ def _lookup(store: Store, ids: list[str], columns: str) -> dict[str, tuple[Any, 
 
 def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int = 20) -> dict[str, Any]:
     """All RQ1 figures as a JSON-ready dict (one key per figure or table)."""
-    downloads = np.fromiter((r[0] or 0 for r in store.conn.execute("SELECT downloads FROM models")),
-                            dtype=np.int64)
-    n = len(downloads)
+    n = store.conn.execute("SELECT COUNT(*) FROM models").fetchone()[0]
+    downloads = np.fromiter((r[0] for r in store.conn.execute(
+        "SELECT downloads FROM models WHERE downloads IS NOT NULL")), dtype=np.int64)
     indeg, outdeg = cg.in_degree, cg.out_degree
     with_upstream = int(((indeg > 0) & ~cg.is_external).sum())
     is_upstream = outdeg > 0
@@ -64,8 +70,8 @@ def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int =
                 "model": parent, "external": bool(cg.is_external[i]), "downstream": len(children),
                 "share_of_pairs": len(children) / pairs,
                 "top_downstream_task": task, "top_task_share": task_n / len(children) if children else 0.0,
-                "downloads": (own[0] or 0) if own else None,
-                "download_rank": int((downloads > (own[0] or 0)).sum()) + 1 if own else None,
+                "downloads": own[0] if own else None,  # None: not in the catalog, or its downloads unknown
+                "download_rank": int((downloads > own[0]).sum()) + 1 if own and own[0] is not None else None,
             })
     sources: Counter[str] = Counter()
     relations: Counter[str] = Counter()
@@ -87,7 +93,7 @@ def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int =
             else {},
         },
         "top_upstreams": table,
-        "download_tail": download_tail(downloads),
+        "download_tail": download_tail(downloads, unknown=n - len(downloads)),
         "edges_by_source": dict(sources),
         "edges_by_relation": dict(relations),
         "cycles": {"self_loops": cg.self_loops[:100], "self_loop_count": len(cg.self_loops),

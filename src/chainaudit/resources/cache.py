@@ -7,34 +7,19 @@ vector files) lives under `$CHAINAUDIT_CACHE`, default `~/.cache/chainaudit`.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from chainaudit.errors import ChainauditError
-
-CACHE_ENV = "CHAINAUDIT_CACHE"
-
-
-class ResourceChecksumError(ChainauditError):
-    """A resource file exists but its sha256 is not the one expected (corrupt or a different file)."""
+from chainaudit import settings
+from chainaudit.errors import ResourceChecksumError
+from chainaudit.files import sha256_file  # the one file hasher; re-exported for the resources
 
 
 def cache_dir(*parts: str) -> Path:
     """`$CHAINAUDIT_CACHE/<parts...>` (default `~/.cache/chainaudit`), created if missing."""
-    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "chainaudit").expanduser()
-    path = root.joinpath(*parts)
+    path = settings.cache_root().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of one file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sha256_files(paths: Iterable[Path]) -> str:

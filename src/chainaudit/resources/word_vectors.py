@@ -28,20 +28,16 @@ from typing import TextIO
 
 import numpy as np
 
-from chainaudit.errors import ChainauditError, ResourceMissingError
+from chainaudit import settings
+from chainaudit.errors import ResourceMissingError, WordVectorsFormatError
 from chainaudit.resources.cache import cache_dir, verify_sha256
 
 log = logging.getLogger(__name__)
 
-VECTORS_ENV = "CHAINAUDIT_WORD_VECTORS"
 COUNTER_FITTED_URL = "https://github.com/nmrksic/counter-fitting/raw/master/word_vectors/counter-fitted-vectors.txt.zip"
 HOW_TO_GET = (f"download the counter-fitted vectors (Mrkšić et al. 2016) from {COUNTER_FITTED_URL} and pass "
-              f"`--word-vectors PATH` (or set ${VECTORS_ENV}); without them chainaudit builds its documented "
-              "fallback from WordNet and MiniLM")
-
-
-class WordVectorsFormatError(ChainauditError):
-    """A word-vector file cannot be parsed (names the file and line)."""
+              f"`--word-vectors PATH` (or set ${settings.WORD_VECTORS_ENV}); without them chainaudit builds its "
+              "documented fallback from WordNet and MiniLM")
 
 
 class WordVectors:
@@ -225,8 +221,7 @@ def load_vectors_file(path: Path, *, expected_sha256: str | None = None, antonym
 
 def configured_path() -> Path | None:
     """The word-vector file named by `$CHAINAUDIT_WORD_VECTORS`, if set."""
-    value = os.environ.get(VECTORS_ENV)
-    return Path(value).expanduser() if value else None
+    return settings.word_vectors_path()
 
 
 def load_word_vectors(path: Path | None = None, *, expected_sha256: str | None = None,

@@ -27,18 +27,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chainaudit import settings
 from chainaudit.errors import ResourceMissingError
 from chainaudit.resources.cache import cache_dir, sha256_file, sha256_files
 
 if TYPE_CHECKING:
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
-WORDNET_ENV = "CHAINAUDIT_WORDNET_DIR"
 SYSTEM_DIRS = ("/usr/share/wordnet", "/usr/local/WordNet-3.0/dict", "/usr/local/share/wordnet",
                "/opt/homebrew/share/wordnet")
 APT_COMMAND = "apt-get install wordnet-base wordnet-sense-index"
 HOW_TO_GET = (f"`sudo {APT_COMMAND}` (Debian/Ubuntu), or `python -m nltk.downloader wordnet`, or set "
-              f"${WORDNET_ENV} to a WordNet 3.0 dict folder")
+              f"${settings.WORDNET_DIR_ENV} to a WordNet 3.0 dict folder")
 
 _SUFFIXES = ("noun", "verb", "adj", "adv")
 #: What NLTK's reader opens on start (index.sense: Debian's `wordnet-sense-index`); lexnames we can write.
@@ -98,15 +98,15 @@ def _own_nltk_root() -> Path:
 
 def system_dirs() -> list[Path]:
     """Folders searched for system WordNet files (`$CHAINAUDIT_WORDNET_DIR` alone when set)."""
-    explicit = os.environ.get(WORDNET_ENV)
-    if explicit:
-        return [Path(explicit).expanduser()]
-    dirs = [os.environ["WNSEARCHDIR"]] if os.environ.get("WNSEARCHDIR") else []
-    return [Path(d) for d in (*dirs, *SYSTEM_DIRS)]
+    explicit = settings.wordnet_dir()
+    if explicit is not None:
+        return [explicit]
+    own = settings.wordnet_search_dir()
+    return [*([own] if own is not None else []), *(Path(d) for d in SYSTEM_DIRS)]
 
 
 def _nltk_paths() -> list[Path]:
-    if os.environ.get(WORDNET_ENV):
+    if settings.wordnet_dir() is not None:
         return []
     import nltk
 

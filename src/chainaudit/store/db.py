@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,20 +26,61 @@ class Store:
     stored row: what resumable runs use, so nothing is written twice).
     """
 
-    def __init__(self, path: str | Path = "chainaudit.db") -> None:
+    def __init__(self, path: str | Path = "chainaudit.db", *, readonly: bool = False) -> None:
+        """Open (and create, and migrate) the database at `path`; with `readonly`, open an existing one for
+        reading only: it is never created or migrated, and a read-only file or folder is fine."""
         self.path = Path(path)
-        if self.path.parent and not self.path.parent.exists():
-            raise StoreError(f"cannot create database {self.path}: folder {self.path.parent} does not exist")
-        try:
-            self.conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self.readonly = readonly
+        self.conn = self._connect_readonly() if readonly else self._connect()
+        self.conn.row_factory = sqlite3.Row
         self._columns: dict[str, list[str]] = {}
-        self.migrate()
+        if readonly:
+            self._check_version()
+        else:
+            self.migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        folder = self.path.parent
+        if not folder.exists():
+            raise StoreError(f"cannot create database {self.path}: folder {folder} does not exist")
+        if self.path.is_dir():
+            raise StoreError(f"--db {self.path} is a folder; pass a file path such as {self.path / 'chainaudit.db'}")
+        if not os.access(self.path if self.path.exists() else folder, os.W_OK):
+            what = f"the file {self.path}" if self.path.exists() else f"the folder {folder}"
+            raise StoreError(f"cannot write database {self.path}: no write permission on {what}; pass a writable "
+                             "--db PATH (reading commands such as `export` also work on a read-only database)")
+        try:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            hint = ("check that you may write the file and its folder" if "unable to open" in str(exc)
+                    else "is it a chainaudit database?")
+            raise StoreError(f"cannot open database {self.path}: {exc} ({hint})") from exc
+        return conn
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise StoreError(f"no database at {self.path}; check --db (results are written by finetune, predict, "
+                             "attack, collect, ... into ./chainaudit.db by default)")
+        uri = self.path.resolve().as_uri()
+        last: Exception | None = None
+        # `mode=ro` still needs to write the WAL index beside the file; `immutable=1` reads a file in a read-only
+        # folder (safe for us: nothing writes a database while it is exported from a read-only place).
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{uri}?{options}", uri=True, timeout=30.0, isolation_level=None)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.DatabaseError as exc:
+                last = exc
+        raise StoreError(f"cannot read database {self.path}: {last} (is it a chainaudit database?)")
+
+    def _check_version(self) -> None:
+        if self.version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema version {self.version}, newer than this chainaudit "
+                             f"({SCHEMA_VERSION}); upgrade chainaudit")
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:

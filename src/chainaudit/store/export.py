@@ -7,6 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
+from chainaudit.errors import StoreError
 from chainaudit.store.db import Store
 
 ExportFormat = Literal["parquet", "csv"]
@@ -17,7 +18,8 @@ def export_table(store: Store, table: str, fmt: ExportFormat, out: Path | None =
     store.columns(table)  # raises a clear StoreError for an unknown table
     frame = pd.read_sql_query(f"SELECT * FROM {table}", store.conn)
     out = out or Path(f"{table}.{fmt}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.parent.is_dir():
+        raise StoreError(f"cannot write {out}: folder {out.parent} does not exist (create it, or pick another --out)")
     if fmt == "parquet":
         frame.to_parquet(out, index=False)
     elif fmt == "csv":

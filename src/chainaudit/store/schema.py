@@ -111,6 +111,48 @@ MIGRATIONS: list[str] = [
         updated_at  TEXT NOT NULL
     );
     """,
+    # 3: the attack goal is part of a result's identity (untargeted | flip-prediction | targeted:<label>), so a
+    # targeted run never resumes an untargeted one; SQLite cannot change a primary key in place, so the table
+    # is rebuilt and every earlier row becomes 'untargeted'
+    """
+    CREATE TABLE attack_results_v3 (
+        study_id          TEXT NOT NULL,
+        model_id          TEXT NOT NULL,
+        revision          TEXT NOT NULL,
+        dataset           TEXT NOT NULL,
+        split             TEXT NOT NULL,
+        idx               INTEGER NOT NULL,
+        attack            TEXT NOT NULL,
+        seed              INTEGER NOT NULL,
+        goal              TEXT NOT NULL DEFAULT 'untargeted',
+        outcome           TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'skipped', 'error')),
+        gold_label        INTEGER,
+        original_pred     INTEGER,
+        perturbed_pred    INTEGER,
+        original_text     TEXT,
+        perturbed_text    TEXT,
+        queries           INTEGER,
+        words_changed     INTEGER,
+        modification_rate REAL,
+        similarity        REAL,
+        seconds           REAL,
+        error             TEXT,
+        extra             TEXT,          -- JSON
+        created_at        TEXT NOT NULL,
+        PRIMARY KEY (study_id, model_id, revision, dataset, split, idx, attack, seed, goal)
+    );
+    INSERT INTO attack_results_v3 (
+        study_id, model_id, revision, dataset, split, idx, attack, seed, outcome, gold_label,
+        original_pred, perturbed_pred, original_text, perturbed_text, queries, words_changed,
+        modification_rate, similarity, seconds, error, extra, created_at, goal)
+    SELECT
+        study_id, model_id, revision, dataset, split, idx, attack, seed, outcome, gold_label,
+        original_pred, perturbed_pred, original_text, perturbed_text, queries, words_changed,
+        modification_rate, similarity, seconds, error, extra, created_at, 'untargeted'
+    FROM attack_results;
+    DROP TABLE attack_results;
+    ALTER TABLE attack_results_v3 RENAME TO attack_results;
+    """,
 ]
 
 #: Columns that identify a row; writes with the same key are idempotent.
@@ -118,7 +160,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "models": ("model_id",),
     "lineage_edges": ("child", "parent", "source"),
     "studies": ("study_id",),
-    "attack_results": ("study_id", "model_id", "revision", "dataset", "split", "idx", "attack", "seed"),
+    "attack_results": ("study_id", "model_id", "revision", "dataset", "split", "idx", "attack", "seed", "goal"),
     "evaluations": ("model_id", "revision", "dataset", "split", "sampling"),
     "model_warnings": ("model_id", "stage", "message"),
     "llm_answers": ("model_id", "revision", "llm"),

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chainaudit.data.registry import REGISTRY
-from chainaudit.errors import ChainauditError
+from chainaudit.errors import StudyConfigError
 
 #: The paper's six attacks (word: TextBugger, HotFlip, TextFooler, PWWS; sentence: SCPN, GAN).
 PAPER_ATTACKS: tuple[str, ...] = ("textbugger", "hotflip", "textfooler", "pwws", "scpn", "gan")
@@ -29,10 +29,6 @@ _DATASET_ALIASES = {alias.lower(): spec.name for spec in REGISTRY.values()
                     for alias in (spec.name, spec.hf_path, spec.hf_path.rsplit("/", 1)[-1])}
 _DATASET_ALIASES.update({"glue": "sst2", "sst-2": "sst2", "stanfordnlp/sst2": "sst2", "sst": "sst2",
                          "glue/sst2": "sst2", "gpt3mix/sst2": "sst2"})
-
-
-class StudyConfigError(ChainauditError):
-    """A study config file is missing, not YAML, or not a valid study."""
 
 
 class ModelRef(BaseModel):

@@ -8,17 +8,28 @@ cached or not. Outputs are in the dataset's label space through a `LabelAlignmen
 
 from __future__ import annotations
 
+import json
+import pickle
+import re
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 
-from chainaudit.errors import ModelLoadError
+from chainaudit.errors import ChainauditError, ModelLoadError, UnsafeModelError
 from chainaudit.victims.base import TokenGradients, VictimStats
 from chainaudit.victims.cache import PredictionCache
 from chainaudit.victims.labels import LabelAlignment, align_labels, id2label_names
-from chainaudit.victims.loading import ModelSource, ResolvedModel, resolve_model
+from chainaudit.victims.loading import (
+    PICKLE_SUFFIXES,
+    ModelSource,
+    ResolvedModel,
+    remote_code_error,
+    resolve_model,
+)
 
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_MAX_LENGTH = 256
@@ -192,29 +203,143 @@ def load_classifier(resolved: ResolvedModel) -> tuple[Any, Any, list[str]]:
     """(model, fast tokenizer, names of weights the checkpoint lacked) from a resolved model folder.
 
     A checkpoint without a classification head (e.g. a sentence encoder) gets one initialised from a
-    fixed seed, so repeated loads give the same predictions; the global RNG is left untouched.
+    fixed seed, so repeated loads give the same predictions; the global RNG is left untouched. Every
+    failure is a one-line `ChainauditError` naming the file at fault (`_load_error`).
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
+    if not _has_vocabulary(resolved.path):  # transformers would build a blank tokenizer and carry on
+        raise ModelLoadError(f"{resolved.model_id} has no tokenizer files in {resolved.path} (tokenizer.json, "
+                             "vocab.txt, vocab.json, *.model); copy the tokenizer of the model it was trained "
+                             "from into the folder (tokenizer.save_pretrained)")
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # the load report of missing weights is returned, not printed
     hf_logging.disable_progress_bar()
+    stage = "tokenizer"
     try:
         tokenizer = AutoTokenizer.from_pretrained(resolved.path, trust_remote_code=False)
+        stage = "model"
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             model, info = AutoModelForSequenceClassification.from_pretrained(
                 resolved.path, trust_remote_code=False, output_loading_info=True,
                 use_safetensors=resolved.weights_format == "safetensors")
-    except (OSError, ValueError, KeyError) as exc:
-        raise ModelLoadError(f"cannot load {resolved.model_id} from {resolved.path} as a sequence classifier: "
-                             f"{type(exc).__name__}: {exc}") from exc
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError,
+            SafetensorError) as exc:
+        raise _load_error(resolved, stage, exc) from exc
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
     return model, tokenizer, sorted(info.get("missing_keys", []))
+
+
+#: Files a tokenizer's vocabulary lives in (one of them must be present).
+_VOCAB_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "merges.txt")
+_VOCAB_SUFFIXES = (".model", ".spm", ".vocab")
+
+
+def _has_vocabulary(folder: Path) -> bool:
+    return any(p.name in _VOCAB_FILES or p.suffix in _VOCAB_SUFFIXES for p in folder.iterdir() if p.is_file())
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _load_error(resolved: ResolvedModel, stage: str, exc: BaseException) -> ChainauditError:
+    """The one-line error for a failed tokenizer or model load: remote code, a refused or corrupt pickle, a
+    corrupt safetensors file, else what transformers said (on one line)."""
+    name = f"{resolved.model_id} ({resolved.path})"
+    if isinstance(exc, ValueError) and "trust_remote_code" in str(exc):
+        return remote_code_error(name, why=f"its {stage} class is not built into transformers")
+    if stage == "model" and resolved.weights_format == "pickle" and not isinstance(exc, (KeyError, ValueError)):
+        refused = _pickle_error(resolved, exc)
+        if refused is not None:
+            return refused
+    if stage == "model" and resolved.weights_format == "safetensors" and isinstance(exc, (SafetensorError,
+                                                                                             OSError)):
+        bad = _bad_safetensors(resolved.path)
+        if bad is not None:
+            path, detail = bad
+            return ModelLoadError(f"safetensors weights {path} are corrupt or truncated ({detail}); download or "
+                                  "save the model again")
+    if isinstance(exc, json.JSONDecodeError):
+        bad = _bad_json(resolved.path)
+        if bad is not None:
+            return ModelLoadError(f"{stage} file {bad[0]} is not valid JSON ({bad[1]}); download or save the "
+                                  f"model's {stage} again")
+    unknown = re.search(r"model type `([^`]+)` but Transformers does not recognize", str(exc))
+    if unknown:
+        import transformers
+
+        return ModelLoadError(f"{name} has model type {unknown.group(1)!r}, which transformers "
+                              f"{transformers.__version__} does not implement; upgrade transformers "
+                              "(pip install -U transformers) or use another model")
+    what = "the tokenizer of " if stage == "tokenizer" else ""
+    kind = "" if stage == "tokenizer" else " as a sequence classifier"
+    return ModelLoadError(f"cannot load {what}{resolved.model_id} from {resolved.path}{kind}: "
+                          f"{type(exc).__name__}: {_one_line(exc)}")
+
+
+def _bad_json(folder: Path) -> tuple[Path, str] | None:
+    """The first *.json file of `folder` that does not parse, and why."""
+    for path in sorted(folder.glob("*.json")):
+        try:
+            json.loads(path.read_bytes().decode("utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            why = (f"{exc.msg}, line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError)
+                   else _one_line(exc, 160))
+            return path, why
+    return None
+
+
+def _bad_safetensors(folder: Path) -> tuple[Path, str] | None:
+    """The first *.safetensors file of `folder` whose header cannot be read, and why."""
+    from safetensors import safe_open
+
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            with safe_open(str(path), framework="pt"):
+                pass
+        except (SafetensorError, OSError) as exc:
+            return path, _one_line(exc, 160)
+    return None
+
+
+def _pickle_weights(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.name.endswith(PICKLE_SUFFIXES) and p.name != "training_args.bin")
+
+
+def _pickle_error(resolved: ResolvedModel, exc: BaseException) -> ChainauditError | None:
+    """Why the safe unpickler (torch.load weights_only=True) failed, naming the file at fault; None when
+    every pickle file loads (the failure was elsewhere)."""
+    culprit, cause = None, exc
+    for path in _pickle_weights(resolved.path):
+        try:
+            torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as found:  # any failure marks the file at fault
+            culprit, cause = path, found
+            break
+    if culprit is None and not isinstance(exc, pickle.UnpicklingError):
+        return None
+    where = str(culprit) if culprit else ", ".join(str(p) for p in _pickle_weights(resolved.path)) or str(
+        resolved.path)
+    refused = re.search(r"GLOBAL ([\w.]+)", str(cause))
+    never = "chainaudit never runs arbitrary pickles"
+    if isinstance(cause, pickle.UnpicklingError) and refused:
+        return UnsafeModelError(
+            f"pickle weights {where} were refused by the safe unpickler (torch.load weights_only=True): they "
+            f"hold {refused.group(1)}, which is not a tensor, and {never}. If you trust the file, convert it "
+            "to safetensors (torch.load it yourself, safetensors.torch.save_file) and pass that folder.")
+    detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:Check the documentation|$)", str(cause), re.S)
+    return ModelLoadError(
+        f"pickle weights {where} could not be read by the safe unpickler (torch.load weights_only=True): the "
+        f"file is corrupt or not a PyTorch checkpoint ({_one_line(detail.group(1) if detail else cause, 160)}); "
+        f"{never}. Download it again, or use the model's safetensors weights.")
 
 
 def _pad_id(tokenizer: Any, model: Any) -> int:

@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -155,6 +156,19 @@ def id2label_names(id2label: Mapping[int | str, str], num_labels: int) -> tuple[
     return tuple(by_index[i] for i in range(num_labels))
 
 
+def model_label_names(folder: str | Path) -> tuple[str, ...]:
+    """A model folder's own label names, in class-index order, from its config.json (no weights loaded);
+    transformers' `LABEL_i` names when the config has no id2label."""
+    config_path = Path(folder) / "config.json"
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LabelAlignmentError(f"cannot read the model's labels from {config_path}: {exc}") from exc
+    id2label = config.get("id2label") or {}
+    num_labels = len(id2label) or int(config.get("num_labels") or 2)
+    return id2label_names(id2label or {i: f"LABEL_{i}" for i in range(num_labels)}, num_labels)
+
+
 # -- rules -----------------------------------------------------------------------------------------
 def _canonical(name: str) -> str:
     key = re.sub(r"[\s_\-]+", " ", name.strip().lower())
@@ -235,4 +249,11 @@ def _refusal(model: tuple[str, ...], data: tuple[str, ...], why: str) -> LabelAl
         f"cannot align the model's labels with the dataset's ({why}).\n"
         f"  model labels:   {model_desc}\n"
         f"  dataset labels: {data_desc}\n"
-        f"Pass a mapping: {LABEL_MAP_HELP}")
+        f"Pass a mapping (model label=dataset label, comma-separated; or a JSON object; \"name=-\" drops a model "
+        f"label), e.g. in index order, if that is what the labels mean: {_suggestion(model, data)}")
+
+
+def _suggestion(model: tuple[str, ...], data: tuple[str, ...]) -> str:
+    """A `--label-map` built from these very labels: model label i → dataset label i (extra model labels dropped)."""
+    pairs = [f"{m}={data[i] if i < len(data) else '-'}" for i, m in enumerate(model)]
+    return f'--label-map "{",".join(pairs)}"'

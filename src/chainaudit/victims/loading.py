@@ -1,17 +1,20 @@
 """Safe model resolution: a Hub id pinned to its commit sha, or a local folder, never remote code.
 
-`resolve_model` finds the files and decides the weights format without importing transformers; it is
-shared by the victims and the fine-tuning code. Rules (ARCHITECTURE.md, "untrusted models"):
-safetensors only unless `allow_pickle=True`; `trust_remote_code` is never set; the revision is the Hub
+`resolve_model` finds the files and decides the weights format without importing transformers (except
+to ask whether it implements an architecture, when a config has an `auto_map`); it is shared by the
+victims and the fine-tuning code. Rules (ARCHITECTURE.md, "untrusted models"): safetensors only unless
+`allow_pickle=True`; `trust_remote_code` is never set, and a model that needs code from its repository
+is refused (`custom_code_refusal`); `config.json` must be a readable JSON object; the revision is the Hub
 commit sha, or for a local folder its content hash (`modelref.local_identity`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from chainaudit import modelref
 from chainaudit.errors import ModelLoadError, UnsafeModelError
@@ -74,13 +77,77 @@ def weights_format(folder: Path, allow_pickle: bool, name: str) -> WeightsFormat
     if others:
         raise ModelLoadError(f"{name} has no PyTorch weights, only {', '.join(others)}; "
                              "chainaudit needs *.safetensors (or pytorch_model.bin with --allow-pickle)")
-    raise ModelLoadError(f"{name} has no model weights (*.safetensors) in {folder}")
+    raise ModelLoadError(f"{name} has no model weights (*.safetensors)" + ("" if name == str(folder) else
+                                                                            f" in {folder}"))
+
+
+def read_config(folder: Path, name: str) -> dict[str, Any]:
+    """`folder/config.json` as a dict; a one-line `ModelLoadError` naming the file when it is absent,
+    unreadable, not JSON, or not a JSON object."""
+    path = folder / "config.json"
+    if not path.is_file():
+        raise ModelLoadError(f"{name} is not a model folder: it has no config.json"
+                             + (" (config.json is a folder)" if path.exists() else ""))
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise modelref.unreadable_model_file(path, exc) from exc
+    except UnicodeDecodeError as exc:
+        raise ModelLoadError(f"model config {path} is not UTF-8 text (byte {exc.start + 1}); it should be the "
+                             "model's transformers config.json") from None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(f"model config {path} is not valid JSON ({exc.msg}, line {exc.lineno} column "
+                             f"{exc.colno}); it should be the model's transformers config.json") from None
+    if not isinstance(config, dict):
+        raise ModelLoadError(f"model config {path} is a JSON {type(config).__name__}, not an object; it should be "
+                             "the model's transformers config.json")
+    return config
+
+
+def custom_code_refusal(config: dict[str, Any], name: str) -> UnsafeModelError | None:
+    """The refusal for a model that needs custom code from its repository (`auto_map` naming classes that
+    transformers does not implement), or None. Imports transformers only when `auto_map` is present."""
+    auto_map = config.get("auto_map")
+    if not auto_map:
+        return None
+    model_type = config.get("model_type")
+    if isinstance(model_type, str) and model_type:
+        from transformers import CONFIG_MAPPING
+
+        if model_type in CONFIG_MAPPING:
+            return None  # transformers implements it natively and ignores auto_map (no code is run)
+    return remote_code_error(name, _auto_map_names(auto_map),
+                             f"transformers has no built-in {model_type!r} architecture"
+                             if isinstance(model_type, str) and model_type else "its config.json has no model_type")
+
+
+def remote_code_error(name: str, classes: str = "", why: str = "") -> UnsafeModelError:
+    """The one-line refusal of a model (or tokenizer) that only loads by running code from its repository."""
+    detail = "; ".join(x for x in (f"auto_map: {classes}" if classes else "auto_map", why) if x)
+    return UnsafeModelError(
+        f"{name} needs custom code from its repository ({detail}), and chainaudit never runs model code. "
+        "Use a model whose architecture transformers implements natively (e.g. a BERT, RoBERTa or DistilBERT "
+        "classifier), or convert this one to a native transformers architecture and pass that folder.")
+
+
+def _auto_map_names(auto_map: Any) -> str:
+    if isinstance(auto_map, dict):
+        values = [v for val in auto_map.values() for v in (val if isinstance(val, list) else [val]) if v]
+    elif isinstance(auto_map, list):
+        values = auto_map
+    else:
+        values = []
+    shown = sorted({str(v) for v in values})
+    return ", ".join(shown[:4]) + (", ..." if len(shown) > 4 else "")
 
 
 def _local(folder: Path, revision: str | None, allow_pickle: bool) -> ResolvedModel:
     folder = folder.resolve()
-    if not (folder / "config.json").is_file():
-        raise ModelLoadError(f"{folder} is not a model folder: it has no config.json")
+    refusal = custom_code_refusal(read_config(folder, str(folder)), str(folder))
+    if refusal is not None:
+        raise refusal
     fmt = weights_format(folder, allow_pickle, str(folder))
     identity = modelref.local_identity(folder)
     if revision is not None and revision != identity.revision:
@@ -120,6 +187,9 @@ def _hub(repo_id: str, revision: str | None, allow_pickle: bool) -> ResolvedMode
         raise ModelLoadError(f"snapshot folder {folder} of {at} is not named by a commit sha")
     if not (folder / "config.json").is_file():
         raise ModelLoadError(f"{at} has no config.json; is it a transformers model?")
+    refusal = custom_code_refusal(read_config(folder, f"{at} ({folder})"), f"{repo_id}@{sha[:12]}")
+    if refusal is not None:
+        raise refusal
     try:
         fmt = weights_format(folder, allow_pickle, f"{repo_id}@{sha[:12]}")
     except ModelLoadError as exc:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainaudit.data import sampling_label
-from chainaudit.store import Store
+from chainaudit.store import Store, record_model
 from chainaudit.victims import LocalHFVictim, ModelEvaluation, evaluate, record_evaluation
 from chainaudit.zoo.finetune import FinetuneConfig, ProgressHook, TrainedModel, train
 from chainaudit.zoo.model_card import CardFacts, write_model_card
@@ -37,8 +37,9 @@ class FinetuneResult:
 def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None = None, *,
              name: str | None = None, revision: str | None = None, allow_pickle: bool = False,
              overwrite: bool = False, data_dir: Path | None = None,
-             progress: ProgressHook | None = None) -> FinetuneResult:
-    """Train, evaluate on the evaluation split through the local `Victim`, and write the model card."""
+             progress: ProgressHook | None = None, store: Store | None = None) -> FinetuneResult:
+    """Train, evaluate on the evaluation split through the local `Victim`, and write the model card; with a
+    `store`, also record the model and its evaluation there (`record_finetune`)."""
     from chainaudit.modelref import local_identity
 
     config = config or FinetuneConfig()
@@ -56,22 +57,22 @@ def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None =
         epochs=config.epochs, learning_rate=config.learning_rate, batch_size=config.batch_size,
         max_length=config.max_length, seed=config.seed, seconds=trained.seconds))
     identity = local_identity(trained.path)
-    return FinetuneResult(trained.path, identity.model_id, identity.revision, trained.base_model,
+    result = FinetuneResult(trained.path, identity.model_id, identity.revision, trained.base_model,
                           trained.base_revision, trained.dataset.name, trained.train_examples,
                           trained.eval_data.split, scores.n, scores.accuracy, trained.seconds,
                           scores.sentences_per_s, dict(enumerate(trained.dataset.label_names)), evaluation)
+    if store is not None:
+        record_finetune(store, result)
+    return result
 
 
 def record_finetune(store: Store, result: FinetuneResult) -> None:
     """Store the new model with its card, and its evaluation (as `chainaudit predict` would)."""
-    from chainaudit.modelref import read_card_metadata
+    from chainaudit.hub.card import parse_card
 
-    meta = read_card_metadata(result.path)
+    card = parse_card((result.path / "README.md").read_bytes())
     record_evaluation(store, result.evaluation)
-    store.upsert("models", [{
-        "model_id": result.model_id, "revision": result.revision, "source": "local",
-        "path": str(result.path.resolve()), "pipeline_tag": "text-classification", "library": "transformers",
-        "card_text": (result.path / "README.md").read_text(encoding="utf-8"), "card_data": meta,
-        "datasets": [result.dataset], "tags": meta.get("tags"),
-        "id2label": {str(k): v for k, v in result.id2label.items()},
-    }])
+    record_model(store, result.model_id, revision=result.revision, source="local", path=str(result.path.resolve()),
+                 pipeline_tag="text-classification", library="transformers", card_text=card.text,
+                 card_data=card.data, card_sha=result.revision, datasets=[result.dataset],
+                 tags=card.data.get("tags"), id2label={str(k): v for k, v in result.id2label.items()})

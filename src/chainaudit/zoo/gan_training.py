@@ -1,4 +1,5 @@
-"""Training an ARAE + inverter on a dataset's sentences within a time budget (CPU, minutes).
+"""Training the GAN attack's ARAE + inverter (`chainaudit.attacks.gan`) on a dataset's sentences within a time
+budget (CPU, minutes); `chainaudit resources train-gan` runs it and saves the result with `attacks.gan.save_gan`.
 
 Each step, as in ARAE and natural-adversary: one autoencoder step (reconstruction from a noised code, plus the
 adversarial regulariser pushing real codes toward the generator's, its gradient normalised to a fixed share of
@@ -21,9 +22,9 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from chainaudit.resources.gan.model import Arae, GanDims
-from chainaudit.resources.gan.store import TrainedGan
-from chainaudit.resources.gan.vocab import Vocab, batch
+from chainaudit.attacks.gan.model import Arae, GanDims
+from chainaudit.attacks.gan.store import TrainedGan, default_dir, save_gan
+from chainaudit.attacks.gan.vocab import Vocab, batch
 
 #: progress(elapsed seconds, budget seconds, step, latest metrics)
 Progress = Callable[[float, float, int, dict[str, float]], None]
@@ -65,6 +66,15 @@ class GanConfig:
 class TrainResult:
     gan: TrainedGan
     history: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SavedGan:
+    """A trained GAN, the folder it was saved to, and its training history."""
+
+    gan: TrainedGan
+    folder: Path
+    history: list[dict[str, float]]
 
 
 def texts_sha256(texts: Sequence[str]) -> str:
@@ -253,3 +263,14 @@ def _train(texts: Sequence[str], dataset: str, cfg: GanConfig, source: str, prog
         raise RuntimeError("GAN training diverged (reconstruction loss is not finite)")
     model.eval()
     return TrainResult(TrainedGan(model, vocab, meta), history)
+
+
+def train_and_save(dataset: str, cfg: GanConfig | None = None, *, out: Path | None = None,
+                   max_examples: int | None = None, data_dir: Path | None = None,
+                   progress: Progress | None = None) -> SavedGan:
+    """`chainaudit resources train-gan`: train on the dataset's `train` sentences (a random `max_examples` of them,
+    seeded by `cfg.seed`) and save to `out`, default the cache's `gan/<dataset name>` where the attack finds it."""
+    cfg = cfg or GanConfig()
+    texts, name, source = training_texts(dataset, max_examples=max_examples, seed=cfg.seed, data_dir=data_dir)
+    result = train_gan(texts, name, cfg, source=source, progress=progress)
+    return SavedGan(result.gan, save_gan(result.gan, out or default_dir(name)), result.history)

@@ -17,7 +17,6 @@ The authors (and OpenAttack) parse with the Stanford CoreNLP parser (Java). Two 
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -26,10 +25,9 @@ from typing import Protocol
 
 from nltk import Tree
 
+from chainaudit import settings
+from chainaudit.attacks.scpn.templates import EOP
 from chainaudit.errors import ChainauditError
-from chainaudit.resources.scpn.templates import EOP
-
-CORENLP_ENV = "CHAINAUDIT_CORENLP_URL"
 
 # PTB-style tokens: clitics split off ("do n't", "it 's"), punctuation on its own, "..." kept whole.
 _TOKEN = re.compile(r"\w+(?=n't\b)|n't\b|'(?:s|re|ve|ll|m|d)\b|\w+(?:[-.]\w+)*|\.\.\.|--|``|''|\S", re.IGNORECASE)
@@ -114,14 +112,14 @@ class CoreNLPParser:
                 data = json.loads(response.read().decode("utf-8"))
             return Tree.fromstring(data["sentences"][0]["parse"])
         except (OSError, ValueError, KeyError, IndexError) as exc:
-            raise ChainauditError(f"CoreNLP server at {self.url} ({CORENLP_ENV}) did not parse the sentence: "
-                                  f"{exc}") from exc
+            raise ChainauditError(f"CoreNLP server at {self.url} ({settings.CORENLP_URL_ENV}) did not parse the "
+                                  f"sentence: {exc}") from exc
 
 
 @lru_cache(maxsize=4)
 def get_parser(url: str | None = None, tagset: frozenset[str] | None = None) -> Parser:
     """CoreNLP when `url` (default `$CHAINAUDIT_CORENLP_URL`) is set, else the offline `ChunkParser`."""
-    url = url or os.environ.get(CORENLP_ENV)
+    url = url or settings.corenlp_url()
     return CoreNLPParser(url) if url else ChunkParser(tagset)
 
 

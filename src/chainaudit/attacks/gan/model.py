@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from chainaudit.resources.gan.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID
+from chainaudit.attacks.gan.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID
 
 ADAPTIVE_CUTOFFS = (2000, 6000)
 

@@ -8,10 +8,10 @@ from typing import Literal
 
 import torch
 
-from chainaudit.resources.scpn.bpe import BPE, reverse_bpe
-from chainaudit.resources.scpn.model import SCPN, Decoded, ParseNet, State, StepFn, beam_search, sample
-from chainaudit.resources.scpn.parse import Parser, deleaf, tokenize
-from chainaudit.resources.scpn.templates import EOP, TEMPLATES, template_tokens
+from chainaudit.attacks.scpn.bpe import BPE, reverse_bpe
+from chainaudit.attacks.scpn.model import SCPN, Decoded, ParseNet, State, StepFn, beam_search, sample
+from chainaudit.attacks.scpn.parse import Parser, deleaf, tokenize
+from chainaudit.attacks.scpn.templates import EOP, TEMPLATES, template_tokens
 
 Decoding = Literal["beam", "sample"]
 

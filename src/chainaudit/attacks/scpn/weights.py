@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import threading
 from collections.abc import Mapping
@@ -29,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainaudit.errors import ChainauditError, ResourceMissingError
-from chainaudit.resources.cache import ResourceChecksumError, cache_dir, sha256_file
-from chainaudit.resources.scpn.templates import EOP, PTB_TAGSET
+from chainaudit import settings
+from chainaudit.attacks.scpn.templates import EOP, PTB_TAGSET
+from chainaudit.errors import ChainauditError, ResourceChecksumError, ResourceMissingError
+from chainaudit.resources.cache import cache_dir, sha256_file
 
-SCPN_ENV = "CHAINAUDIT_SCPN_DIR"
 REQUIRED = ("scpn.pt", "parse_generator.pt", "parse_vocab.pkl", "bpe.codes", "vocab.txt")
 TAGSET_FILES = ("ptb_tagset.txt", "ptb_tagset.pkl")
 OPENATTACK_URL = "https://cdn.data.thunlp.org/TAADToolbox/scpn.zip"
@@ -45,8 +44,7 @@ SUMS_NAME = "SHA256SUMS"
 
 def default_dir() -> Path:
     """`$CHAINAUDIT_SCPN_DIR`, else `cache_dir("scpn")`."""
-    env = os.environ.get(SCPN_ENV)
-    return Path(env).expanduser() if env else cache_dir("scpn")
+    return settings.scpn_dir() or cache_dir("scpn")
 
 
 def how_to_get(folder: Path | None = None) -> str:
@@ -54,7 +52,7 @@ def how_to_get(folder: Path | None = None) -> str:
     return (f"mkdir -p {folder} && cd {folder} && wget {OPENATTACK_URL} && unzip scpn.zip  (OpenAttack's "
             f"AttackAssist.SCPN, 150 MB); or the authors' scpn.pt + parse_generator.pt from {AUTHORS_MODELS_URL} "
             f"with data/parse_vocab.pkl, bpe.codes, vocab.txt, ptb_tagset.txt of {AUTHORS_REPO}. Point to another "
-            f"folder with --scpn-dir or ${SCPN_ENV}")
+            f"folder with --scpn-dir or ${settings.SCPN_DIR_ENV}")
 
 
 @dataclass(frozen=True)
@@ -221,10 +219,10 @@ _LOCK = threading.Lock()
 def load_paraphraser(folder: Path | None = None, *, expected: Mapping[str, str] | None = None,
                      parser: Any = None) -> Any:
     """The ready `Paraphraser` for `folder` (cached per folder and parser), after locating and verifying."""
-    from chainaudit.resources.scpn.bpe import BPE
-    from chainaudit.resources.scpn.model import SCPN, ParseNet
-    from chainaudit.resources.scpn.paraphrase import Paraphraser
-    from chainaudit.resources.scpn.parse import get_parser
+    from chainaudit.attacks.scpn.bpe import BPE
+    from chainaudit.attacks.scpn.model import SCPN, ParseNet
+    from chainaudit.attacks.scpn.paraphrase import Paraphraser
+    from chainaudit.attacks.scpn.parse import get_parser
 
     files = locate(folder)
     key = (str(files.folder), repr(parser))

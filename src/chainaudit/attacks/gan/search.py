@@ -1,12 +1,14 @@
 """The GAN attack of Zhao, Dua, Singh (ICLR 2018, "Generating Natural Adversarial Examples"): a sentence is
 mapped to the generator's noise space, `z* = I(E(x))`, and perturbations `z* + Δz` are decoded, `x̃ = D(G(z* + Δz))`,
-in widening radii until the victim's prediction flips; among the flips of that radius, the closest (smallest
-‖Δz‖) is kept. This is the authors' "iterative stochastic search" (`search_fast` in zhengliz/natural-adversary):
-`samples` perturbations per step drawn uniformly from the box [-r, r]^d, r doubling each step.
+in widening radii until the goal is reached (the victim's prediction flips); among the successes of that radius, the
+closest (smallest ‖Δz‖) is kept. This is the authors' "iterative stochastic search" (`search_fast` in
+zhengliz/natural-adversary): `samples` perturbations per step drawn uniformly from the box [-r, r]^d, r doubling each
+step.
 
 Ours differs in bookkeeping only: the candidates of one radius are decoded as one batch and scored in one victim
 call, and a decoded text already asked about (or equal to the input) is not asked again, so `queries` counts
-distinct texts. The GAN comes from `chainaudit resources train-gan`; see `chainaudit.resources.gan`.
+distinct texts. The GAN comes from `chainaudit resources train-gan` (`chainaudit.zoo.gan_training`); the recipe is
+`chainaudit.attacks.recipes.gan`.
 """
 
 from __future__ import annotations
@@ -15,20 +17,13 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from chainaudit.attacks.engine import AttackContext, Constraint, Recipe, Transformation
+from chainaudit.attacks.engine import AttackContext, Constraint, Transformation
+from chainaudit.attacks.gan.store import TrainedGan
 from chainaudit.attacks.text import WordText
-
-if TYPE_CHECKING:
-    from chainaudit.attacks.outcome import AttackSummary
-    from chainaudit.attacks.recipes import AttackResources
-    from chainaudit.resources.gan import TrainedGan
-
-PAPER = "Zhao, Dua, Singh. Generating Natural Adversarial Examples. ICLR 2018."
 
 
 @dataclass
@@ -81,7 +76,7 @@ class GanSearch:
         """Warn once per (GAN dataset, attacked dataset) pair when they differ; note it for the outcome."""
         if gan.dataset == ctx.sample.dataset:
             return
-        ctx.cache["extra"] = {"gan_dataset": gan.dataset}
+        ctx.notes["gan_dataset"] = gan.dataset
         key = (gan.dataset, ctx.sample.dataset)
         with self._lock:
             if key in self._warned:
@@ -91,23 +86,3 @@ class GanSearch:
                       "vocabulary and style may not fit these texts (words it lacks are read as <unk>); train one "
                       f"with `chainaudit resources train-gan --dataset {ctx.sample.dataset}`", stacklevel=2)
 
-
-def gan(res: AttackResources) -> Recipe:
-    """GAN (Zhao, Dua, Singh, ICLR 2018, "Generating Natural Adversarial Examples"): an ARAE + inverter trained on
-    the dataset's sentences; the input's noise vector I(E(x)) is perturbed in widening radii, candidates decoded
-    and scored in batches, and the flip closest in noise space kept. Building never fails: a GAN that is not
-    trained yet makes every sample (already-wrong ones too, via `prepare`) an `error` outcome naming
-    `chainaudit resources train-gan`."""
-    search = GanSearch(res.gan())
-    return Recipe("gan", None, (), search, paper=PAPER, prepare=lambda sample: search.gans(sample.dataset))
-
-
-def benchmark_row(gan: TrainedGan, summary: AttackSummary) -> dict[str, Any]:
-    """The figures the benchmark reports for one GAN and one attack run: training time and reconstruction, ASR,
-    queries and seconds per sample, sentence similarity of the successes."""
-    final = gan.meta.get("final", {})
-    return {"gan_dataset": gan.dataset, "gan_train_seconds": gan.meta.get("seconds"),
-            "gan_steps": gan.meta.get("steps"), "gan_rec_acc": final.get("rec_acc"),
-            "gan_inv_rec_acc": final.get("inv_rec_acc"), "asr": summary.asr, "asr_all": summary.asr_all,
-            "queries_per_sample": summary.mean_queries, "seconds_per_sample": summary.seconds_per_sample,
-            "similarity": summary.mean_similarity, "samples": summary.total, "errors": summary.errors}

@@ -7,7 +7,7 @@ import argparse
 import pickle
 from pathlib import Path
 
-from chainaudit.resources.scpn.templates import PTB_TAGSET
+from chainaudit.attacks.scpn.templates import PTB_TAGSET
 
 TINY_WORDS = ("the", "movie", "was", "good", "bad", "great", "awful", "film", "plot", "story", "a", "it", "is", "not",
               "and", "of", "to", "i", "this", "charming", "journey", "fun", "acting", "wonderful", "dull", "boring",
@@ -23,7 +23,7 @@ def write_tiny_scpn(folder: Path, *, seed: int = 0, d_word: int = 12, d_hid: int
     network says nearly the same thing whatever the target parse; scaled up, its output varies with it."""
     import torch
 
-    from chainaudit.resources.scpn.model import SCPN, ParseNet
+    from chainaudit.attacks.scpn.model import SCPN, ParseNet
 
     folder.mkdir(parents=True, exist_ok=True)
     pieces = ["PAD", "EOS", "th@@", "go@@", "mo@@", "in@@", "e", "d", "ing", *TINY_WORDS]

@@ -4,7 +4,6 @@ steps, losses, seconds), in `cache_dir("gan", <dataset>)` by default, and how th
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,12 +12,12 @@ from typing import Any
 
 import torch
 
+from chainaudit import settings
+from chainaudit.attacks.gan.model import Arae, GanDims
+from chainaudit.attacks.gan.vocab import Vocab, batch, tokenize
 from chainaudit.errors import ResourceMissingError
-from chainaudit.resources.cache import CACHE_ENV, sha256_file
-from chainaudit.resources.gan.model import Arae, GanDims
-from chainaudit.resources.gan.vocab import Vocab, batch, tokenize
+from chainaudit.resources.cache import sha256_file
 
-GAN_DIR_ENV = "CHAINAUDIT_GAN_DIR"
 WEIGHTS, CONFIG = "model.safetensors", "gan.json"
 FORMAT = 1
 
@@ -124,14 +123,13 @@ def load_gan(folder: Path) -> TrainedGan:
 
 def gan_root() -> Path:
     """`$CHAINAUDIT_CACHE/gan` (not created)."""
-    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "chainaudit").expanduser()
-    return root / "gan"
+    return settings.cache_root() / "gan"
 
 
 def list_gans(extra: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
     """Every saved GAN under the cache (and `extra` / `$CHAINAUDIT_GAN_DIR`), with its config."""
     folders: list[Path] = []
-    for explicit in (extra, Path(os.environ[GAN_DIR_ENV]) if os.environ.get(GAN_DIR_ENV) else None):
+    for explicit in (extra, settings.gan_dir()):
         if explicit is not None:
             folders.append(explicit.expanduser())
     root = gan_root()
@@ -150,13 +148,13 @@ def list_gans(extra: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
 def find_gan(dataset: str, gan_dir: Path | None = None) -> Path:
     """The GAN to use for `dataset`: `gan_dir` (or `$CHAINAUDIT_GAN_DIR`) if given, else the dataset's cache
     folder, else any other dataset's cached GAN (the search warns of the mismatch)."""
-    explicit = gan_dir or (Path(os.environ[GAN_DIR_ENV]) if os.environ.get(GAN_DIR_ENV) else None)
+    explicit = gan_dir or settings.gan_dir()
     if explicit is not None:
         explicit = explicit.expanduser()
         for folder in (explicit, explicit / dataset):  # a GAN folder, or a folder of them by dataset
             if read_config(folder) is not None:
                 return folder
-        raise ResourceMissingError(f"no GAN in {explicit} (--gan / ${GAN_DIR_ENV}); run "
+        raise ResourceMissingError(f"no GAN in {explicit} (--gan / ${settings.GAN_DIR_ENV}); run "
                                    f"`{how_to_get(dataset)} --out {explicit}`")
     own = gan_root() / dataset
     if read_config(own) is not None:

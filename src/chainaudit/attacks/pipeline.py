@@ -1,0 +1,153 @@
+"""One attack over a dataset sample, wired end to end: the library call behind `chainaudit attack`, the demo
+and the benchmarks.
+
+load the split → select N samples → load the victim (safely, labels aligned) → build the recipe and its
+resources → run each seed (resumable, every outcome stored as it is made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chainaudit.attacks.engine import Recipe
+from chainaudit.attacks.goal import UNTARGETED, Goal, parse_goal
+from chainaudit.attacks.outcome import AttackOutcome
+from chainaudit.attacks.recipes import AttackResources, build_recipe
+from chainaudit.attacks.runner import ADHOC_STUDY, DEFAULT_CONCURRENCY, AttackRun, run_attack
+from chainaudit.data import Sample, SamplingMode, load_split, select
+from chainaudit.errors import ChainauditError, LabelAlignmentError
+from chainaudit.store import Store, record_model
+from chainaudit.victims import DEFAULT_MAX_LENGTH, LocalHFVictim, resolve_model
+from chainaudit.victims.base import Victim
+from chainaudit.victims.labels import model_label_names
+
+
+@dataclass(frozen=True)
+class AttackRequest:
+    """Everything that names one `chainaudit attack` run (the CLI's options, typed)."""
+
+    model: str
+    attack: str = "pwws"
+    dataset: str = "sst2"
+    n: int = 100
+    split: str | None = None
+    sample: SamplingMode = "first"
+    seed: int = 0
+    repeats: int = 1
+    budget: int | None = None
+    study: str = ADHOC_STUDY
+    revision: str | None = None
+    allow_pickle: bool = False
+    label_map: str | None = None
+    max_length: int = DEFAULT_MAX_LENGTH
+    concurrency: int = DEFAULT_CONCURRENCY
+    data_dir: Path | None = None
+    resources: AttackResources = field(default_factory=AttackResources)
+    goal: str = "untargeted"
+    #: The targeted goal's label: a dataset label name or index.
+    target: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ChainauditError(f"-n must be at least 1, not {self.n}")
+        if self.repeats < 1:
+            raise ChainauditError(f"--repeats must be at least 1, not {self.repeats}")
+
+
+@dataclass(frozen=True)
+class AttackPlan:
+    """What is about to run (told to the caller before the first sample is attacked)."""
+
+    recipe: Recipe
+    victim: Victim
+    dataset: str
+    split: str
+    samples: list[Sample]
+    seeds: list[int]
+    goal: Goal = UNTARGETED
+
+
+@dataclass(frozen=True)
+class DatasetAttack:
+    """A finished request: the plan and one run per seed."""
+
+    plan: AttackPlan
+    runs: dict[int, AttackRun]
+
+    @property
+    def outcomes(self) -> list[AttackOutcome]:
+        return [o for run in self.runs.values() for o in run.outcomes]
+
+
+#: `start(plan, seed)` returns the per-outcome hook for that seed's run (a progress bar's advance).
+StartHook = Callable[[AttackPlan, int], Callable[[AttackOutcome], None] | None]
+
+
+def plan_attack(request: AttackRequest, *, victim: Victim | None = None,
+                samples: list[Sample] | None = None) -> AttackPlan:
+    """Load the data, the victim and the recipe (or take the given victim and samples, as the demo does)."""
+    recipe = build_recipe(request.attack, request.resources)
+    if samples is None:
+        loaded = load_split(request.dataset, request.split, data_dir=request.data_dir)
+        samples = select(loaded.samples, request.n, request.sample, request.seed)
+        label_names = loaded.label_names
+    elif victim is None:
+        raise ChainauditError("plan_attack: pass the victim together with the samples")
+    if not samples:
+        raise ChainauditError(f"{request.dataset}: no samples to attack in split {request.split or '(default)'}")
+    if victim is None:
+        goal = parse_goal(request.goal, target_index(request.target, label_names))
+        victim = _load_victim(request, label_names, goal)
+    else:
+        goal = parse_goal(request.goal, target_index(request.target, victim.label_names))
+    goal.check(len(victim.label_names))
+    return AttackPlan(recipe, victim, samples[0].dataset, samples[0].split, list(samples),
+                      list(range(request.seed, request.seed + request.repeats)), goal)
+
+
+def target_index(target: str | None, label_names: Sequence[str]) -> int | None:
+    """`--target` as a label index: a label name of the dataset, or an index."""
+    if target is None:
+        return None
+    if target in label_names:
+        return list(label_names).index(target)
+    if target.isdigit() and int(target) < len(label_names):
+        return int(target)
+    raise ChainauditError(f"--target {target!r} is not one of the dataset's labels {list(label_names)} (or their "
+                          f"indexes 0..{len(label_names) - 1})")
+
+
+def _load_victim(request: AttackRequest, label_names: Sequence[str], goal: Goal) -> LocalHFVictim:
+    """The victim in the dataset's labels; for the flip-prediction goal a model whose labels cannot be aligned
+    is attacked in its own labels instead (the goal never compares with the gold label)."""
+    options = {"max_length": request.max_length}
+    resolved = resolve_model(request.model, revision=request.revision, allow_pickle=request.allow_pickle)
+    try:
+        return LocalHFVictim.from_resolved(resolved, label_names, label_map=request.label_map, **options)
+    except LabelAlignmentError:
+        if goal.name != "flip-prediction":
+            raise
+    return LocalHFVictim.from_resolved(resolved, model_label_names(resolved.path), **options)
+
+
+def run_plan(plan: AttackPlan, request: AttackRequest, store: Store, *, start: StartHook | None = None
+             ) -> DatasetAttack:
+    """Record the model, then run every seed of the plan (stored samples are resumed, not attacked again)."""
+    victim = plan.victim
+    record_model(store, victim.model_id, revision=victim.revision, source=getattr(victim, "source", "local"),
+                 path=getattr(victim, "path", None))
+    similarity = request.resources.similarity()
+    runs = {}
+    for seed in plan.seeds:
+        on_outcome = start(plan, seed) if start else None
+        runs[seed] = run_attack(plan.recipe, victim, plan.samples, store, study_id=request.study, seed=seed,
+                                budget=request.budget, similarity=similarity, on_outcome=on_outcome,
+                                concurrency=request.concurrency, goal=plan.goal)
+    return DatasetAttack(plan, runs)
+
+
+def run_on_dataset(request: AttackRequest, store: Store, *, start: StartHook | None = None) -> DatasetAttack:
+    """Plan and run one attack request."""
+    return run_plan(plan_attack(request), request, store, start=start)

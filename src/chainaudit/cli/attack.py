@@ -1,0 +1,175 @@
+"""`chainaudit attack`: one recipe over a dataset sample, every outcome stored, ASR in both conventions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.table import Table
+
+from chainaudit import settings
+from chainaudit.cli import progress
+from chainaudit.cli.common import (
+    AllowPickleOption,
+    DataDirOption,
+    DatasetOption,
+    DbOption,
+    LabelMapOption,
+    MaxLengthOption,
+    ModelArg,
+    RevisionOption,
+    SampleOption,
+    SplitOption,
+    WordVectorsOption,
+    console,
+    err_console,
+    pct,
+    say,
+    user_errors,
+)
+
+#: Below this mean MiniLM similarity of the successes, the summary warns that the ASR is an upper bound
+#: (word-level attacks here score 0.75-0.85; a weakly trained GAN's rewrites about 0.25).
+LOW_SIMILARITY = 0.5
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(attack)
+
+
+@user_errors
+def attack(
+    model: ModelArg,
+    attack_name: Annotated[str, typer.Option("--attack", "-a", help="textbugger | hotflip | hotflip-blackbox | "
+                                             "textfooler | pwws | scpn | gan")] = "pwws",
+    dataset: DatasetOption = "sst2",
+    n: Annotated[int, typer.Option("-n", min=1, help="How many samples to attack.")] = 100,
+    split: SplitOption = None,
+    sample: SampleOption = "first",
+    seed: Annotated[int, typer.Option(help="Seed of the attack's random choices (and of --sample random).")] = 0,
+    budget: Annotated[int | None, typer.Option(min=1, help="Query budget per sample (default: none).")] = None,
+    study: Annotated[str, typer.Option(help="Study id the results are stored under; re-running resumes.")
+                     ] = "adhoc",
+    save_examples: Annotated[Path | None, typer.Option(help="Write every outcome with its adversarial text "
+                                                       "to this JSONL file.")] = None,
+    word_vectors: WordVectorsOption = None,
+    scpn_dir: Annotated[Path | None, typer.Option("--scpn-dir", envvar=settings.SCPN_DIR_ENV, help="Folder "
+                                                  "with the SCPN files (scpn.pt, parse_generator.pt, ...); "
+                                                  "default: the chainaudit cache's scpn/.")] = None,
+    gan_dir: Annotated[Path | None, typer.Option("--gan", envvar=settings.GAN_DIR_ENV, help="Folder of a GAN "
+                                                 "from `resources train-gan` (default: the cache's gan/<dataset>, "
+                                                 "else another dataset's, with a warning).")] = None,
+    revision: RevisionOption = None,
+    allow_pickle: AllowPickleOption = False,
+    label_map: LabelMapOption = None,
+    max_length: MaxLengthOption = 256,
+    repeats: Annotated[int, typer.Option(min=1, help="Run the attack with seeds SEED..SEED+REPEATS-1 and report "
+                                         "the mean and spread (the paper ran its random attacks 3 times).")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Samples attacked at once, their model calls merged "
+                                             "into shared batches (same outcomes, faster); 1 = one at a "
+                                             "time.")] = 8,
+    goal: Annotated[Literal["untargeted", "flip-prediction", "targeted"], typer.Option(
+        help="untargeted: away from the gold label (already-wrong samples skipped); flip-prediction: away from "
+             "the model's own clean prediction (nothing skipped; for models whose labels do not match the "
+             "dataset's); targeted: towards --target.")] = "untargeted",
+    target: Annotated[str | None, typer.Option(help="The targeted goal's label: a dataset label name or "
+                                               "index, e.g. positive or 1.")] = None,
+    data_dir: DataDirOption = None,
+    db: DbOption = settings.DEFAULT_DB,
+) -> None:
+    """Attack MODEL on dataset samples; store every outcome; print ASR (both conventions) and costs."""
+    from chainaudit.attacks import AttackResources
+    from chainaudit.attacks import save_examples as write_examples
+    from chainaudit.attacks.pipeline import AttackRequest, plan_attack, run_plan
+    from chainaudit.store import Store
+
+    request = AttackRequest(
+        model=model, attack=attack_name, dataset=dataset, n=n, split=split, sample=sample, seed=seed, repeats=repeats,
+        budget=budget, study=study, revision=revision, allow_pickle=allow_pickle, label_map=label_map,
+        max_length=max_length, concurrency=concurrency, data_dir=data_dir, goal=goal, target=target,
+        resources=AttackResources(word_vectors_path=word_vectors, scpn_dir=scpn_dir, gan_dir=gan_dir))
+    plan = plan_attack(request)
+    say(f"{plan.recipe.name} ({plan.recipe.paper}) on {plan.victim.model_id}@{plan.victim.revision[:16]}, "
+        f"{len(plan.samples)} {plan.dataset}/{plan.split} samples, goal {plan.goal.key}")
+    with Store(db) as store, progress.bars() as bars:
+        done = run_plan(plan, request, store, start=bars.attack_run)
+    print_result(done)
+    if save_examples:
+        say(f"wrote {write_examples(done.outcomes, save_examples)} examples to {save_examples}")
+    if not any(run.summary.ran for run in done.runs.values()):
+        raise typer.Exit(1)
+
+
+def print_result(done: Any) -> None:
+    """One run's summary, or with repeats each seed's ASR and the spread."""
+    name, model = done.plan.recipe.name, done.plan.victim.model_id
+    if len(done.runs) == 1:
+        (run,) = done.runs.values()
+        _print_summary(name, model, run.summary, run.resumed)
+    else:
+        for seed, run in done.runs.items():
+            say(f"seed {seed}: ASR {pct(run.summary.asr)} (asr_all {pct(run.summary.asr_all)})")
+        _print_repeats(name, model, {k: r.outcomes for k, r in done.runs.items()})
+
+
+def _print_summary(name: str, model: str, summary: Any, resumed: int) -> None:
+    def num(x: float | None, fmt: str = ".1f") -> str:
+        return "-" if x is None else format(x, fmt)
+
+    table = Table(title=f"{name} on {model}", show_header=False, box=None, padding=(0, 2))
+    table.add_row("samples", f"{summary.total} ({summary.succeeded} succeeded, {summary.failed} failed, "
+                  f"{summary.skipped} skipped as already wrong, {summary.errors} errors"
+                  + (f"; {resumed} resumed from the database)" if resumed else ")"))
+    table.add_row("ASR (asr: succeeded / attacked)", pct(summary.asr))
+    table.add_row("ASR (asr_all: flipped / all, the paper's)", pct(summary.asr_all))
+    table.add_row("accuracy before → after", f"{pct(summary.accuracy_before)} → {pct(summary.accuracy_after)}")
+    table.add_row("mean queries per attacked sample", num(summary.mean_queries))
+    table.add_row("mean modification rate (successes)", pct(summary.mean_modification_rate))
+    table.add_row("mean sentence similarity (successes)", num(summary.mean_similarity, ".3f"))
+    table.add_row("seconds per sample", num(summary.seconds_per_sample, ".2f"))
+    console.print(table)
+    print_warnings(name, errors=summary.errors, first_error=summary.first_error, similarity=summary.mean_similarity,
+                   ran=summary.ran)
+
+
+def _print_repeats(name: str, model: str, runs: dict[int, list[Any]]) -> None:
+    """Per-seed figures and the mean ± sample std (min-max) over the repeats."""
+    from chainaudit.attacks import summarize_repeats
+
+    rep = summarize_repeats(runs)
+    metrics = {"asr": ("ASR (succeeded / attacked)", True), "asr_all": ("ASR (the paper's, all samples)", True),
+               "accuracy_after": ("accuracy after", True), "mean_queries": ("queries per attacked sample", False),
+               "mean_similarity": ("sentence similarity (successes)", False),
+               "seconds_per_sample": ("seconds per sample", False)}
+    table = Table("metric", *(f"seed {s}" for s in rep.seeds), "mean ± std", "min-max",
+                  title=f"{name} on {model}, {len(rep.seeds)} repeats")
+    for key, (label, is_pct) in metrics.items():
+        def fmt(x: float | None, is_pct: bool = is_pct) -> str:
+            return pct(x) if is_pct else ("-" if x is None else f"{x:.3g}")
+        spread = rep.spread(key)
+        table.add_row(label, *(fmt(getattr(s, key)) for s in rep.summaries),
+                      "-" if spread is None else f"{fmt(spread.mean)} ± {fmt(spread.std)}",
+                      "-" if spread is None else f"{fmt(spread.low)}-{fmt(spread.high)}")
+    console.print(table)
+    if rep.identical:
+        console.print("[dim]every repeat gave the same outcomes and texts: this attack is deterministic on these "
+                      "samples.[/]")
+    similarity = rep.spread("mean_similarity")
+    print_warnings(name, errors=sum(s.errors for s in rep.summaries),
+                   first_error=next((s.first_error for s in rep.summaries if s.first_error), None),
+                   similarity=similarity.mean if similarity else None, ran=any(s.ran for s in rep.summaries))
+
+
+def print_warnings(name: str, *, errors: int, first_error: str | None, similarity: float | None, ran: bool) -> None:
+    """What must not be overlooked in an attack's figures: errors, meaning-losing successes, a run that never ran."""
+    if errors:
+        err_console.print(f"[yellow]{errors} sample(s) ended in error[/] (not counted as failed attacks); "
+                          f"first: {first_error}", highlight=False, soft_wrap=True)
+    if similarity is not None and similarity < LOW_SIMILARITY:
+        err_console.print(f"[yellow]the successful texts share little meaning with the originals[/] (mean sentence "
+                          f"similarity {similarity:.2f} < {LOW_SIMILARITY}): many may not keep the gold "
+                          "label, so read the ASR as an upper bound (see --save-examples).")
+    if not ran:
+        err_console.print(f"[bold red]the {name} attack did not run[/]: every sample errored; this says nothing "
+                          "about the model's robustness.")

@@ -1,0 +1,111 @@
+"""Progress bars, built in one place: each shows a count, an elapsed time and an ETA.
+
+Library functions report progress through plain callbacks; these helpers turn them into rich bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich import progress as rp
+from rich.text import Text
+
+from chainaudit.cli.common import console, err_console
+
+
+class _Rate(rp.ProgressColumn):
+    def render(self, task: Any) -> Text:
+        return Text(f"{task.speed:,.1f}/s" if task.speed else "-/s", style="progress.data.speed")
+
+
+def _bar(*extra: rp.ProgressColumn | str, stderr: bool = False, transient: bool = False) -> rp.Progress:
+    return rp.Progress(rp.TextColumn("[bold]{task.description}"), rp.BarColumn(), rp.MofNCompleteColumn(), *extra,
+                       rp.TimeElapsedColumn(), rp.TextColumn("eta"), rp.TimeRemainingColumn(),
+                       console=err_console if stderr else console, transient=transient)
+
+
+@contextmanager
+def stages() -> Iterator[Callable[[str, int, int | None], None]]:
+    """One bar per named stage: yields `update(stage, done, total)` (the crawler's and lineage's hook)."""
+    tasks: dict[str, Any] = {}
+    with _bar(_Rate(), stderr=True) as bar:
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+class Bars:
+    """Several bars in one live display (rich allows one at a time): fine-tuning, then each attack."""
+
+    def __init__(self, bar: rp.Progress) -> None:
+        self.bar = bar
+
+    def training(self, description: str) -> Callable[[int, int, float], None]:
+        """A fine-tuning bar with the running loss: returns `hook(done, total, loss)`."""
+        task = self.bar.add_task(description, total=None, note="")
+
+        def hook(done: int, total: int, loss: float) -> None:
+            self.bar.update(task, completed=done, total=total, note=f"loss {loss:.3f}")
+
+        return hook
+
+    def attack(self, description: str, total: int) -> Callable[[Any], None]:
+        """An attack bar with flips counted live: returns the `on_outcome(outcome)` hook that advances it."""
+        task = self.bar.add_task(description, total=total, note="0 flipped")
+        wins = 0
+
+        def advance(outcome: Any) -> None:
+            nonlocal wins
+            wins += outcome.outcome == "succeeded"
+            self.bar.update(task, advance=1, note=f"{wins} flipped")
+
+        return advance
+
+    def attack_run(self, plan: Any, seed: int) -> Callable[[Any], None]:
+        """The pipeline's start hook: one bar per (recipe, seed) run of an attack plan."""
+        name = plan.recipe.name if len(plan.seeds) == 1 else f"{plan.recipe.name} seed {seed}"
+        return self.attack(name, len(plan.samples))
+
+
+@contextmanager
+def bars() -> Iterator[Bars]:
+    with _bar(rp.TextColumn("{task.fields[note]}")) as bar:
+        yield Bars(bar)
+
+
+@contextmanager
+def training(description: str) -> Iterator[Callable[[int, int, float], None]]:
+    """One fine-tuning bar: yields `hook(done, total, loss)`."""
+    with bars() as b:
+        yield b.training(description)
+
+
+@contextmanager
+def timed(description: str, seconds: float) -> Iterator[Callable[[float, str], None]]:
+    """A bar over a time budget (GAN training): yields `update(elapsed, note)`."""
+    with rp.Progress(rp.TextColumn("[bold]{task.description}"), rp.BarColumn(), rp.TextColumn("{task.fields[note]}"),
+                     rp.TimeElapsedColumn(), rp.TextColumn("eta"), rp.TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task(description, total=seconds, note="")
+
+        def update(elapsed: float, note: str) -> None:
+            bar.update(task, completed=min(elapsed, seconds), note=note)
+
+        yield update
+        bar.update(task, completed=seconds)
+
+
+@contextmanager
+def counting(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient bar for a counted pass (prediction): yields `hook(done, total)`."""
+    with _bar(_Rate(), stderr=True, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def hook(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield hook
