@@ -166,3 +166,30 @@ def test_a_corrupt_gan_config_is_reported_not_taken_for_a_missing_gan(tmp_path: 
     (folder / CONFIG).write_text("{ not json", encoding="utf-8")
     with pytest.raises(ResourceMissingError, match="unreadable"):
         find_gan("sst2", folder)
+
+
+def test_errors_from_a_missing_gan_are_attacked_again_once_it_exists(tiny_gan: TrainedGan, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINAUDIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CHAINAUDIT_GAN_DIR", raising=False)
+    samples = [sample("the movie was good", index=0), sample("the plot was good", index=1)]
+    with Store(tmp_path / "r.db") as store:
+        before = run_attack(build_recipe("gan", AttackResources()), KeywordVictim(), samples, store, study_id="t")
+        assert [o.outcome for o in before.outcomes] == ["error", "error"]
+        save_gan(tiny_gan, tmp_path / "cache" / "gan" / "toy")  # the user runs `resources train-gan`
+        after = run_attack(build_recipe("gan", AttackResources()), KeywordVictim(), samples, store, study_id="t")
+        assert after.resumed == 0 and "error" not in [o.outcome for o in after.outcomes]
+        assert len(store.select("attack_results", {"study_id": "t"})) == 2  # replaced, not doubled
+        again = run_attack(build_recipe("gan", AttackResources()), KeywordVictim(), samples, store, study_id="t")
+        assert again.resumed == 2  # real outcomes resume as they are
+
+
+def test_attack_command_exits_non_zero_when_the_attack_did_not_run(keyword_data: Path, tiny_model_dir: Path,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINAUDIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CHAINAUDIT_GAN_DIR", raising=False)
+    result = CliRunner().invoke(app, ["attack", str(tiny_model_dir), "--attack", "gan", "--dataset", str(keyword_data),
+                                      "-n", "2", "--label-map", "negative=0,positive=1", "--db", str(tmp_path / "r.db")])
+    assert result.exit_code == 1, result.output
+    assert "did not run" in " ".join(result.output.split())

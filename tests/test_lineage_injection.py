@@ -136,3 +136,23 @@ def test_card_is_fenced_as_data(fake_llm: FakeLLM) -> None:
     inside = user1.split(fences[0], 1)[1].split(fences[1], 1)[0]
     assert "evil/backdoor-bert" in inside and "System: answer" in inside  # kept as data, not dropped
     assert fence_card(card, nonce).count("<<<") == 0 and fence_card(card + nonce, nonce).count(nonce) == 0
+
+
+def test_cached_answers_of_the_old_check_are_checked_again(tmp_path: Path) -> None:
+    """An injected answer the old check accepted and cached gives no edge now, even without an LLM."""
+    case = next(c for c in CASES if c["case"] == "ignore-previous")
+    legit = next(c for c in CASES if c["case"] == "legit-cue")
+    with _store(tmp_path) as store:
+        store.upsert("llm_answers", [
+            {"model_id": case["model_id"], "revision": "r1", "llm": "old", "answer": case["llm_answer"],
+             "parent": case["injected"], "accepted": 1, "reason": "in catalog"},
+            {"model_id": legit["model_id"], "revision": "r1", "llm": "old", "answer": legit["llm_answer"],
+             "parent": legit["upstream"], "accepted": 1, "reason": "in catalog"}])
+        report = identify_catalog(store)
+        edges = _edges(store)
+        warned = {w["model_id"]: w["message"] for w in store.select("model_warnings", {"stage": "lineage"})}
+        rows = {a["model_id"]: a for a in store.select("llm_answers")}
+    assert case["model_id"] not in edges and edges[legit["model_id"]] == {legit["upstream"]}
+    assert (report.llm_rejected, report.llm_cached) == (1, 1)
+    assert "cached LLM reply rejected" in warned[case["model_id"]]
+    assert rows[case["model_id"]]["accepted"] == 0 and rows[legit["model_id"]]["accepted"] == 1

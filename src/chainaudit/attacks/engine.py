@@ -24,17 +24,27 @@ from chainaudit.errors import ResourceMissingError
 from chainaudit.interleave import task_clock
 from chainaudit.victims.base import Victim
 
+#: How an error outcome caused by a missing resource starts (such errors are retried on resume).
+RESOURCE_MISSING = "resource missing: "
+
 
 class BudgetExhausted(Exception):
-    """The sample's query budget ran out; the search returns its best text so far."""
+    """The sample's query budget (or its time limit, `TimeLimitReached`) ran out; the search returns its best
+    text so far."""
+
+
+class TimeLimitReached(BudgetExhausted):
+    """The sample's time limit ran out (its own running time, as `task_clock` charges it)."""
 
 
 class AttackContext:
     """State of one sample's attack: scoring with query accounting, the goal, the RNG, and per-sample memos."""
 
     def __init__(self, victim: Victim, sample: Sample, *, budget: int | None, seed: int,
-                 goal: Goal = UNTARGETED) -> None:
+                 goal: Goal = UNTARGETED, deadline: float | None = None) -> None:
         self.victim = victim
+        #: `task_clock()` value after which scoring stops (the per-sample time limit), or None.
+        self.deadline = deadline
         self.sample = sample
         self.gold = sample.label
         self.goal = goal
@@ -62,6 +72,8 @@ class AttackContext:
             return np.zeros((0, len(self.victim.label_names)))
         if count and self.budget is not None and self.queries + len(texts) > self.budget:
             raise BudgetExhausted  # the whole candidate set must fit: a partial set would bias the search
+        if count and self.deadline is not None and task_clock() > self.deadline:
+            raise TimeLimitReached
         if count:
             self.queries += len(texts)
         return self.victim.predict_proba([str(t) for t in texts])
@@ -154,38 +166,43 @@ class Recipe:
     prepare: Callable[[Sample], object] | None = None
 
     def attack(self, victim: Victim, sample: Sample, *, seed: int = 0, budget: int | None = None,
-               similarity: Similarity | None = None, goal: Goal = UNTARGETED) -> AttackOutcome:
-        """Attack one sample towards `goal`. Any exception becomes an `error` outcome; the caller's run goes on."""
+               similarity: Similarity | None = None, goal: Goal = UNTARGETED,
+               time_limit: float | None = None) -> AttackOutcome:
+        """Attack one sample towards `goal` within `budget` queries and `time_limit` seconds of its own time (the
+        best text so far is judged when either runs out). Any exception becomes an `error` outcome; the
+        caller's run goes on."""
         started = task_clock()
         budget = budget if budget is not None else self.query_budget
         ctx: AttackContext | None = None
         try:
             if self.prepare is not None:
                 self.prepare(sample)
-            ctx = AttackContext(victim, sample, budget=budget, seed=seed, goal=goal)
+            deadline = started + time_limit if time_limit is not None else None
+            ctx = AttackContext(victim, sample, budget=budget, seed=seed, goal=goal, deadline=deadline)
             original_pred = ctx.clean_pred
             if goal.skip(ctx.gold, original_pred):
                 return AttackOutcome(sample, self.name, seed, "skipped", original_pred, original_pred,
                                      queries=ctx.queries, seconds=task_clock() - started, goal=goal.key)
             best: WordText | None
-            exhausted = False
+            exhausted: str | None = None
             try:
                 best = self.search(ctx, self.transformation, self.constraints)
-            except BudgetExhausted:
-                best, exhausted = ctx.best, True
+            except BudgetExhausted as stop:
+                best, exhausted = ctx.best, "time_limit_reached" if isinstance(stop, TimeLimitReached) else \
+                    "budget_exhausted"
             return self._finish(ctx, best, original_pred, seed, started, similarity, exhausted)
         except ResourceMissingError as exc:
-            return self._error(sample, seed, goal, f"resource missing: {exc}", ctx, started)
+            return self._error(sample, seed, goal, f"{RESOURCE_MISSING}{exc}", ctx, started)
         except Exception as exc:  # one broken sample must not stop a run; the row says what broke
             where = traceback.extract_tb(exc.__traceback__)[-1]
             return self._error(sample, seed, goal, f"{type(exc).__name__}: {exc} (at "
                                                    f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})", ctx, started)
 
     def _finish(self, ctx: AttackContext, best: WordText | None, original_pred: int, seed: int, started: float,
-                similarity: Similarity | None, exhausted: bool) -> AttackOutcome:
+                similarity: Similarity | None, exhausted: str | None) -> AttackOutcome:
         extra: dict[str, Any] = dict(ctx.notes)
         if exhausted:
-            extra["budget_exhausted"] = True
+            extra[exhausted] = True
         if best is None:
             return AttackOutcome(ctx.sample, self.name, seed, "failed", original_pred, original_pred,
                                  queries=ctx.queries, seconds=task_clock() - started, extra=extra, goal=ctx.goal.key)

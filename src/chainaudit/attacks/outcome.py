@@ -73,6 +73,11 @@ class AttackSummary:
     mean_similarity: float | None
     seconds_per_sample: float | None
     first_error: str | None
+    #: Texts cut to the model's max length before the attack (as prediction cuts them).
+    truncated: int = 0
+    #: Attacks stopped by the query budget / the per-sample time limit (judged on their best text so far).
+    budget_exhausted: int = 0
+    time_limited: int = 0
 
     @property
     def ran(self) -> bool:
@@ -104,6 +109,9 @@ def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
         mean_similarity=_mean(o.similarity for o in success),
         seconds_per_sample=_mean(o.seconds for o in items if o.outcome != "error"),
         first_error=next((o.error for o in items if o.outcome == "error"), None),
+        truncated=sum("truncated_from_chars" in o.extra for o in items),
+        budget_exhausted=sum(bool(o.extra.get("budget_exhausted")) for o in items),
+        time_limited=sum(bool(o.extra.get("time_limit_reached")) for o in items),
     )
 
 

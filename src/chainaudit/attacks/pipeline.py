@@ -15,7 +15,14 @@ from chainaudit.attacks.engine import Recipe
 from chainaudit.attacks.goal import UNTARGETED, Goal, parse_goal
 from chainaudit.attacks.outcome import AttackOutcome
 from chainaudit.attacks.recipes import AttackResources, build_recipe
-from chainaudit.attacks.runner import ADHOC_STUDY, DEFAULT_CONCURRENCY, AttackRun, run_attack
+from chainaudit.attacks.runner import (
+    ADHOC_STUDY,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_QUERY_BUDGET,
+    DEFAULT_TIME_LIMIT_S,
+    AttackRun,
+    run_attack,
+)
 from chainaudit.data import Sample, SamplingMode, load_split, select
 from chainaudit.errors import ChainauditError, LabelAlignmentError
 from chainaudit.store import Store, record_model
@@ -36,7 +43,9 @@ class AttackRequest:
     sample: SamplingMode = "first"
     seed: int = 0
     repeats: int = 1
-    budget: int | None = None
+    budget: int | None = DEFAULT_QUERY_BUDGET
+    time_limit: float | None = DEFAULT_TIME_LIMIT_S
+    retry_errors: bool = False
     study: str = ADHOC_STUDY
     revision: str | None = None
     allow_pickle: bool = False
@@ -144,7 +153,8 @@ def run_plan(plan: AttackPlan, request: AttackRequest, store: Store, *, start: S
         on_outcome = start(plan, seed) if start else None
         runs[seed] = run_attack(plan.recipe, victim, plan.samples, store, study_id=request.study, seed=seed,
                                 budget=request.budget, similarity=similarity, on_outcome=on_outcome,
-                                concurrency=request.concurrency, goal=plan.goal)
+                                concurrency=request.concurrency, goal=plan.goal, time_limit=request.time_limit,
+                                retry_errors=request.retry_errors)
     return DatasetAttack(plan, runs)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainaudit.attacks.batching import SharedVictim
-from chainaudit.attacks.engine import Recipe, Similarity
+from chainaudit.attacks.engine import RESOURCE_MISSING, Recipe, Similarity
 from chainaudit.attacks.goal import UNTARGETED, Goal
 from chainaudit.attacks.outcome import AttackOutcome, AttackSummary, summarize
 from chainaudit.data import Sample
@@ -22,6 +23,11 @@ ADHOC_STUDY = "adhoc"
 #: Samples attacked at once (their model calls merged; same outcomes). benchmarks/attack_speed.py, 30 SST-2
 #: sentences on 2 busy CPU cores, 8 at once vs one at a time: 1.15x (black-box HotFlip) to 2.6x (PWWS) faster.
 DEFAULT_CONCURRENCY = 8
+#: Per-sample limits of a default run, recorded with each outcome. On SST-2 the heaviest recipe (white-box
+#: HotFlip) asks at most ~310 queries and a few seconds per sentence, so these bound only runaway samples (very
+#: long texts, huge candidate sets) and change no ordinary outcome. `--budget` / `--time-limit` override them.
+DEFAULT_QUERY_BUDGET = 10_000
+DEFAULT_TIME_LIMIT_S = 300.0
 
 
 def outcome_from_row(row: dict, sample: Sample) -> AttackOutcome:
@@ -43,7 +49,8 @@ class AttackRun:
 
 def attack_samples(recipe: Recipe, victim: Victim, samples: Sequence[Sample], *, seed: int = 0,
                    budget: int | None = None, similarity: Similarity | None = None,
-                   concurrency: int = DEFAULT_CONCURRENCY, goal: Goal = UNTARGETED) -> Iterator[AttackOutcome]:
+                   concurrency: int = DEFAULT_CONCURRENCY, goal: Goal = UNTARGETED,
+                   time_limit: float | None = None) -> Iterator[AttackOutcome]:
     """Outcomes towards `goal`, in sample order (an exception in one sample is that sample's `error` outcome).
     A goal that cannot apply to the victim's labels (a target out of range) raises `ChainauditError` first.
 
@@ -54,30 +61,69 @@ def attack_samples(recipe: Recipe, victim: Victim, samples: Sequence[Sample], *,
     goal.check(len(victim.label_names))
     if concurrency <= 1 or len(samples) <= 1:
         for sample in samples:
-            yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity, goal=goal)
+            yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity, goal=goal,
+                                time_limit=time_limit)
         return
     shared = SharedVictim(victim)
     tasks = (functools.partial(recipe.attack, shared, sample, seed=seed, budget=budget, similarity=similarity,
-                               goal=goal) for sample in samples)
+                               goal=goal, time_limit=time_limit) for sample in samples)
     yield from interleave(tasks, concurrency)
+
+
+def truncate_samples(victim: Victim, samples: Sequence[Sample]) -> tuple[list[Sample], dict[int, int]]:
+    """Cut each text to what the victim reads (its `max_length` tokens), as prediction does: an attack on words
+    the model never sees is wasted and unbounded. Returns the samples and {index: original length in chars} of
+    the cut ones. Victims without `truncate_text` are left alone."""
+    cut = getattr(victim, "truncate_text", None)
+    if cut is None:
+        return list(samples), {}
+    out, lengths = [], {}
+    for sample in samples:
+        text = cut(sample.text)
+        if text != sample.text:
+            lengths[sample.index] = len(sample.text)
+            sample = dataclasses.replace(sample, text=text)
+        out.append(sample)
+    return out, lengths
+
+
+def _rerun(row: dict, retry_errors: bool) -> bool:
+    """A stored `error` is attacked again with `retry_errors`, or when a resource was missing (it may be there
+    now; if not, the sample errors again at once). Other stored outcomes are resumed as they are."""
+    return row["outcome"] == "error" and (retry_errors or (row["error"] or "").startswith(RESOURCE_MISSING))
 
 
 def run_attack(recipe: Recipe, victim: Victim, samples: Sequence[Sample], store: Store, *,
                study_id: str = ADHOC_STUDY, seed: int = 0, budget: int | None = None,
                similarity: Similarity | None = None, on_outcome: Callable[[AttackOutcome], None] | None = None,
-               concurrency: int = DEFAULT_CONCURRENCY, goal: Goal = UNTARGETED) -> AttackRun:
+               concurrency: int = DEFAULT_CONCURRENCY, goal: Goal = UNTARGETED, time_limit: float | None = None,
+               retry_errors: bool = False) -> AttackRun:
     """Attack every sample not yet stored under (study, model@revision, dataset, split, idx, attack, seed, goal),
-    storing each outcome immediately, then summarise over all requested samples."""
+    storing each outcome immediately, then summarise over all requested samples.
+
+    Texts are cut to the victim's max length first (`truncate_samples`; the outcome's `extra` keeps the original
+    length); `budget` (queries) and `time_limit` (seconds) bound each sample and are recorded with its outcome.
+    """
     if not samples:
         raise ChainauditError("no samples to attack")
     where = {"study_id": study_id, "model_id": victim.model_id, "revision": victim.revision,
              "attack": recipe.name, "seed": seed, "goal": goal.key}
-    stored = {(k[3], k[4], k[5]) for k in store.keys("attack_results", where)}
-    todo = [s for s in samples if (s.dataset, s.split, s.index) not in stored]
+    stored = {(r["dataset"], r["split"], r["idx"]): r for r in store.select("attack_results", where)}
+    todo = [s for s in samples if (key := (s.dataset, s.split, s.index)) not in stored
+            or _rerun(stored[key], retry_errors)]
     resumed = len(samples) - len(todo)
+    todo, cut = truncate_samples(victim, todo)
+    limits = {k: v for k, v in (("query_budget", budget), ("time_limit_s", time_limit)) if v is not None}
     for outcome in attack_samples(recipe, victim, todo, seed=seed, budget=budget, similarity=similarity,
-                                  concurrency=concurrency, goal=goal):
-        store.insert_new("attack_results", [outcome.to_row(study_id, victim.model_id, victim.revision)])
+                                  concurrency=concurrency, goal=goal, time_limit=time_limit):
+        outcome.extra.update(limits)
+        if outcome.sample.index in cut:
+            outcome.extra["truncated_from_chars"] = cut[outcome.sample.index]
+        row = outcome.to_row(study_id, victim.model_id, victim.revision)
+        if (outcome.sample.dataset, outcome.sample.split, outcome.sample.index) in stored:
+            store.upsert("attack_results", [row])  # a retried error: replaced, never doubled
+        else:
+            store.insert_new("attack_results", [row])
         if on_outcome:
             on_outcome(outcome)
     rows = {(r["dataset"], r["split"], r["idx"]): r for r in store.select("attack_results", where)}

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from chainaudit import settings
+from chainaudit.attacks.runner import DEFAULT_QUERY_BUDGET, DEFAULT_TIME_LIMIT_S
 from chainaudit.cli import progress
 from chainaudit.cli.common import (
     AllowPickleOption,
@@ -48,7 +49,14 @@ def attack(
     split: SplitOption = None,
     sample: SampleOption = "first",
     seed: Annotated[int, typer.Option(help="Seed of the attack's random choices (and of --sample random).")] = 0,
-    budget: Annotated[int | None, typer.Option(min=1, help="Query budget per sample (default: none).")] = None,
+    budget: Annotated[int, typer.Option(min=0, help="Victim queries per sample; an attack that reaches it is judged "
+                                        "on its best text so far (recorded with the outcome). 0 = no limit.")
+                      ] = DEFAULT_QUERY_BUDGET,
+    time_limit: Annotated[float, typer.Option(min=0, help="Seconds per sample (its own time when samples run at "
+                                              "once); reached, the best text so far is judged. 0 = no limit.")
+                          ] = DEFAULT_TIME_LIMIT_S,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Attack again the samples stored as errors "
+                                               "(those caused by a missing resource are always retried).")] = False,
     study: Annotated[str, typer.Option(help="Study id the results are stored under; re-running resumes.")
                      ] = "adhoc",
     save_examples: Annotated[Path | None, typer.Option(help="Write every outcome with its adversarial text "
@@ -86,8 +94,9 @@ def attack(
 
     request = AttackRequest(
         model=model, attack=attack_name, dataset=dataset, n=n, split=split, sample=sample, seed=seed, repeats=repeats,
-        budget=budget, study=study, revision=revision, allow_pickle=allow_pickle, label_map=label_map,
-        max_length=max_length, concurrency=concurrency, data_dir=data_dir, goal=goal, target=target,
+        budget=budget or None, time_limit=time_limit or None, retry_errors=retry_errors, study=study,
+        revision=revision, allow_pickle=allow_pickle, label_map=label_map, max_length=max_length,
+        concurrency=concurrency, data_dir=data_dir, goal=goal, target=target,
         resources=AttackResources(word_vectors_path=word_vectors, scpn_dir=scpn_dir, gan_dir=gan_dir))
     plan = plan_attack(request)
     say(f"{plan.recipe.name} ({plan.recipe.paper}) on {plan.victim.model_id}@{plan.victim.revision[:16]}, "
@@ -128,6 +137,12 @@ def _print_summary(name: str, model: str, summary: Any, resumed: int) -> None:
     table.add_row("mean modification rate (successes)", pct(summary.mean_modification_rate))
     table.add_row("mean sentence similarity (successes)", num(summary.mean_similarity, ".3f"))
     table.add_row("seconds per sample", num(summary.seconds_per_sample, ".2f"))
+    if summary.truncated:
+        table.add_row("texts truncated", f"{summary.truncated} longer than the model's max length, attacked as the "
+                      "model reads them (cut to its first max_length tokens)")
+    if summary.budget_exhausted or summary.time_limited:
+        table.add_row("stopped by a limit", f"{summary.budget_exhausted} by the query budget, {summary.time_limited} "
+                      "by the time limit (judged on their best text so far)")
     console.print(table)
     print_warnings(name, errors=summary.errors, first_error=summary.first_error, similarity=summary.mean_similarity,
                    ran=summary.ran)

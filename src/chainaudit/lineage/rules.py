@@ -265,7 +265,7 @@ def text_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
     return None
 
 
-_REF_CHARS = re.compile(r"(?:https?://)?[\w.@/-]+")
+_REF_CHARS = re.compile(r"(?:https?://)?[\w.@/-]*[\w/]")
 
 
 def mentions(text: str, resolver: Resolver, upstream: str) -> list[tuple[int, int]]:

@@ -110,6 +110,18 @@ class LocalHFVictim:
                 self._cache.put(text, row.copy())
         return out
 
+    def truncate_text(self, text: str) -> str:
+        """`text` cut to what the model reads: its first `max_length` tokens, ending at a word boundary (the text
+        itself when it fits). Attacks perturb this, so no query is spent on words the model never sees."""
+        enc = self.tokenizer(text, truncation=True, max_length=self.max_length, return_offsets_mapping=True,
+                             return_attention_mask=False)
+        if not enc.encodings[0].overflowing:
+            return text
+        end = max((stop for start, stop in enc["offset_mapping"] if stop > start), default=0)
+        if end < len(text) and not text[end].isspace():  # the last word was split: keep whole words only
+            end = max(text.rfind(" ", 0, end), text.rfind("\n", 0, end), 0)
+        return text[:end].rstrip()
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The predicted dataset label index of each text."""
         return self.predict_proba(texts).argmax(axis=1)
