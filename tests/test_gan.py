@@ -189,7 +189,8 @@ def test_attack_command_exits_non_zero_when_the_attack_did_not_run(keyword_data:
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAINAUDIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CHAINAUDIT_GAN_DIR", raising=False)
-    result = CliRunner().invoke(app, ["attack", str(tiny_model_dir), "--attack", "gan", "--dataset", str(keyword_data),
-                                      "-n", "2", "--label-map", "negative=0,positive=1", "--db", str(tmp_path / "r.db")])
+    args = ["attack", str(tiny_model_dir), "--attack", "gan", "--dataset", str(keyword_data), "-n", "2",
+            "--label-map", "negative=0,positive=1", "--db", str(tmp_path / "r.db")]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output
     assert "did not run" in " ".join(result.output.split())

@@ -103,6 +103,8 @@ def _from_file(path: Path, name: str, split: str | None,
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}. "
                         "A dataset file needs `text` and `label` (and optionally `split`).")
+    if frame.empty:
+        raise DataError(f"{path}: the file has a header but no rows; add one `text,label` row per sample")
     if "split" in frame.columns:
         available = sorted(set(frame["split"]))
         wanted = split or ("validation" if "validation" in available else available[0])
