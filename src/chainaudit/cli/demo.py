@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from chainaudit import settings
@@ -39,8 +40,7 @@ def demo(
     from chainaudit.study.demo import parse_attacks, run_demo
 
     names = parse_attacks(attacks)
-    console.rule(f"[bold]chainaudit demo[/]: fine-tune MiniLM on SST-2, then attack it ({attack_n} SST-2 "
-                 "validation sentences per recipe)")
+    console.rule(f"[bold]chainaudit demo[/]: fine-tune MiniLM on SST-2, attack {attack_n} sentences per recipe")
     with Store(db) as store, progress.bars() as bars:
         result = run_demo(store, out, max_examples=max_examples, attacks=names, attack_n=attack_n, data_dir=data_dir,
                           training=bars.training("fine-tuning on sst2"),
@@ -51,8 +51,12 @@ def demo(
 
 
 def _print_robustness(result: Any) -> None:
-    table = Table("attack", "asr", "asr_all", "accuracy after", "queries", "similarity", "s/sample", "errors",
-                  title=f"robustness of {result.model.model_id}")
+    table = Table(title=f"robustness of {result.model.model_id}", box=box.SIMPLE_HEAD,
+                  caption="asr: succeeded / attacked; asr_all: flipped / all (the paper's); acc after: accuracy "
+                          "under attack; sim: mean sentence similarity of the successes; s/ex: seconds per sample")
+    table.add_column("attack", no_wrap=True)
+    for header in ("asr", "asr_all", "acc after", "queries", "sim", "s/ex", "err"):
+        table.add_column(header, justify="right", no_wrap=True)
     for done in result.attacks:
         (run,) = done.runs.values()
         s = run.summary
