@@ -208,3 +208,19 @@ def test_summary_warns_when_successes_share_little_meaning_with_the_originals(
     assert "upper bound" in " ".join(capsys.readouterr().err.split())
     _print_summary("pwws", "m", summarize(outcomes(0.8)), 0)
     assert "upper bound" not in capsys.readouterr().err
+
+
+def test_a_skipped_sample_counts_as_flipped_only_under_the_untargeted_goal() -> None:
+    from chainaudit.attacks import AttackOutcome
+
+    def outcomes(goal: str) -> list[AttackOutcome]:
+        return [AttackOutcome(sample("a good movie", index=0), "pwws", 0, "succeeded", 1, 0, "a fine movie", goal=goal),
+                AttackOutcome(sample("a good plot", index=1), "pwws", 0, "failed", 1, 1, "a good plot", goal=goal),
+                AttackOutcome(sample("a dull plot", index=2), "pwws", 0, "skipped", 0, 0, goal=goal)]
+
+    untargeted = summarize(outcomes("untargeted"))
+    assert untargeted.asr == 0.5 and untargeted.asr_all == pytest.approx(2 / 3)
+    targeted = summarize(outcomes("targeted:0"))
+    assert targeted.asr == targeted.asr_all == 0.5 and targeted.goal == "targeted:0"
+    # accuracy is always against the gold label: sample 2 (gold 1, predicted 0) is wrong before and after
+    assert untargeted.accuracy_before == pytest.approx(2 / 3) and untargeted.accuracy_after == pytest.approx(1 / 3)

@@ -78,6 +78,8 @@ class AttackSummary:
     #: Attacks stopped by the query budget / the per-sample time limit (judged on their best text so far).
     budget_exhausted: int = 0
     time_limited: int = 0
+    #: The goal's key ("untargeted", "flip-prediction", "targeted:<label>").
+    goal: str = "untargeted"
 
     @property
     def ran(self) -> bool:
@@ -90,20 +92,33 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return float(np.mean(kept)) if kept else None
 
 
+def _final_pred(o: AttackOutcome) -> int | None:
+    """What the model says after the attack: of the perturbed text when attacked, else of the clean one."""
+    attacked = o.outcome in ("succeeded", "failed") and o.perturbed_pred is not None
+    return o.perturbed_pred if attacked else o.original_pred
+
+
 def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
+    """Counts, ASR in both conventions, accuracy before/after (against the gold labels) and means.
+
+    `asr_all` counts a skipped sample as flipped only under the untargeted goal (it was already wrong, the
+    OpenAttack convention); under another goal a skipped sample was not attacked, so `asr_all` equals `asr`."""
     items = list(outcomes)
     count = {k: sum(o.outcome == k for o in items) for k in ("succeeded", "failed", "skipped", "error")}
     attacked = count["succeeded"] + count["failed"]
-    valid = attacked + count["skipped"]
+    valid = [o for o in items if o.outcome != "error"]
     done = [o for o in items if o.outcome in ("succeeded", "failed")]
     success = [o for o in items if o.outcome == "succeeded"]
+    goals = {o.goal for o in items}
+    untargeted = goals <= {"untargeted"}
+    asr = count["succeeded"] / attacked if attacked else None
     return AttackSummary(
         total=len(items), succeeded=count["succeeded"], failed=count["failed"], skipped=count["skipped"],
         errors=count["error"],
-        asr=count["succeeded"] / attacked if attacked else None,
-        asr_all=(count["succeeded"] + count["skipped"]) / valid if valid else None,
-        accuracy_before=attacked / valid if valid else None,
-        accuracy_after=count["failed"] / valid if valid else None,
+        asr=asr,
+        asr_all=((count["succeeded"] + count["skipped"]) / len(valid) if valid else None) if untargeted else asr,
+        accuracy_before=_mean(float(o.original_pred == o.sample.label) for o in valid),
+        accuracy_after=_mean(float(_final_pred(o) == o.sample.label) for o in valid),
         mean_queries=_mean(o.queries for o in done),
         mean_modification_rate=_mean(o.modification_rate for o in success),
         mean_similarity=_mean(o.similarity for o in success),
@@ -112,6 +127,7 @@ def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
         truncated=sum("truncated_from_chars" in o.extra for o in items),
         budget_exhausted=sum(bool(o.extra.get("budget_exhausted")) for o in items),
         time_limited=sum(bool(o.extra.get("time_limit_reached")) for o in items),
+        goal=goals.pop() if len(goals) == 1 else ",".join(sorted(goals)) or "untargeted",
     )
 
 

@@ -127,11 +127,16 @@ def _print_summary(name: str, model: str, summary: Any, resumed: int) -> None:
         return "-" if x is None else format(x, fmt)
 
     table = Table(title=f"{name} on {model}", show_header=False, box=None, padding=(0, 2))
+    why = {"untargeted": "as already wrong", "flip-prediction": ""}.get(summary.goal, "(gold label or clean "
+                                                                              "prediction already the target)")
     table.add_row("samples", f"{summary.total} ({summary.succeeded} succeeded, {summary.failed} failed, "
-                  f"{summary.skipped} skipped as already wrong, {summary.errors} errors"
+                  f"{summary.skipped} skipped {why}, {summary.errors} errors"
                   + (f"; {resumed} resumed from the database)" if resumed else ")"))
     table.add_row("ASR (asr: succeeded / attacked)", pct(summary.asr))
-    table.add_row("ASR (asr_all: flipped / all, the paper's)", pct(summary.asr_all))
+    if summary.goal == "untargeted":
+        table.add_row("ASR (asr_all: flipped / all, the paper's)", pct(summary.asr_all))
+    else:
+        table.add_row("goal", f"{summary.goal} (asr_all = asr: a skipped sample is not a success)")
     table.add_row("accuracy before → after", f"{pct(summary.accuracy_before)} → {pct(summary.accuracy_after)}")
     table.add_row("mean queries per attacked sample", num(summary.mean_queries))
     table.add_row("mean modification rate (successes)", pct(summary.mean_modification_rate))
