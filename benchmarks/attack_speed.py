@@ -30,9 +30,9 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 from rich.console import Console
 from rich.table import Table
 
-from chainaudit.attacks import RECIPES, AttackResources, build_recipe, summarize
+from chainaudit.attacks import RECIPES, AttackResources, summarize
+from chainaudit.attacks.pipeline import AttackRequest, plan_attack
 from chainaudit.attacks.runner import DEFAULT_CONCURRENCY, attack_samples
-from chainaudit.data import load_split
 from chainaudit.interleave import shared_call
 from chainaudit.resources.encoder import get_encoder
 from chainaudit.victims import LocalHFVictim
@@ -123,7 +123,6 @@ def main() -> None:
     args = parser.parse_args()
 
     path = model_dir(args.model)
-    samples = load_split("sst2", "validation").samples[:args.n]
     resources = AttackResources(gan_dir=args.gan, scpn_dir=args.scpn_dir)
     similarity = resources.similarity()
     names = args.attacks.split(",")
@@ -137,12 +136,16 @@ def main() -> None:
     encoder.encode = shared_call(encoder_time.wrap(encoder._encode))  # timed, still merged across samples
     table = Table("attack", "at once", "asr", "asr_all", "queries/sample", "s/sample", "victim share",
                   "grad+encoder share", "overhead", "similarity",
-                  title=f"{len(samples)} SST-2 validation sentences, {path}")
+                  title=f"the first {args.n} SST-2 validation sentences, {path}")
     dumped: list[dict[str, Any]] = []
     for name in names:
-        recipe = build_recipe(name, resources)
         for width in (int(c) for c in args.concurrency.split(",")):
-            victim = RecordingVictim(LocalHFVictim.load(str(path), ("negative", "positive"), max_length=128))
+            # The same wiring as `chainaudit attack` (data, victim, recipe); no per-sample limits, so the timing
+            # covers whole attacks.
+            plan = plan_attack(AttackRequest(model=str(path), attack=name, dataset="sst2", n=args.n, max_length=128,
+                                             resources=resources))
+            recipe, samples = plan.recipe, plan.samples
+            victim = RecordingVictim(plan.victim)
             encoder._cache.clear()  # each run pays for its own encodings
             encoder_before = encoder_time.seconds
             started = time.perf_counter()

@@ -193,11 +193,17 @@ def test_migration_marks_existing_results_untargeted(tmp_path: Path) -> None:
         assert store.version == SCHEMA_VERSION >= 3
         (row,) = store.select("attack_results")
         assert row["goal"] == "untargeted" and row["perturbed_text"] == "a fine movie" and row["extra"] == {"k": 1}
+        assert row["params"] == ""  # written before digests: never resumed by a run that has one
         assert row["created_at"] == "2024-01-01T00:00:00+00:00"
         key = {k: row[k] for k in ("study_id", "model_id", "revision", "dataset", "split", "idx", "attack", "seed")}
-        assert store.insert_new("attack_results", [{**key, "goal": "untargeted", "outcome": "failed"}]) == 0
-        assert store.insert_new("attack_results", [{**key, "goal": "targeted:1", "outcome": "failed"}]) == 1
-        assert store.keys("attack_results") == {(*key.values(), "untargeted"), (*key.values(), "targeted:1")}
+        def insert(goal: str, params: str) -> int:
+            return store.insert_new("attack_results", [{**key, "goal": goal, "params": params, "outcome": "failed"}])
+
+        assert insert("untargeted", "") == 0
+        assert insert("targeted:1", "") == 1
+        assert insert("untargeted", "d1") == 1
+        assert store.keys("attack_results") == {(*key.values(), "untargeted", ""), (*key.values(), "targeted:1", ""),
+                                                (*key.values(), "untargeted", "d1")}
 
 
 # -- white-box goals on the fragile tiny BERT (conftest's `fragile_model`) ---------------------------------------

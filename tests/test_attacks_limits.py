@@ -82,3 +82,25 @@ def test_retry_errors_attacks_stored_errors_again(tmp_path: Path) -> None:
         retried = run_attack(recipe, KeywordVictim(), samples, store, retry_errors=True)
         assert retried.resumed == 1 and [o.outcome for o in retried.outcomes] == ["succeeded", "succeeded"]
         assert len(store.select("attack_results")) == 2
+
+
+def test_a_changed_parameter_makes_new_rows_instead_of_resuming_old_ones(keyword_data: Path, tiny_model_dir: Path,
+                                                                         tmp_path: Path) -> None:
+    def run(**changes: object) -> int:
+        request = AttackRequest(model=str(tiny_model_dir), attack="pwws", dataset=str(keyword_data), n=3,
+                                label_map="negative=0,positive=1", resources=tiny_resources(), concurrency=1,
+                                **changes)
+        with Store(tmp_path / "r.db") as store:
+            (run_,) = run_on_dataset(request, store).runs.values()
+            return run_.resumed
+
+    assert run() == 0
+    assert run() == 3  # same parameters: resumed
+    assert run(budget=20) == 0  # a new budget: new rows, the old ones untouched
+    assert run(max_length=32) == 0
+    with Store(tmp_path / "r.db") as store:
+        assert store.count("attack_results") == 9
+        digests = {r["params"] for r in store.select("attack_results")}
+        described = {r["params"]: r["value"] for r in store.select("attack_params")}
+    assert len(digests) == 3 and digests == set(described)
+    assert sorted(v["query_budget"] for v in described.values()) == [20, 10_000, 10_000]

@@ -15,7 +15,7 @@ from chainaudit.store.schema import SCHEMA_VERSION
 
 def result(idx: int, outcome: str = "succeeded", **extra) -> dict:
     return {"study_id": "s", "model_id": "m", "revision": "r", "dataset": "sst2", "split": "validation",
-            "idx": idx, "attack": "pwws", "seed": 0, "goal": "untargeted", "outcome": outcome, **extra}
+            "idx": idx, "attack": "pwws", "seed": 0, "goal": "untargeted", "params": "", "outcome": outcome, **extra}
 
 
 def test_new_database_is_wal_and_current(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_insert_new_skips_stored_keys_so_reruns_write_nothing_twice(tmp_path: Pa
         rows = {r["idx"]: r["outcome"] for r in store.select("attack_results")}
         assert rows == {0: "succeeded", 1: "succeeded", 2: "succeeded"}
         assert store.keys("attack_results", {"study_id": "s"}) == {
-            ("s", "m", "r", "sst2", "validation", i, "pwws", 0, "untargeted") for i in range(3)}
+            ("s", "m", "r", "sst2", "validation", i, "pwws", 0, "untargeted", "") for i in range(3)}
 
 
 def test_upsert_replaces_and_round_trips_json(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ resources → run each seed (resumable, every outcome stored as it is made).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 from chainaudit.attacks.engine import Recipe
 from chainaudit.attacks.goal import UNTARGETED, Goal, parse_goal
 from chainaudit.attacks.outcome import AttackOutcome
-from chainaudit.attacks.recipes import AttackResources, build_recipe
+from chainaudit.attacks.recipes import AttackResources, build_recipe, resource_identity
 from chainaudit.attacks.runner import (
     ADHOC_STUDY,
     DEFAULT_CONCURRENCY,
@@ -28,7 +30,7 @@ from chainaudit.errors import ChainauditError, LabelAlignmentError
 from chainaudit.store import Store, record_model
 from chainaudit.victims import DEFAULT_MAX_LENGTH, LocalHFVictim, resolve_model
 from chainaudit.victims.base import Victim
-from chainaudit.victims.labels import model_label_names
+from chainaudit.victims.labels import model_label_names, parse_label_map
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class AttackPlan:
     samples: list[Sample]
     seeds: list[int]
     goal: Goal = UNTARGETED
+    #: The parameters' digest (part of every result's key) and what it digests.
+    params: str = ""
+    params_value: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,17 @@ class DatasetAttack:
 
 #: `start(plan, seed)` returns the per-outcome hook for that seed's run (a progress bar's advance).
 StartHook = Callable[[AttackPlan, int], Callable[[AttackOutcome], None] | None]
+
+
+def params_digest(request: AttackRequest, goal_key: str) -> tuple[str, dict[str, object]]:
+    """(digest, what it digests): every parameter of `request` that changes an outcome. Stored in each result's
+    key, so a run with the same parameters resumes and one with a changed parameter makes new rows."""
+    label_map = parse_label_map(request.label_map) if request.label_map else None
+    value = {"attack": request.attack, "query_budget": request.budget, "time_limit_s": request.time_limit,
+             "max_length": request.max_length, "label_map": label_map, "goal": goal_key,
+             **resource_identity(request.attack, request.resources)}
+    digest = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+    return digest, value
 
 
 def plan_attack(request: AttackRequest, *, victim: Victim | None = None,
@@ -112,8 +128,9 @@ def plan_attack(request: AttackRequest, *, victim: Victim | None = None,
     else:
         goal = parse_goal(request.goal, target_index(request.target, victim.label_names))
     goal.check(len(victim.label_names))
+    params, value = params_digest(request, goal.key)
     return AttackPlan(recipe, victim, samples[0].dataset, samples[0].split, list(samples),
-                      list(range(request.seed, request.seed + request.repeats)), goal)
+                      list(range(request.seed, request.seed + request.repeats)), goal, params, value)
 
 
 def target_index(target: str | None, label_names: Sequence[str]) -> int | None:
@@ -147,6 +164,7 @@ def run_plan(plan: AttackPlan, request: AttackRequest, store: Store, *, start: S
     victim = plan.victim
     record_model(store, victim.model_id, revision=victim.revision, source=getattr(victim, "source", "local"),
                  path=getattr(victim, "path", None))
+    store.upsert("attack_params", [{"params": plan.params, "value": plan.params_value}])
     similarity = request.resources.similarity()
     runs = {}
     for seed in plan.seeds:
@@ -154,7 +172,7 @@ def run_plan(plan: AttackPlan, request: AttackRequest, store: Store, *, start: S
         runs[seed] = run_attack(plan.recipe, victim, plan.samples, store, study_id=request.study, seed=seed,
                                 budget=request.budget, similarity=similarity, on_outcome=on_outcome,
                                 concurrency=request.concurrency, goal=plan.goal, time_limit=request.time_limit,
-                                retry_errors=request.retry_errors)
+                                retry_errors=request.retry_errors, params=plan.params)
     return DatasetAttack(plan, runs)
 
 

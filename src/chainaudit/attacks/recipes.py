@@ -221,6 +221,22 @@ RECIPES: dict[str, Callable[[AttackResources], Recipe]] = {
 }
 
 
+#: What each recipe's outcomes depend on besides its own code, for the result key (`pipeline.params_digest`).
+WORD_VECTOR_RECIPES = frozenset({"textfooler", "textbugger", "hotflip"})
+THRESHOLDS = {"textfooler": "textfooler_window", "textbugger": "textbugger"}
+
+
+def resource_identity(name: str, resources: AttackResources) -> dict[str, object]:
+    """The identities of the resources recipe `name` uses that can change between runs: the word vectors'
+    sha256 and the similarity threshold (both fixed by the recipe, never by what else was built)."""
+    identity: dict[str, object] = {}
+    if name in WORD_VECTOR_RECIPES:
+        identity["word_vectors"] = resources.vectors().sha256 or resources.vectors().source
+    if name in THRESHOLDS:
+        identity["threshold"] = resources.threshold(THRESHOLDS[name])
+    return identity
+
+
 def build_recipe(name: str, resources: AttackResources | None = None) -> Recipe:
     """Build a recipe by name; unknown names get the list of known ones."""
     if name not in RECIPES:

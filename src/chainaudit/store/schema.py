@@ -111,9 +111,12 @@ MIGRATIONS: list[str] = [
         updated_at  TEXT NOT NULL
     );
     """,
-    # 3: the attack goal is part of a result's identity (untargeted | flip-prediction | targeted:<label>), so a
-    # targeted run never resumes an untargeted one; SQLite cannot change a primary key in place, so the table
-    # is rebuilt and every earlier row becomes 'untargeted'
+    # 3: a result's identity gains its goal (untargeted | flip-prediction | targeted:<label>) and `params`, a
+    # digest of every parameter that changes an outcome (recipe, budget, time limit, max length, label map,
+    # goal, word vectors' sha256; spelled out in `attack_params`), so a changed parameter makes new rows
+    # instead of silently resuming old ones. SQLite cannot change a primary key in place, so the table is
+    # rebuilt; earlier rows become 'untargeted' with params '' (never resumed by a digest). Also the
+    # transfer replays of study chains: an upstream's adversarial text sent as it is to its downstream.
     """
     CREATE TABLE attack_results_v3 (
         study_id          TEXT NOT NULL,
@@ -125,6 +128,7 @@ MIGRATIONS: list[str] = [
         attack            TEXT NOT NULL,
         seed              INTEGER NOT NULL,
         goal              TEXT NOT NULL DEFAULT 'untargeted',
+        params            TEXT NOT NULL DEFAULT '',
         outcome           TEXT NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'skipped', 'error')),
         gold_label        INTEGER,
         original_pred     INTEGER,
@@ -139,7 +143,7 @@ MIGRATIONS: list[str] = [
         error             TEXT,
         extra             TEXT,          -- JSON
         created_at        TEXT NOT NULL,
-        PRIMARY KEY (study_id, model_id, revision, dataset, split, idx, attack, seed, goal)
+        PRIMARY KEY (study_id, model_id, revision, dataset, split, idx, attack, seed, goal, params)
     );
     INSERT INTO attack_results_v3 (
         study_id, model_id, revision, dataset, split, idx, attack, seed, outcome, gold_label,
@@ -152,6 +156,33 @@ MIGRATIONS: list[str] = [
     FROM attack_results;
     DROP TABLE attack_results;
     ALTER TABLE attack_results_v3 RENAME TO attack_results;
+    CREATE TABLE attack_params (
+        params      TEXT PRIMARY KEY,  -- the digest stored with each result
+        value       TEXT NOT NULL,     -- JSON: what it is a digest of
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE transfer_replays (
+        study_id              TEXT NOT NULL,
+        upstream_id           TEXT NOT NULL,
+        upstream_revision     TEXT NOT NULL,
+        downstream_id         TEXT NOT NULL,
+        downstream_revision   TEXT NOT NULL,
+        dataset               TEXT NOT NULL,
+        split                 TEXT NOT NULL,
+        idx                   INTEGER NOT NULL,
+        attack                TEXT NOT NULL,
+        seed                  INTEGER NOT NULL,
+        goal                  TEXT NOT NULL,
+        params                TEXT NOT NULL,  -- the upstream result's digest
+        gold_label            INTEGER,
+        upstream_pred         INTEGER,        -- the upstream on its adversarial text
+        downstream_clean_pred INTEGER,        -- the downstream on the clean text
+        downstream_pred       INTEGER,        -- the downstream on the upstream's adversarial text
+        perturbed_text        TEXT,
+        created_at            TEXT NOT NULL,
+        PRIMARY KEY (study_id, upstream_id, upstream_revision, downstream_id, downstream_revision, dataset, split,
+                     idx, attack, seed, goal, params)
+    );
     """,
 ]
 
@@ -160,7 +191,11 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "models": ("model_id",),
     "lineage_edges": ("child", "parent", "source"),
     "studies": ("study_id",),
-    "attack_results": ("study_id", "model_id", "revision", "dataset", "split", "idx", "attack", "seed", "goal"),
+    "attack_results": ("study_id", "model_id", "revision", "dataset", "split", "idx", "attack", "seed", "goal",
+                       "params"),
+    "attack_params": ("params",),
+    "transfer_replays": ("study_id", "upstream_id", "upstream_revision", "downstream_id", "downstream_revision",
+                         "dataset", "split", "idx", "attack", "seed", "goal", "params"),
     "evaluations": ("model_id", "revision", "dataset", "split", "sampling"),
     "model_warnings": ("model_id", "stage", "message"),
     "llm_answers": ("model_id", "revision", "llm"),
