@@ -57,7 +57,7 @@ def test_offline_session(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     config = load_study_config(out)
     assert [[m.id for m in c] for c in config.chains] == [["google-bert/bert-base-uncased", "t/sst2", "u/sst2-more"]]
-    assert config.datasets == ["sst2"] and config.chains[0][1].revision == "s1"
+    assert [d.name for d in config.datasets] == ["sst2"] and config.chains[0][1].revision == "s1"
     result = runner.invoke(app, ["select", "--db", db, "--out", str(out), "--min-downloads", "100000"])
     assert result.exit_code == 2 and "no chain qualifies" in result.output
 

@@ -165,7 +165,7 @@ def test_select_paper_criteria(store: Store) -> None:
 
 def test_study_config_roundtrip_and_errors(tmp_path: Path) -> None:
     config = study.StudyConfig(name="s", datasets=["sst2"], chains=[["a/b@r1", {"id": "c/d", "path": "/x"}]])
-    assert config.attacks == list(study.PAPER_ATTACKS) and config.n_samples > 0 and config.seed == 0
+    assert [a.name for a in config.attacks] == list(study.PAPER_ATTACKS) and config.n_samples > 0 and config.seed == 0
     path = study.dump_study_config(config, tmp_path / "study.yaml")
     assert study.load_study_config(path) == config
     assert config.chains[0][0].revision == "r1"

@@ -44,6 +44,8 @@ class AttackRequest:
     split: str | None = None
     sample: SamplingMode = "first"
     seed: int = 0
+    #: Seed of `sample="random"` (default: `seed`); a study fixes it so every attack seed sees the same samples.
+    sample_seed: int | None = None
     repeats: int = 1
     budget: int | None = DEFAULT_QUERY_BUDGET
     time_limit: float | None = DEFAULT_TIME_LIMIT_S
@@ -116,7 +118,8 @@ def plan_attack(request: AttackRequest, *, victim: Victim | None = None,
     recipe = build_recipe(request.attack, request.resources)
     if samples is None:
         loaded = load_split(request.dataset, request.split, data_dir=request.data_dir)
-        samples = select(loaded.samples, request.n, request.sample, request.seed)
+        samples = select(loaded.samples, request.n, request.sample,
+                         request.seed if request.sample_seed is None else request.sample_seed)
         label_names = loaded.label_names
     elif victim is None:
         raise ChainauditError("plan_attack: pass the victim together with the samples")
@@ -124,7 +127,7 @@ def plan_attack(request: AttackRequest, *, victim: Victim | None = None,
         raise ChainauditError(f"{request.dataset}: no samples to attack in split {request.split or '(default)'}")
     if victim is None:
         goal = parse_goal(request.goal, target_index(request.target, label_names))
-        victim = _load_victim(request, label_names, goal)
+        victim = load_victim(request, label_names, goal)
     else:
         goal = parse_goal(request.goal, target_index(request.target, victim.label_names))
     goal.check(len(victim.label_names))
@@ -145,7 +148,7 @@ def target_index(target: str | None, label_names: Sequence[str]) -> int | None:
                           f"indexes 0..{len(label_names) - 1})")
 
 
-def _load_victim(request: AttackRequest, label_names: Sequence[str], goal: Goal) -> LocalHFVictim:
+def load_victim(request: AttackRequest, label_names: Sequence[str], goal: Goal) -> LocalHFVictim:
     """The victim in the dataset's labels; for the flip-prediction goal a model whose labels cannot be aligned
     is attacked in its own labels instead (the goal never compares with the gold label)."""
     options = {"max_length": request.max_length}

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from chainaudit import __version__, settings
-from chainaudit.cli import attack, catalog, demo, export, models, resources
+from chainaudit.cli import attack, catalog, demo, export, models, resources, study
 from chainaudit.cli.common import console
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ def main(
 for group in (models, catalog, attack, demo, export):
     group.register(app)
 app.add_typer(resources.app, name="resources")
+app.add_typer(study.app, name="study")
 app.add_typer(catalog.lineage_app, name="lineage")
 
 __all__ = ["app"]

@@ -109,3 +109,30 @@ def counting(description: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=done, total=total)
 
         yield hook
+
+
+class StudyBars:
+    """A study's bar: samples done of those to attack, flips so far, the job being run, and the ETA."""
+
+    def __init__(self, bar: rp.Progress) -> None:
+        self.bar = bar
+        self.task: Any = None
+        self.flips = 0
+        self.jobs: set[int] = set()
+        self.total_jobs = 0
+
+    def plan(self, plan: Any) -> None:
+        self.total_jobs = sum(1 for j in plan.jobs if j.todo)
+        self.task = self.bar.add_task("study", total=plan.todo, note=f"0 of {self.total_jobs} jobs")
+
+    def outcome(self, planned: Any, outcome: Any) -> None:
+        self.jobs.add(id(planned))
+        self.flips += outcome.outcome == "succeeded"
+        self.bar.update(self.task, advance=1, note=f"job {len(self.jobs)}/{self.total_jobs} "
+                        f"{planned.job.describe()}; {self.flips} flipped")
+
+
+@contextmanager
+def study() -> Iterator[StudyBars]:
+    with _bar(rp.TextColumn("{task.fields[note]}")) as bar:
+        yield StudyBars(bar)

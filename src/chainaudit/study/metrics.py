@@ -68,7 +68,7 @@ def row_success(row: Row, convention: Convention) -> bool | None:
         raise ValueError(f"unknown convention {convention!r}; expected one of {CONVENTIONS}")
     if outcome in ("succeeded", "failed"):
         return outcome == "succeeded"
-    if outcome == "skipped" and convention == "asr_all":
+    if outcome == "skipped" and convention == "asr_all" and goal_of(row) == "untargeted":
         return True
     return None
 
