@@ -11,9 +11,10 @@ import numpy as np
 
 from attack_helpers import KeywordVictim, tiny_resources
 from chainaudit.attacks import build_recipe, run_attack
-from chainaudit.attacks.pipeline import AttackRequest, run_on_dataset
+from chainaudit.attacks.pipeline import AttackRequest
 from chainaudit.data import Sample
 from chainaudit.store import Store
+from chainaudit.study.adhoc import run_adhoc
 from chainaudit.victims import LocalHFVictim
 
 
@@ -66,7 +67,7 @@ def test_the_default_request_bounds_every_sample(keyword_data: Path, tiny_model_
     request = AttackRequest(model=str(tiny_model_dir), attack="pwws", dataset=str(keyword_data), n=4,
                             label_map="negative=0,positive=1", resources=tiny_resources(), concurrency=1)
     with Store(tmp_path / "r.db") as store:
-        done = run_on_dataset(request, store)
+        done = run_adhoc(request, store)
     attacked = [o for o in done.outcomes if o.outcome in {"succeeded", "failed"}]
     assert attacked and all(o.extra["query_budget"] == 10_000 and o.extra["time_limit_s"] == 300 for o in attacked)
 
@@ -91,7 +92,7 @@ def test_a_changed_parameter_makes_new_rows_instead_of_resuming_old_ones(keyword
                                 label_map="negative=0,positive=1", resources=tiny_resources(), concurrency=1,
                                 **changes)
         with Store(tmp_path / "r.db") as store:
-            (run_,) = run_on_dataset(request, store).runs.values()
+            (run_,) = run_adhoc(request, store).runs.values()
             return run_.resumed
 
     assert run() == 0

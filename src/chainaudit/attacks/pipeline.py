@@ -1,33 +1,31 @@
-"""One attack over a dataset sample, wired end to end: the library call behind `chainaudit attack`, the demo
-and the benchmarks.
+"""One attack over a dataset sample, as a typed request: the wiring behind `chainaudit attack`, study jobs, the
+demo and the benchmarks.
 
-load the split → select N samples → load the victim (safely, labels aligned) → build the recipe and its
-resources → run each seed (resumable, every outcome stored as it is made).
+`AttackRequest` names the run; `params_digest` keys its results (every outcome-changing parameter);
+`load_victim` loads the model safely in the dataset's labels; `plan_attack` loads the split, selects the
+samples, loads the victim and builds the recipe. Running and storing is the study's (`study.run`, and
+`study.adhoc` for a single attack).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chainaudit.attacks.engine import Recipe
 from chainaudit.attacks.goal import UNTARGETED, Goal, parse_goal
-from chainaudit.attacks.outcome import AttackOutcome
 from chainaudit.attacks.recipes import AttackResources, build_recipe, resource_identity
 from chainaudit.attacks.runner import (
     ADHOC_STUDY,
     DEFAULT_CONCURRENCY,
     DEFAULT_QUERY_BUDGET,
     DEFAULT_TIME_LIMIT_S,
-    AttackRun,
-    run_attack,
 )
 from chainaudit.data import Sample, SamplingMode, load_split, select
 from chainaudit.errors import ChainauditError, LabelAlignmentError
-from chainaudit.store import Store, record_model
 from chainaudit.victims import DEFAULT_MAX_LENGTH, LocalHFVictim, resolve_model
 from chainaudit.victims.base import Victim
 from chainaudit.victims.labels import model_label_names, parse_label_map
@@ -83,22 +81,6 @@ class AttackPlan:
     #: The parameters' digest (part of every result's key) and what it digests.
     params: str = ""
     params_value: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DatasetAttack:
-    """A finished request: the plan and one run per seed."""
-
-    plan: AttackPlan
-    runs: dict[int, AttackRun]
-
-    @property
-    def outcomes(self) -> list[AttackOutcome]:
-        return [o for run in self.runs.values() for o in run.outcomes]
-
-
-#: `start(plan, seed)` returns the per-outcome hook for that seed's run (a progress bar's advance).
-StartHook = Callable[[AttackPlan, int], Callable[[AttackOutcome], None] | None]
 
 
 def params_digest(request: AttackRequest, goal_key: str) -> tuple[str, dict[str, object]]:
@@ -159,26 +141,3 @@ def load_victim(request: AttackRequest, label_names: Sequence[str], goal: Goal) 
         if goal.name != "flip-prediction":
             raise
     return LocalHFVictim.from_resolved(resolved, model_label_names(resolved.path), **options)
-
-
-def run_plan(plan: AttackPlan, request: AttackRequest, store: Store, *, start: StartHook | None = None
-             ) -> DatasetAttack:
-    """Record the model, then run every seed of the plan (stored samples are resumed, not attacked again)."""
-    victim = plan.victim
-    record_model(store, victim.model_id, revision=victim.revision, source=getattr(victim, "source", "local"),
-                 path=getattr(victim, "path", None))
-    store.upsert("attack_params", [{"params": plan.params, "value": plan.params_value}])
-    similarity = request.resources.similarity()
-    runs = {}
-    for seed in plan.seeds:
-        on_outcome = start(plan, seed) if start else None
-        runs[seed] = run_attack(plan.recipe, victim, plan.samples, store, study_id=request.study, seed=seed,
-                                budget=request.budget, similarity=similarity, on_outcome=on_outcome,
-                                concurrency=request.concurrency, goal=plan.goal, time_limit=request.time_limit,
-                                retry_errors=request.retry_errors, params=plan.params)
-    return DatasetAttack(plan, runs)
-
-
-def run_on_dataset(request: AttackRequest, store: Store, *, start: StartHook | None = None) -> DatasetAttack:
-    """Plan and run one attack request."""
-    return run_plan(plan_attack(request), request, store, start=start)

@@ -89,8 +89,9 @@ def attack(
     """Attack MODEL on dataset samples; store every outcome; print ASR (both conventions) and costs."""
     from chainaudit.attacks import AttackResources
     from chainaudit.attacks import save_examples as write_examples
-    from chainaudit.attacks.pipeline import AttackRequest, plan_attack, run_plan
+    from chainaudit.attacks.pipeline import AttackRequest
     from chainaudit.store import Store
+    from chainaudit.study.adhoc import run_adhoc
 
     request = AttackRequest(
         model=model, attack=attack_name, dataset=dataset, n=n, split=split, sample=sample, seed=seed, repeats=repeats,
@@ -98,11 +99,9 @@ def attack(
         revision=revision, allow_pickle=allow_pickle, label_map=label_map, max_length=max_length,
         concurrency=concurrency, data_dir=data_dir, goal=goal, target=target,
         resources=AttackResources(word_vectors_path=word_vectors, scpn_dir=scpn_dir, gan_dir=gan_dir))
-    plan = plan_attack(request)
-    say(f"{plan.recipe.name} ({plan.recipe.paper}) on {plan.victim.model_id}@{plan.victim.revision[:16]}, "
-        f"{len(plan.samples)} {plan.dataset}/{plan.split} samples, goal {plan.goal.key}")
-    with Store(db) as store, progress.bars() as bars:
-        done = run_plan(plan, request, store, start=bars.attack_run)
+    with Store(db) as store, progress.study() as bar:
+        done = run_adhoc(request, store, on_plan=lambda plan: (_say_plan(plan), bar.plan(plan)),
+                         on_outcome=bar.outcome)
     print_result(done)
     if save_examples:
         say(f"wrote {write_examples(done.outcomes, save_examples)} examples to {save_examples}")
@@ -110,9 +109,17 @@ def attack(
         raise typer.Exit(1)
 
 
+def _say_plan(plan: Any) -> None:
+    job = plan.jobs[0]
+    first = job.samples[0]
+    say(f"{job.key.attack} on {job.key.model_id}@{job.key.revision[:16]}, {len(job.samples)} {first.dataset}/"
+        f"{first.split} samples, goal {job.key.goal}, parameters {job.key.params}, seeds "
+        f"{', '.join(str(j.key.seed) for j in plan.jobs)}; {plan.samples - plan.todo} already stored")
+
+
 def print_result(done: Any) -> None:
     """One run's summary, or with repeats each seed's ASR and the spread."""
-    name, model = done.plan.recipe.name, done.plan.victim.model_id
+    name, model = done.attack, done.model_id
     if len(done.runs) == 1:
         (run,) = done.runs.values()
         _print_summary(name, model, run.summary, run.resumed)

@@ -42,9 +42,9 @@ def demo(
     names = parse_attacks(attacks)
     console.rule(f"[bold]chainaudit demo[/]: fine-tune MiniLM on SST-2, attack {attack_n} sentences per recipe")
     with Store(db) as store, progress.bars() as bars:
+        on_plan, on_outcome = bars.study_hooks()
         result = run_demo(store, out, max_examples=max_examples, attacks=names, attack_n=attack_n, data_dir=data_dir,
-                          training=bars.training("fine-tuning on sst2"),
-                          start=bars.attack_run)
+                          training=bars.training("fine-tuning on sst2"), on_plan=on_plan, on_outcome=on_outcome)
     print_finetune(result.model, 1)
     _print_robustness(result)
     say(f"every outcome is stored in {db}: chainaudit export attack_results --db {db}")
@@ -60,9 +60,9 @@ def _print_robustness(result: Any) -> None:
     for done in result.attacks:
         (run,) = done.runs.values()
         s = run.summary
-        table.add_row(done.plan.recipe.name, pct(s.asr, 0), pct(s.asr_all, 0), pct(s.accuracy_after, 0),
+        table.add_row(done.attack, pct(s.asr, 0), pct(s.asr_all, 0), pct(s.accuracy_after, 0),
                       f"{s.mean_queries or 0:.0f}", f"{s.mean_similarity or 0:.2f}", f"{s.seconds_per_sample or 0:.1f}",
                       str(s.errors))
-        print_warnings(done.plan.recipe.name, errors=s.errors, first_error=s.first_error,
+        print_warnings(done.attack, errors=s.errors, first_error=s.first_error,
                        similarity=s.mean_similarity, ran=s.ran)
     console.print(table)

@@ -66,10 +66,17 @@ class Bars:
 
         return advance
 
-    def attack_run(self, plan: Any, seed: int) -> Callable[[Any], None]:
-        """The pipeline's start hook: one bar per (recipe, seed) run of an attack plan."""
-        name = plan.recipe.name if len(plan.seeds) == 1 else f"{plan.recipe.name} seed {seed}"
-        return self.attack(name, len(plan.samples))
+    def study_hooks(self) -> tuple[Callable[[Any], None], Callable[[Any, Any], None]]:
+        """`run_study`'s (on_plan, on_outcome) for a one-attack study (the demo): one bar per attack."""
+        advance: list[Callable[[Any], None]] = []
+
+        def on_plan(plan: Any) -> None:
+            advance.append(self.attack(plan.jobs[0].key.attack, max(plan.todo, 1)))
+
+        def on_outcome(planned: Any, outcome: Any) -> None:
+            advance[-1](outcome)
+
+        return on_plan, on_outcome
 
 
 @contextmanager

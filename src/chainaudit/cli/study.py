@@ -68,12 +68,32 @@ def run(
     from chainaudit.study.run import run_study
 
     study = load_study_config(config)
-    with Store(db) as store, progress.study() as bar:
-        done = run_study(study, store, _executor(executor, study, address, workers, data_dir), data_dir=data_dir,
-                         retry_errors=retry_errors, on_plan=bar.plan, on_outcome=bar.outcome)
+    plans: list[Any] = []
+    with Store(db) as store:
+        try:
+            with progress.study() as bar:
+                done = run_study(study, store, _executor(executor, study, address, workers, data_dir),
+                                 data_dir=data_dir, retry_errors=retry_errors,
+                                 on_plan=lambda plan: (plans.append(plan), bar.plan(plan)), on_outcome=bar.outcome)
+        except KeyboardInterrupt:  # each outcome is one committed row; a write cut short is rolled back
+            err_console.print(_interrupted(store, plans[0] if plans else None), highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
     say(f"study {study.name}: {done.written} outcomes written ({done.flipped} flipped, {done.errors} errors) in "
         f"{sum(1 for j in done.plan.jobs if j.todo)} jobs; {done.replays} adversarial texts replayed on "
         f"downstream models; `chainaudit study metrics {config}` prints the figures")
+
+
+def _interrupted(store: Any, plan: Any) -> str:
+    """What a Ctrl-C leaves: the outcomes this run stored (rows of the plan's samples new since it was made)."""
+    from chainaudit.attacks.runner import stored_rows
+
+    if plan is None:
+        return "interrupted before the study was planned; nothing was stored; run the same command to start"
+    now = sum(len(set(stored_rows(store, j.key)) & {(s.dataset, s.split, s.index) for s in j.samples})
+              for j in plan.jobs)
+    before = sum(j.stored + len(j.rerun) for j in plan.jobs)
+    return (f"interrupted: {now - before} outcomes of this run are stored ({now} of the study's {plan.samples}); "
+            "run the same command to resume")
 
 
 def _executor(kind: str, study: Any, address: str | None, workers: int, data_dir: Path | None) -> Any:

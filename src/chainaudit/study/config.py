@@ -64,6 +64,8 @@ class ModelRef(BaseModel):
     label_map: str | None = None
     goal: GoalName = "untargeted"
     target: str | None = None
+    #: Load pickle weights (pytorch_model.bin), which can run code: for models you trust only.
+    allow_pickle: bool = False
 
     @field_validator("label_map", mode="before")
     @classmethod
@@ -218,8 +220,17 @@ def load_study_config(path: str | Path) -> StudyConfig:
     try:
         return StudyConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
-        raise StudyConfigError(f"{path}: invalid study config: {problems}") from exc
+        raise StudyConfigError(f"{path}: invalid study config: {describe_errors(exc)}") from exc
+
+
+def describe_errors(exc: ValidationError, *, with_fields: bool = True) -> str:
+    """pydantic's errors on one line: `field.path: what is wrong; ...`."""
+    def one(e: Any) -> str:
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in e["loc"])
+        return f"{where}: {msg}" if with_fields and where else msg
+
+    return "; ".join(one(e) for e in exc.errors())
 
 
 def dump_study_config(config: StudyConfig, path: str | Path) -> Path:

@@ -7,11 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chainaudit.attacks import RECIPES, AttackResources
-from chainaudit.attacks.pipeline import AttackRequest, DatasetAttack, StartHook, plan_attack, run_plan
-from chainaudit.data import load_split
+from chainaudit.attacks import RECIPES, AttackOutcome, AttackResources
+from chainaudit.attacks.pipeline import AttackRequest
 from chainaudit.errors import ChainauditError
 from chainaudit.store import Store
+from chainaudit.study.adhoc import AdhocAttack, run_adhoc
+from chainaudit.study.plan import PlannedJob, StudyPlan
 from chainaudit.zoo import FinetuneConfig, FinetuneResult, finetune
 
 DEMO_STUDY = "demo"
@@ -22,7 +23,7 @@ DEMO_ATTACKS = ("textbugger", "hotflip", "textfooler", "pwws")
 @dataclass(frozen=True)
 class DemoResult:
     model: FinetuneResult
-    attacks: list[DatasetAttack]
+    attacks: list[AdhocAttack]
 
 
 def parse_attacks(text: str) -> list[str]:
@@ -36,7 +37,8 @@ def parse_attacks(text: str) -> list[str]:
 def run_demo(store: Store, out: Path, *, max_examples: int = 4000, attacks: Sequence[str] = DEMO_ATTACKS,
              attack_n: int = 40, data_dir: Path | None = None,
              training: Callable[[int, int, float], None] | None = None,
-             start: StartHook | None = None) -> DemoResult:
+             on_plan: Callable[[StudyPlan], None] | None = None,
+             on_outcome: Callable[[PlannedJob, AttackOutcome], None] | None = None) -> DemoResult:
     """Fine-tune (`out/minilm-sst2`, replaced), evaluate, then attack `attack_n` validation sentences per
     recipe under study `demo` (re-running resumes the stored attacks of the same model revision)."""
     resources = AttackResources()
@@ -47,12 +49,8 @@ def run_demo(store: Store, out: Path, *, max_examples: int = 4000, attacks: Sequ
     config = FinetuneConfig(max_examples=max_examples, learning_rate=1e-4, seed=0)
     model = finetune("minilm", "sst2", out / "minilm-sst2", config, name=DEMO_MODEL, overwrite=True,
                      data_dir=data_dir, progress=training, store=store)
-    samples = load_split("sst2", "validation", data_dir=data_dir).samples[:attack_n]
-    runs = []
-    for name in attacks:
-        request = AttackRequest(model=str(model.path), attack=name, dataset="sst2", n=attack_n, study=DEMO_STUDY,
-                                data_dir=data_dir, resources=resources)
-        plan = plan_attack(request, victim=model.evaluation.victim, samples=samples)
-        runs.append(run_plan(plan, request, store, start=start))
+    runs = [run_adhoc(AttackRequest(model=str(model.path), attack=name, dataset="sst2", n=attack_n, study=DEMO_STUDY,
+                                    data_dir=data_dir, resources=resources), store, on_plan=on_plan,
+                      on_outcome=on_outcome) for name in attacks]
     return DemoResult(model, runs)
 

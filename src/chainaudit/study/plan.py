@@ -37,6 +37,7 @@ class Job:
             model=self.model.spec, attack=self.attack, dataset=self.dataset.name, n=config.n_for(self.dataset),
             split=self.dataset.split, sample=self.dataset.sample, seed=self.seed, sample_seed=config.seed,
             budget=config.budget, time_limit=config.time_limit, study=config.name, revision=self.model.revision,
+            allow_pickle=self.model.allow_pickle,
             label_map=self.model.label_map, max_length=config.max_length, data_dir=data_dir, resources=resources,
             goal=self.model.goal, target=self.model.target)
 
@@ -103,12 +104,12 @@ def plan_study(config: StudyConfig, store: Store, *, data_dir: Path | None = Non
     """Key every job and count what is stored (resolving revisions, loading datasets, never weights)."""
     resources = resources or study_resources(config)
     splits = cache(lambda name, split: load_split(name, split, data_dir=data_dir))
-    resolved = cache(lambda spec, revision: resolve_model(spec, revision=revision))
+    resolved = cache(lambda spec, revision, pickle: resolve_model(spec, revision=revision, allow_pickle=pickle))
     planned = []
     for job in jobs_of(config):
         loaded: LoadedSplit = splits(job.dataset.name, job.dataset.split)
         samples = select(loaded.samples, config.n_for(job.dataset), job.dataset.sample, config.seed)
-        model = resolved(job.model.spec, job.model.revision)
+        model = resolved(job.model.spec, job.model.revision, job.model.allow_pickle)
         goal = parse_goal(job.model.goal, target_index(job.model.target, loaded.label_names))
         params, value = params_digest(job.request(config, resources, data_dir), goal.key)
         key = RunKey(config.name, model.model_id, model.revision, job.attack, job.seed, goal.key, params)

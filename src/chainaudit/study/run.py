@@ -110,12 +110,13 @@ class StudyRun:
 def run_study(config: StudyConfig, store: Store, executor: Executor | None = None, *, data_dir: Path | None = None,
               retry_errors: bool = False, on_plan: Callable[[StudyPlan], None] | None = None,
               on_outcome: Callable[[PlannedJob, AttackOutcome], None] | None = None,
-              replay: bool = True, resources: AttackResources | None = None) -> StudyRun:
+              replay: bool = True, resources: AttackResources | None = None,
+              concurrency: int = DEFAULT_CONCURRENCY) -> StudyRun:
     """Plan, run every job with work left on `executor` (default in-process), write each outcome as it comes,
     then send each chain hop's upstream adversarial texts to its downstream (`replay_hops`). `resources`: the
     attacks' resources (default `study_resources(config)`; tests inject tiny ones)."""
     resources = resources or study_resources(config)
-    local = StudyWorker(config, data_dir=data_dir, resources=resources)
+    local = StudyWorker(config, data_dir=data_dir, resources=resources, concurrency=concurrency)
     plan = plan_study(config, store, data_dir=data_dir, resources=resources, retry_errors=retry_errors)
     if on_plan:
         on_plan(plan)
