@@ -14,15 +14,11 @@ import functools
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from attack_helpers import tiny_resources  # noqa: E402
-
-import chainaudit.study.plan  # noqa: E402
-import chainaudit.study.run  # noqa: E402
-from chainaudit.cli import app  # noqa: E402
+import chainaudit.study.plan
+import chainaudit.study.run
+from attack_helpers import tiny_resources  # beside this script, so on sys.path when it is run
+from chainaudit.cli import app
 
 SLOW_S = float(os.environ.get("SLOW_S", "0"))
 REPLAY_SLOW_S = float(os.environ.get("REPLAY_SLOW_S", "0"))

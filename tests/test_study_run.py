@@ -89,3 +89,11 @@ def test_study_commands_end_to_end(config: StudyConfig, tmp_path: Path, monkeypa
     text = " ".join(shown.output.split())
     assert "change after fine-tuning" in text and "does what breaks the upstream" in text
     assert (tmp_path / "m" / "delta.csv").is_file()
+
+
+def test_no_limit_survives_a_round_trip_through_yaml(config: StudyConfig, tmp_path: Path) -> None:
+    from chainaudit.study.config import dump_study_config
+
+    unlimited = config.model_copy(update={"budget": None, "time_limit": None})
+    back = load_study_config(dump_study_config(unlimited, tmp_path / "s.yaml"))
+    assert back.budget is None and back.time_limit is None and back == unlimited

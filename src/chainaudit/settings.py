@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 DEFAULT_DB = Path("chainaudit.db")
+#: Per-sample limits of a default attack run, recorded with each outcome. On SST-2 the heaviest recipe (white-box
+#: HotFlip) asks at most ~310 queries and a few seconds per sentence, so these bound only runaway samples (very
+#: long texts, huge candidate sets) and change no ordinary outcome. `--budget` / `--time-limit` override them.
+DEFAULT_QUERY_BUDGET = 10_000
+DEFAULT_TIME_LIMIT_S = 300.0
 DATA_DIR_ENV = "CHAINAUDIT_DATA_DIR"
 
 

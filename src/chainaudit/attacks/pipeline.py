@@ -21,11 +21,10 @@ from chainaudit.attacks.recipes import AttackResources, build_recipe, resource_i
 from chainaudit.attacks.runner import (
     ADHOC_STUDY,
     DEFAULT_CONCURRENCY,
-    DEFAULT_QUERY_BUDGET,
-    DEFAULT_TIME_LIMIT_S,
 )
 from chainaudit.data import Sample, SamplingMode, load_split, select
 from chainaudit.errors import ChainauditError, LabelAlignmentError
+from chainaudit.settings import DEFAULT_QUERY_BUDGET, DEFAULT_TIME_LIMIT_S
 from chainaudit.victims import DEFAULT_MAX_LENGTH, LocalHFVictim, resolve_model
 from chainaudit.victims.base import Victim
 from chainaudit.victims.labels import model_label_names, parse_label_map

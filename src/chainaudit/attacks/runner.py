@@ -23,11 +23,7 @@ ADHOC_STUDY = "adhoc"
 #: Samples attacked at once (their model calls merged; same outcomes). benchmarks/attack_speed.py, 30 SST-2
 #: sentences on 2 busy CPU cores, 8 at once vs one at a time: 1.15x (black-box HotFlip) to 2.6x (PWWS) faster.
 DEFAULT_CONCURRENCY = 8
-#: Per-sample limits of a default run, recorded with each outcome. On SST-2 the heaviest recipe (white-box
-#: HotFlip) asks at most ~310 queries and a few seconds per sentence, so these bound only runaway samples (very
-#: long texts, huge candidate sets) and change no ordinary outcome. `--budget` / `--time-limit` override them.
-DEFAULT_QUERY_BUDGET = 10_000
-DEFAULT_TIME_LIMIT_S = 300.0
+
 
 
 def outcome_from_row(row: dict, sample: Sample) -> AttackOutcome:

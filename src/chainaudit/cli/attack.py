@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from chainaudit import settings
-from chainaudit.attacks.runner import DEFAULT_QUERY_BUDGET, DEFAULT_TIME_LIMIT_S
 from chainaudit.cli import progress
 from chainaudit.cli.common import (
     AllowPickleOption,
@@ -51,10 +50,10 @@ def attack(
     seed: Annotated[int, typer.Option(help="Seed of the attack's random choices (and of --sample random).")] = 0,
     budget: Annotated[int, typer.Option(min=0, help="Victim queries per sample; an attack that reaches it is judged "
                                         "on its best text so far (recorded with the outcome). 0 = no limit.")
-                      ] = DEFAULT_QUERY_BUDGET,
+                      ] = settings.DEFAULT_QUERY_BUDGET,
     time_limit: Annotated[float, typer.Option(min=0, help="Seconds per sample (its own time when samples run at "
                                               "once); reached, the best text so far is judged. 0 = no limit.")
-                          ] = DEFAULT_TIME_LIMIT_S,
+                          ] = settings.DEFAULT_TIME_LIMIT_S,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Attack again the samples stored as errors "
                                                "(those caused by a missing resource are always retried).")] = False,
     study: Annotated[str, typer.Option(help="Study id the results are stored under; re-running resumes.")

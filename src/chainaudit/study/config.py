@@ -237,6 +237,7 @@ def dump_study_config(config: StudyConfig, path: str | Path) -> Path:
     """Write `config` as YAML: None fields left out, a dataset or attack with nothing but its name as the name."""
     path = Path(path)
     data = config.model_dump(mode="json", exclude_none=True)
+    data.update(budget=config.budget, time_limit=config.time_limit)  # None here means "no limit": keep it
     data["datasets"] = [d["name"] if d == {"name": d["name"], "sample": "first"} else d for d in data["datasets"]]
     data["attacks"] = [a["name"] if set(a) == {"name"} else a for a in data["attacks"]]
     for chain in data["chains"]:

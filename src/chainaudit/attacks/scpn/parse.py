@@ -21,12 +21,13 @@ import re
 import urllib.parse
 import urllib.request
 from functools import lru_cache
-from typing import Protocol
-
-from nltk import Tree
+from typing import TYPE_CHECKING, Protocol
 
 from chainaudit import settings
 from chainaudit.attacks.scpn.templates import EOP
+
+if TYPE_CHECKING:  # NLTK takes ~3 s to import: only the parsers themselves load it
+    from nltk import Tree
 from chainaudit.errors import ChainauditError
 
 # PTB-style tokens: clitics split off ("do n't", "it 's"), punctuation on its own, "..." kept whole.
@@ -70,6 +71,8 @@ class ChunkParser:
         self._tagset = tagset
 
     def __call__(self, tokens: list[str]) -> Tree:
+        from nltk import Tree
+
         from chainaudit.resources.pos import penn_tag
 
         if not tokens:
@@ -87,6 +90,8 @@ class ChunkParser:
 
 
 def _as_tree(node: Tree | tuple[str, str]) -> Tree:
+    from nltk import Tree
+
     if isinstance(node, Tree):
         return Tree(node.label(), [_as_tree(child) for child in node])
     word, tag = node
@@ -102,6 +107,8 @@ class CoreNLPParser:
         self.name = f"Stanford CoreNLP at {self.url}"
 
     def __call__(self, tokens: list[str]) -> Tree:
+        from nltk import Tree
+
         props = {"annotators": "tokenize,ssplit,pos,parse", "outputFormat": "json",
                  "tokenize.whitespace": "true", "ssplit.isOneSentence": "true"}
         query = urllib.parse.urlencode({"properties": json.dumps(props)})
@@ -126,6 +133,8 @@ def get_parser(url: str | None = None, tagset: frozenset[str] | None = None) -> 
 def deleaf(tree: Tree) -> list[str]:
     """The linearised parse without words, as the parse networks read it: `( ROOT ( S ( NP ( DT ) ...`
     then `EOP`."""
+    from nltk import Tree
+
     out: list[str] = []
 
     def walk(node: Tree) -> None:
