@@ -37,12 +37,11 @@ def plan(config: ConfigArg, data_dir: DataDirOption = None, db: DbOption = setti
 
     with Store(db) as store:
         planned = plan_study(load_study_config(config), store, data_dir=data_dir)
-    table = Table("model", "revision", "dataset", "attack", "seed", "goal", "params", "stored", "to do",
-                  title=f"study {planned.config.name}: {len(planned.jobs)} jobs")
+    say(f"study {planned.config.name}: {len(planned.jobs)} jobs (model@revision · dataset · attack · seed · goal · "
+        "parameters: stored / samples)")
     for j in planned.jobs:
-        table.add_row(j.key.model_id, j.key.revision[:16], j.job.dataset.name, j.key.attack, str(j.key.seed),
-                      j.key.goal, j.key.params, str(j.stored), str(len(j.todo)))
-    console.print(table)
+        say(f"  {j.key.model_id}@{j.key.revision.removeprefix('sha256:')[:8]} · {j.job.dataset.name} · "
+            f"{j.key.attack} · seed {j.key.seed} · {j.key.goal} · {j.key.params}: {j.stored} / {len(j.samples)}")
     say(f"{planned.samples - planned.todo} of {planned.samples} samples stored; {planned.todo} to attack; "
         f"time left: {_duration(planned.eta_seconds)}")
 
@@ -137,8 +136,14 @@ def _interval(row: dict[str, Any], name: str) -> str:
     return f"{pct(row[name])} [{pct(row[f'{name}_low'], 0)}, {pct(row[f'{name}_high'], 0)}] n={row[f'{name}_n']}"
 
 
+def _short(model: str) -> str:
+    """`id@sha256:97a1a741b3815db8` → `id@97a1a741` (the full revision is in the CSV and JSON)."""
+    model_id, _, revision = model.partition("@")
+    return f"{model_id}@{revision.removeprefix('sha256:')[:8]}" if revision else model_id
+
+
 def _hop(row: dict[str, Any]) -> str:
-    return f"{row['up']} → {row['down']}" + (" (end to end)" if row.get("end_to_end") else "")
+    return f"{_short(row['up'])} → {_short(row['down'])}" + (" (end to end)" if row.get("end_to_end") else "")
 
 
 def _delta(row: dict[str, Any]) -> str:
