@@ -19,9 +19,10 @@ LAYERS = {
     "store": 1,
     "errors": 0, "settings": 0, "interleave": 0, "modelref": 0, "files": 0, "__init__": 0,
 }
-#: Same-layer packages that must not know about each other.
+#: Pairs that must not import each other whatever their layers: same-layer packages that must not know about each
+#: other, and attacks, which never write to the store (the study driver is the single writer).
 FORBIDDEN = {("data", "victims"), ("resources", "attacks"), ("resources", "data"), ("backdoor", "study"),
-             ("hub", "lineage"), ("report", "attacks")}
+             ("hub", "lineage"), ("report", "attacks"), ("attacks", "store")}
 
 
 def _part(module: str) -> str:

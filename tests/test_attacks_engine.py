@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from attack_helpers import KeywordVictim, tiny_resources
-from chainaudit.attacks import ADHOC_STUDY, build_recipe, run_attack, summarize
+from chainaudit.attacks import ADHOC_STUDY, build_recipe, summarize
 from chainaudit.attacks.text import WordText
 from chainaudit.data import Sample
 from chainaudit.errors import ChainauditError, ResourceMissingError
 from chainaudit.store import Store
+from chainaudit.study.records import run_attack
 
 BLACK_BOX = ["textfooler", "pwws", "textbugger", "hotflip-blackbox"]
 

@@ -18,7 +18,6 @@ from chainaudit.attacks import (
     Targeted,
     build_recipe,
     parse_goal,
-    run_attack,
 )
 from chainaudit.attacks.runner import attack_samples
 from chainaudit.attacks.text import WordText
@@ -27,6 +26,7 @@ from chainaudit.errors import ChainauditError
 from chainaudit.resources.word_vectors import WordVectors
 from chainaudit.store import Store
 from chainaudit.store.schema import MIGRATIONS, SCHEMA_VERSION
+from chainaudit.study.records import run_attack
 
 WORD_LEVEL = ["pwws", "textfooler", "textbugger", "hotflip-blackbox"]
 

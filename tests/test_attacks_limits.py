@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from attack_helpers import KeywordVictim, tiny_resources
-from chainaudit.attacks import build_recipe, run_attack
+from chainaudit.attacks import build_recipe
 from chainaudit.attacks.pipeline import AttackRequest
 from chainaudit.data import Sample
 from chainaudit.store import Store
 from chainaudit.study.adhoc import run_adhoc
+from chainaudit.study.records import run_attack
 from chainaudit.victims import LocalHFVictim
 
 

@@ -12,13 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from attack_helpers import KeywordVictim
-from chainaudit.attacks import AttackResources, build_recipe, run_attack
+from chainaudit.attacks import AttackResources, build_recipe
 from chainaudit.attacks.gan import TrainedGan, load_gan, save_gan
 from chainaudit.attacks.gan.vocab import UNK_ID, Vocab, tokenize
 from chainaudit.attacks.text import WordText
 from chainaudit.cli import app
 from chainaudit.data import Sample
 from chainaudit.store import Store
+from chainaudit.study.records import run_attack
 from chainaudit.zoo.gan_training import GanConfig, train_gan
 from conftest import SHARED_DATA
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from attack_helpers import KeywordVictim, jaccard, tiny_resources
-from chainaudit.attacks import build_recipe, run_attack, summarize
+from chainaudit.attacks import build_recipe, summarize
 from chainaudit.attacks.scpn import TEMPLATES, load_paraphraser
 from chainaudit.attacks.scpn.bpe import BPE, reverse_bpe
 from chainaudit.attacks.scpn.model import SCPN, beam_search
@@ -25,6 +25,7 @@ from chainaudit.attacks.scpn.weights import load_checkpoint, load_strict, load_v
 from chainaudit.data import Sample
 from chainaudit.errors import ChainauditError, ResourceChecksumError
 from chainaudit.store import Store
+from chainaudit.study.records import run_attack
 
 TEXT = "the movie was good ."
 

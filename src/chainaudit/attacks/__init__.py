@@ -4,9 +4,9 @@ from chainaudit.attacks.engine import AttackContext, BudgetExhausted, Recipe
 from chainaudit.attacks.goal import UNTARGETED, FlipPrediction, Goal, Targeted, Untargeted, parse_goal
 from chainaudit.attacks.outcome import AttackOutcome, AttackSummary, RepeatedSummary, summarize, summarize_repeats
 from chainaudit.attacks.recipes import RECIPES, AttackResources, build_recipe
-from chainaudit.attacks.runner import ADHOC_STUDY, AttackRun, attack_samples, run_attack, save_examples
+from chainaudit.attacks.runner import ADHOC_STUDY, AttackRun, attack_samples, save_examples
 
 __all__ = ["ADHOC_STUDY", "RECIPES", "UNTARGETED", "AttackContext", "AttackOutcome", "AttackResources", "AttackRun",
            "AttackSummary", "BudgetExhausted", "FlipPrediction", "Goal", "Recipe", "RepeatedSummary", "Targeted",
-           "Untargeted", "attack_samples", "build_recipe", "parse_goal", "run_attack", "save_examples", "summarize",
+           "Untargeted", "attack_samples", "build_recipe", "parse_goal", "save_examples", "summarize",
            "summarize_repeats"]

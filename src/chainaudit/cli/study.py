@@ -84,7 +84,7 @@ def run(
 
 def _interrupted(store: Any, plan: Any) -> str:
     """What a Ctrl-C leaves: the outcomes this run stored (rows of the plan's samples new since it was made)."""
-    from chainaudit.attacks.runner import stored_rows
+    from chainaudit.study.records import stored_rows
 
     if plan is None:
         return "interrupted before the study was planned; nothing was stored; run the same command to start"

@@ -11,11 +11,12 @@ from pydantic import ValidationError
 
 from chainaudit.attacks import AttackOutcome
 from chainaudit.attacks.pipeline import AttackRequest
-from chainaudit.attacks.runner import AttackRun, collect_run
+from chainaudit.attacks.runner import AttackRun
 from chainaudit.errors import ChainauditError
 from chainaudit.store import Store
 from chainaudit.study.config import AttackChoice, DatasetChoice, ModelRef, StudyConfig, describe_errors
 from chainaudit.study.plan import PlannedJob, StudyPlan
+from chainaudit.study.records import collect_run
 from chainaudit.study.run import run_study
 
 

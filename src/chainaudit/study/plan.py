@@ -15,10 +15,10 @@ from pathlib import Path
 from chainaudit.attacks import AttackResources
 from chainaudit.attacks.goal import parse_goal
 from chainaudit.attacks.pipeline import AttackRequest, params_digest, target_index
-from chainaudit.attacks.runner import RunKey, pending, stored_rows
 from chainaudit.data import LoadedSplit, Sample, load_split, select
 from chainaudit.store import Store
 from chainaudit.study.config import DatasetChoice, ModelRef, StudyConfig
+from chainaudit.study.records import RunKey, pending, stored_rows
 from chainaudit.victims import resolve_model
 
 

@@ -19,12 +19,13 @@ from chainaudit.attacks import AttackOutcome, AttackResources, build_recipe
 from chainaudit.attacks.engine import Recipe
 from chainaudit.attacks.goal import Goal, parse_goal
 from chainaudit.attacks.pipeline import load_victim, params_digest, target_index
-from chainaudit.attacks.runner import DEFAULT_CONCURRENCY, attack_pending, stored_rows, write_outcome
+from chainaudit.attacks.runner import DEFAULT_CONCURRENCY, attack_pending
 from chainaudit.data import load_split
 from chainaudit.errors import ChainauditError
 from chainaudit.store import Store, record_model
 from chainaudit.study.config import StudyConfig
 from chainaudit.study.plan import PlannedJob, StudyPlan, plan_study, study_resources
+from chainaudit.study.records import stored_rows, write_outcome
 from chainaudit.victims.base import Victim
 
 
