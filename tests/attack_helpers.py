@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,3 +73,18 @@ def tiny_resources(threshold: float = 0.3) -> AttackResources:
         textfooler_threshold=threshold,
         textbugger_threshold=threshold,
     )
+
+
+def tiny_chain_study(fragile_model: Path, tiny_model_dir: Path, keyword_data: Path, *, name: str = "tiny-chain",
+                     n: int = 6, **settings: Any) -> dict[str, Any]:
+    """The chain studies' test config: upstream the keyword model (it falls to the attacks, so there are texts to
+    replay), downstream a random tiny BERT (not really its descendant: the mechanics are what is tested); pwws
+    and two seeds of black-box HotFlip on `n` keyword sentences."""
+    return {
+        "name": name,
+        "chains": [[{"id": "local/fragile", "path": str(fragile_model)},
+                    {"id": "local/tiny", "path": str(tiny_model_dir), "label_map": "negative=0,positive=1"}]],
+        "datasets": [{"name": str(keyword_data), "n": n}],
+        "attacks": ["pwws", {"name": "hotflip-blackbox", "repeats": 2}],
+        **settings,
+    }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from attack_helpers import tiny_resources
+from attack_helpers import tiny_chain_study, tiny_resources
 from chainaudit.attacks import AttackResources
 from chainaudit.errors import ChainauditError
 from chainaudit.store import Store
@@ -27,13 +27,7 @@ ray = pytest.importorskip("ray")
 @pytest.fixture(scope="module")
 def config(tiny_model_dir: Path, fragile_model: Path, keyword_data: Path) -> StudyConfig:
     """The study of test_study_run: a two-model chain, 6 samples, pwws and two seeds of hotflip-blackbox."""
-    return StudyConfig.model_validate({
-        "name": "tiny-chain",
-        "chains": [[{"id": "local/fragile", "path": str(fragile_model)},
-                    {"id": "local/tiny", "path": str(tiny_model_dir), "label_map": "negative=0,positive=1"}]],
-        "datasets": [{"name": str(keyword_data), "n": 6}],
-        "attacks": ["pwws", {"name": "hotflip-blackbox", "repeats": 2}],
-    })
+    return StudyConfig.model_validate(tiny_chain_study(fragile_model, tiny_model_dir, keyword_data))
 
 
 def _rows(store: Store) -> list[tuple]:

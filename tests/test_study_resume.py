@@ -19,7 +19,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from attack_helpers import tiny_resources
+from attack_helpers import tiny_chain_study, tiny_resources
 from chainaudit.cli import app
 from chainaudit.store import Store
 from chainaudit.study.config import StudyConfig
@@ -61,16 +61,9 @@ def _reference(config: StudyConfig, db: Path) -> Path:
 @pytest.fixture(scope="module")
 def study(tiny_model_dir: Path, fragile_model: Path, keyword_data: Path,
           tmp_path_factory: pytest.TempPathFactory) -> Study:
-    config = StudyConfig.model_validate({
-        "name": "resume",
-        # as tests/test_study_run.py: the keyword model falls to the attacks (texts to replay), the random one
-        # downstream; no time limit, so the delays the killed runs add change no outcome
-        "chains": [[{"id": "local/fragile", "path": str(fragile_model)},
-                    {"id": "local/tiny", "path": str(tiny_model_dir), "label_map": "negative=0,positive=1"}]],
-        "datasets": [{"name": str(keyword_data), "n": N}],
-        "attacks": ["pwws", {"name": "hotflip-blackbox", "repeats": 2}],
-        "time_limit": None,
-    })
+    # no time limit, so the delays the killed runs add change no outcome
+    config = StudyConfig.model_validate(tiny_chain_study(fragile_model, tiny_model_dir, keyword_data, name="resume",
+                                                         n=N, time_limit=None))
     folder = tmp_path_factory.mktemp("resume")
     study = Study(config, _write_config(config, folder / "study.yaml"), _reference(config, folder / "reference.db"))
     assert len(_results(study.reference)) == TOTAL and _replays(study.reference)

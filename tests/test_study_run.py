@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from attack_helpers import tiny_resources
+from attack_helpers import tiny_chain_study, tiny_resources
 from chainaudit.cli import app
 from chainaudit.store import Store
 from chainaudit.study.config import StudyConfig, load_study_config
@@ -19,15 +19,7 @@ from chainaudit.study.run import run_study
 
 @pytest.fixture()
 def config(tiny_model_dir: Path, fragile_model: Path, keyword_data: Path) -> StudyConfig:
-    return StudyConfig.model_validate({
-        "name": "tiny-chain",
-        # upstream: the keyword model, which falls to the attacks (so there are texts to replay); downstream:
-        # a random tiny BERT (not really its descendant: the mechanics are what is tested)
-        "chains": [[{"id": "local/fragile", "path": str(fragile_model)},
-                    {"id": "local/tiny", "path": str(tiny_model_dir), "label_map": "negative=0,positive=1"}]],
-        "datasets": [{"name": str(keyword_data), "n": 6}],
-        "attacks": ["pwws", {"name": "hotflip-blackbox", "repeats": 2}],
-    })
+    return StudyConfig.model_validate(tiny_chain_study(fragile_model, tiny_model_dir, keyword_data))
 
 
 def _rows(store: Store) -> list[tuple]:
