@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from rich.console import Console
 from rich.table import Table
+from timing import Timer
 
 from chainaudit.attacks import RECIPES, AttackResources, summarize
 from chainaudit.attacks.pipeline import AttackRequest, plan_attack
@@ -36,22 +37,6 @@ from chainaudit.attacks.runner import DEFAULT_CONCURRENCY, attack_samples
 from chainaudit.interleave import shared_call
 from chainaudit.resources.encoder import get_encoder
 from chainaudit.victims import LocalHFVictim
-
-
-class Timer:
-    """Seconds spent inside wrapped calls."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def wrap(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - started
-        return timed
 
 
 class RecordingVictim:

@@ -20,7 +20,6 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from rich.console import Console
 from rich.table import Table
+from timing import Timer
 
 import chainaudit.study.run as study_run
 from chainaudit.store import Store
@@ -37,23 +37,6 @@ from chainaudit.victims import LocalHFVictim
 
 DEMO = Path("runs/demo/minilm-sst2")
 DOWNSTREAM = Path("runs/bench/sst2-rt")
-
-
-class Timer:
-    """Seconds and calls spent inside wrapped calls."""
-
-    def __init__(self) -> None:
-        self.seconds, self.calls = 0.0, 0
-
-    def wrap(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.calls += 1
-        return timed
 
 
 def chain_models() -> tuple[Path, Path]:
