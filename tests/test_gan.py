@@ -18,6 +18,7 @@ from chainaudit.attacks.gan.vocab import UNK_ID, Vocab, tokenize
 from chainaudit.attacks.text import WordText
 from chainaudit.cli import app
 from chainaudit.data import Sample
+from chainaudit.files import sha256_file
 from chainaudit.store import Store
 from chainaudit.study.records import run_attack
 from chainaudit.zoo.gan_training import GanConfig, train_gan
@@ -195,3 +196,24 @@ def test_attack_command_exits_non_zero_when_the_attack_did_not_run(keyword_data:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output
     assert "did not run" in " ".join(result.output.split())
+
+
+def test_the_gan_in_use_is_part_of_the_result_key(tiny_gan: TrainedGan, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainaudit.attacks.pipeline import AttackRequest, params_digest
+
+    monkeypatch.setenv("CHAINAUDIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CHAINAUDIT_GAN_DIR", raising=False)
+
+    def digest() -> tuple[str, object]:
+        request = AttackRequest(model="m", attack="gan", dataset=str(tmp_path / "toy.csv"),
+                                resources=AttackResources())
+        key, value = params_digest(request, "untargeted")
+        return key, value["gan"]
+
+    missing = digest()
+    assert missing[1] is None
+    folder = save_gan(tiny_gan, tmp_path / "cache" / "gan" / "toy")
+    trained = digest()
+    assert trained[0] != missing[0] and trained[1] == sha256_file(folder / "model.safetensors")
+    assert digest() == trained  # the same GAN: the same key, so a rerun resumes

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from attack_helpers import KeywordVictim, jaccard, tiny_resources
-from chainaudit.attacks import build_recipe, summarize
+from chainaudit.attacks import AttackResources, build_recipe, summarize
 from chainaudit.attacks.scpn import TEMPLATES, load_paraphraser
 from chainaudit.attacks.scpn.bpe import BPE, reverse_bpe
 from chainaudit.attacks.scpn.model import SCPN, beam_search
@@ -216,3 +216,18 @@ def test_missing_weights_are_errors_not_failed_attacks(tmp_path: Path) -> None:
     assert message.startswith(f"resource missing: SCPN weights not found in {empty}")
     assert "scpn.zip" in message and "--scpn-dir" in message
     assert summarize(run.outcomes).ran is False and run.summary.failed == 0
+
+
+def test_the_scpn_files_in_use_are_part_of_the_result_key(tiny_dir: Path, tmp_path: Path) -> None:
+    from chainaudit.attacks.pipeline import AttackRequest, params_digest
+
+    def digest(folder: Path) -> tuple[str, object]:
+        request = AttackRequest(model="m", attack="scpn", resources=AttackResources(scpn_dir=folder))
+        key, value = params_digest(request, "untargeted")
+        return key, value["scpn"]
+
+    missing, present = digest(tmp_path / "nothing-here"), digest(tiny_dir)
+    assert missing[1] is None and present[0] != missing[0]
+    sizes = {k: v for k, v in present[1].items() if k != "folder"}
+    assert present[1]["folder"] == str(tiny_dir.resolve()) and sizes and all(v > 0 for v in sizes.values())
+    assert digest(tiny_dir) == present

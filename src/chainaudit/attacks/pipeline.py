@@ -82,13 +82,19 @@ class AttackPlan:
     params_value: dict[str, object] = field(default_factory=dict)
 
 
+def dataset_label(dataset: str) -> str:
+    """The name a dataset's samples carry: a registry name as it is, a .csv/.jsonl path's file stem."""
+    path = Path(dataset)
+    return path.stem if path.suffix.lower() in {".csv", ".jsonl", ".json"} else dataset
+
+
 def params_digest(request: AttackRequest, goal_key: str) -> tuple[str, dict[str, object]]:
     """(digest, what it digests): every parameter of `request` that changes an outcome. Stored in each result's
     key, so a run with the same parameters resumes and one with a changed parameter makes new rows."""
     label_map = parse_label_map(request.label_map) if request.label_map else None
     value = {"attack": request.attack, "query_budget": request.budget, "time_limit_s": request.time_limit,
              "max_length": request.max_length, "label_map": label_map, "goal": goal_key,
-             **resource_identity(request.attack, request.resources)}
+             **resource_identity(request.attack, request.resources, dataset_label(request.dataset))}
     digest = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
     return digest, value
 

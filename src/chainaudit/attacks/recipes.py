@@ -226,15 +226,43 @@ WORD_VECTOR_RECIPES = frozenset({"textfooler", "textbugger", "hotflip"})
 THRESHOLDS = {"textfooler": "textfooler_window", "textbugger": "textbugger"}
 
 
-def resource_identity(name: str, resources: AttackResources) -> dict[str, object]:
-    """The identities of the resources recipe `name` uses that can change between runs: the word vectors'
-    sha256 and the similarity threshold (both fixed by the recipe, never by what else was built)."""
+def resource_identity(name: str, resources: AttackResources, dataset: str | None = None) -> dict[str, object]:
+    """The identities of the resources recipe `name` uses that can change between runs (each fixed by the recipe,
+    never by what else was built): the word vectors' sha256, the similarity threshold, the GAN that `dataset`'s
+    samples would get (its weights' sha256; None while there is none) and the SCPN files (folder and sizes: the
+    weights are too large to hash on every plan). Injected test resources are "given"."""
     identity: dict[str, object] = {}
     if name in WORD_VECTOR_RECIPES:
         identity["word_vectors"] = resources.vectors().sha256 or resources.vectors().source
     if name in THRESHOLDS:
         identity["threshold"] = resources.threshold(THRESHOLDS[name])
+    if name == "gan":
+        identity["gan"] = "given" if resources.gan_loader is not None else _gan_identity(resources.gan_dir, dataset)
+    if name == "scpn":
+        identity["scpn"] = "given" if resources.paraphraser is not None else _scpn_identity(resources.scpn_dir)
     return identity
+
+
+def _gan_identity(gan_dir: Path | None, dataset: str | None) -> str | None:
+    from chainaudit.attacks.gan.store import WEIGHTS, find_gan
+    from chainaudit.errors import ResourceMissingError
+    from chainaudit.files import sha256_file
+
+    try:
+        return sha256_file(find_gan(dataset or "", gan_dir) / WEIGHTS)
+    except ResourceMissingError:
+        return None
+
+
+def _scpn_identity(scpn_dir: Path | None) -> dict[str, int] | None:
+    from chainaudit.attacks.scpn.weights import locate
+    from chainaudit.errors import ResourceMissingError
+
+    try:
+        files = locate(scpn_dir)
+    except ResourceMissingError:
+        return None
+    return {"folder": str(files.folder), **{n: p.stat().st_size for n, p in sorted(files.paths.items())}}
 
 
 def build_recipe(name: str, resources: AttackResources | None = None) -> Recipe:
