@@ -145,3 +145,14 @@ def test_export_cli(tmp_path: Path) -> None:
     assert pd.read_csv(tmp_path / "m.csv")["model_id"].tolist() == ["a/b"]
     bad = runner.invoke(app, ["export", "nope", "--db", str(db)])
     assert bad.exit_code == 2 and "no table 'nope'" in bad.output
+
+
+def test_mean_is_computed_over_the_matching_rows_only(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as store:
+        store.insert_new("attack_results", [result(0, seconds=1.0), result(1, seconds=3.0),
+                                            result(2, "error", seconds=100.0), result(3, seconds=None)])
+        assert store.mean("attack_results", "seconds", {"study_id": "s"}, {"outcome": "error"}) == 2.0
+        assert store.mean("attack_results", "seconds", {"study_id": "s"}) == pytest.approx(104 / 3)
+        assert store.mean("attack_results", "seconds", {"study_id": "other"}) is None
+        with pytest.raises(StoreError, match="no column"):
+            store.mean("attack_results", "nope")

@@ -235,6 +235,20 @@ class Store:
             sql += " ORDER BY " + ", ".join(order_by)
         return [self._decode(r) for r in self.conn.execute(sql, list(where.values()))]
 
+    def mean(self, table: str, column: str, where: Mapping[str, Any] | None = None,
+             not_equal: Mapping[str, Any] | None = None) -> float | None:
+        """The mean of `column` (NULLs left out) over the rows equal to `where` and unequal to `not_equal`; None
+        when there are none. Computed by SQLite: no row is read into Python."""
+        cols = self.columns(table)
+        where, not_equal = dict(where or {}), dict(not_equal or {})
+        bad = [k for k in [column, *where, *not_equal] if k not in cols]
+        if bad:
+            raise StoreError(f"table {table} has no column(s) {bad}")
+        tests = [f"{k} = ?" for k in where] + [f"{k} != ?" for k in not_equal]
+        sql = f"SELECT AVG({column}) FROM {table}" + (" WHERE " + " AND ".join(tests) if tests else "")
+        value = self.conn.execute(sql, [*where.values(), *not_equal.values()]).fetchone()[0]
+        return None if value is None else float(value)
+
     def keys(self, table: str, where: Mapping[str, Any] | None = None) -> set[tuple[Any, ...]]:
         """The natural keys already stored (what a resumed run skips)."""
         key = NATURAL_KEYS[table]

@@ -121,16 +121,11 @@ def plan_study(config: StudyConfig, store: Store, *, data_dir: Path | None = Non
 
 
 def _costs(store: Store, study: str, attacks: Sequence[str] | set[str]) -> dict[str, float | None]:
-    """Mean stored seconds per attacked sample of each attack: this study's rows, else any study's."""
+    """Mean stored seconds per attacked sample of each attack (errors left out): this study's rows, else any
+    study's; None while there are none."""
     out: dict[str, float | None] = {}
     for attack in attacks:
-        value = None
-        for where in ({"study_id": study, "attack": attack}, {"attack": attack}):
-            seconds = [r["seconds"] for r in store.select("attack_results", where)
-                       if r["outcome"] in ("succeeded", "failed", "skipped") and r["seconds"] is not None]
-            if seconds:
-                value = sum(seconds) / len(seconds)
-                break
-        out[attack] = value
+        mine = store.mean("attack_results", "seconds", {"study_id": study, "attack": attack}, {"outcome": "error"})
+        out[attack] = mine if mine is not None else store.mean("attack_results", "seconds", {"attack": attack},
+                                                                {"outcome": "error"})
     return out
-
