@@ -17,7 +17,13 @@ from pathlib import Path
 
 from chainaudit.attacks.engine import Recipe
 from chainaudit.attacks.goal import UNTARGETED, Goal, parse_goal
-from chainaudit.attacks.recipes import AttackResources, build_recipe, resource_identity
+from chainaudit.attacks.recipes import (
+    AttackResources,
+    attack_id,
+    build_recipe,
+    parse_attack_id,
+    resource_identity,
+)
 from chainaudit.attacks.runner import (
     ADHOC_STUDY,
     DEFAULT_CONCURRENCY,
@@ -58,8 +64,13 @@ class AttackRequest:
     goal: str = "untargeted"
     #: The targeted goal's label: a dataset label name or index.
     target: str | None = None
+    #: `paper` (default), `openattack` or `textattack` (`recipes.FLAVORS`); `attack` may also name it (`pwws@openattack`).
+    flavor: str | None = None
 
     def __post_init__(self) -> None:
+        name, flavor = parse_attack_id(self.attack, self.flavor)
+        object.__setattr__(self, "attack", attack_id(name, flavor))  # one spelling: the stored name
+        object.__setattr__(self, "flavor", flavor)
         if self.n < 1:
             raise ChainauditError(f"-n must be at least 1, not {self.n}")
         if self.repeats < 1:

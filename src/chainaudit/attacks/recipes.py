@@ -8,6 +8,7 @@ building those recipes never fails.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -232,6 +233,7 @@ def resource_identity(name: str, resources: AttackResources, dataset: str | None
     samples would get (its weights' sha256; None while there is none) and the SCPN files (folder and sizes: the
     weights are too large to hash on every plan). Injected test resources are "given"."""
     identity: dict[str, object] = {}
+    name = parse_attack_id(name)[0]
     if name in WORD_VECTOR_RECIPES:
         identity["word_vectors"] = resources.vectors().sha256 or resources.vectors().source
     if name in THRESHOLDS:
@@ -265,8 +267,51 @@ def _scpn_identity(scpn_dir: Path | None) -> dict[str, int] | None:
     return {"folder": str(files.folder), **{n: p.stat().st_size for n, p in sorted(files.paths.items())}}
 
 
-def build_recipe(name: str, resources: AttackResources | None = None) -> Recipe:
-    """Build a recipe by name; unknown names get the list of known ones."""
-    if name not in RECIPES:
-        raise ChainauditError(f"unknown attack {name!r}; choose one of {', '.join(sorted(RECIPES))}")
-    return RECIPES[name](resources or AttackResources())
+#: How a recipe is implemented: `paper` follows each attack's own paper (the default); `openattack` and
+#: `textattack` reproduce that tool's algorithm and defaults, quirks included (`attacks/flavors/`).
+FLAVORS = ("paper", "openattack", "textattack")
+
+
+def attack_id(name: str, flavor: str = "paper") -> str:
+    """The name results are stored and tabled under: `pwws` (paper flavour) or `pwws@openattack`."""
+    return name if flavor == "paper" else f"{name}@{flavor}"
+
+
+def parse_attack_id(attack: str, flavor: str | None = None) -> tuple[str, str]:
+    """(recipe, flavour) of `pwws`, `pwws@textattack` or `pwws` with `flavor`; a flavour given twice must agree."""
+    name, _, named = attack.partition("@")
+    if named and flavor not in (None, named):
+        raise ChainauditError(f"attack {attack!r} names flavour {named!r} but --flavor is {flavor!r}; give one")
+    chosen = named or flavor or "paper"
+    if chosen not in FLAVORS:
+        raise ChainauditError(f"unknown flavour {chosen!r}; choose one of {', '.join(FLAVORS)}")
+    return name, chosen
+
+
+def flavor_recipes(flavor: str) -> dict[str, Callable[[AttackResources], Recipe]]:
+    """The recipes implemented in `flavor` (imported on use: the flavour modules build on this one)."""
+    if flavor == "paper":
+        return RECIPES
+    if flavor == "openattack":
+        from chainaudit.attacks.flavors import openattack
+
+        return openattack.RECIPES
+    if flavor == "textattack":
+        from chainaudit.attacks.flavors import textattack
+
+        return textattack.RECIPES
+    raise ChainauditError(f"unknown flavour {flavor!r}; choose one of {', '.join(FLAVORS)}")
+
+
+def build_recipe(name: str, resources: AttackResources | None = None, flavor: str | None = None) -> Recipe:
+    """Build a recipe by name (`pwws`, or `pwws@openattack`) in a flavour (default paper); unknown names get the
+    list of known ones. The recipe's `name` is its `attack_id`, the name its results are stored under."""
+    recipe_name, chosen = parse_attack_id(name, flavor)
+    if recipe_name not in RECIPES:
+        raise ChainauditError(f"unknown attack {recipe_name!r}; choose one of {', '.join(sorted(RECIPES))}")
+    builders = flavor_recipes(chosen)
+    if recipe_name not in builders:
+        raise ChainauditError(f"{chosen} has no {recipe_name} recipe; its recipes: {', '.join(sorted(builders))} "
+                              f"(or use --flavor paper)")
+    return dataclasses.replace(builders[recipe_name](resources or AttackResources()),
+                               name=attack_id(recipe_name, chosen))

@@ -43,6 +43,10 @@ def attack(
     model: ModelArg,
     attack_name: Annotated[str, typer.Option("--attack", "-a", help="textbugger | hotflip | hotflip-blackbox | "
                                              "textfooler | pwws | scpn | gan")] = "pwws",
+    flavor: Annotated[Literal["paper", "openattack", "textattack"], typer.Option(
+        help="paper: each attack as its paper describes it (default); openattack / textattack: that tool's "
+             "algorithm and defaults, quirks included, to re-check its published figures (not every recipe "
+             "has every flavour). Results are stored as ATTACK@FLAVOR.")] = "paper",
     dataset: DatasetOption = "sst2",
     n: Annotated[int, typer.Option("-n", min=1, help="How many samples to attack.")] = 100,
     split: SplitOption = None,
@@ -96,7 +100,7 @@ def attack(
         model=model, attack=attack_name, dataset=dataset, n=n, split=split, sample=sample, seed=seed, repeats=repeats,
         budget=budget or None, time_limit=time_limit or None, retry_errors=retry_errors, study=study,
         revision=revision, allow_pickle=allow_pickle, label_map=label_map, max_length=max_length,
-        concurrency=concurrency, data_dir=data_dir, goal=goal, target=target,
+        concurrency=concurrency, data_dir=data_dir, goal=goal, target=target, flavor=flavor,
         resources=AttackResources(word_vectors_path=word_vectors, scpn_dir=scpn_dir, gan_dir=gan_dir))
     with Store(db) as store, progress.study() as bar:
         done = run_adhoc(request, store, on_plan=lambda plan: (_say_plan(plan), bar.plan(plan)),

@@ -112,17 +112,26 @@ class DatasetChoice(BaseModel):
 
 
 class AttackChoice(BaseModel):
-    """An attack recipe by name, with its own number of repeats (seeds) when it differs from the study's."""
+    """An attack recipe by name and flavour (`pwws`, `pwws@openattack`, or `{name: pwws, flavor: textattack}`),
+    with its own number of repeats (seeds) when it differs from the study's."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
+    flavor: Literal["paper", "openattack", "textattack"] = "paper"
     repeats: int | None = Field(None, gt=0)
 
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, value: Any) -> Any:
-        return {"name": value} if isinstance(value, str) else value
+        value = {"name": value} if isinstance(value, str) else value
+        if isinstance(value, dict) and isinstance(value.get("name"), str) and "@" in value["name"]:
+            name, _, flavor = value["name"].partition("@")
+            if value.get("flavor") not in (None, flavor):
+                raise ValueError(f"attack {value['name']!r} names flavour {flavor!r} but flavor is "
+                                 f"{value['flavor']!r}; give one")
+            value = {**value, "name": name, "flavor": flavor}
+        return value
 
     @field_validator("name")
     @classmethod
@@ -133,6 +142,22 @@ class AttackChoice(BaseModel):
         if name not in RECIPES:
             raise ValueError(f"unknown attack {name!r}; known: {', '.join(sorted(RECIPES))}")
         return name
+
+    @model_validator(mode="after")
+    def _flavor_has_recipe(self) -> AttackChoice:
+        from chainaudit.attacks.recipes import flavor_recipes
+
+        if self.name not in flavor_recipes(self.flavor):
+            raise ValueError(f"flavour {self.flavor} has no {self.name} recipe; its recipes: "
+                             f"{', '.join(sorted(flavor_recipes(self.flavor)))}")
+        return self
+
+    @property
+    def id(self) -> str:
+        """The name its results are stored under (`recipes.attack_id`)."""
+        from chainaudit.attacks.recipes import attack_id
+
+        return attack_id(self.name, self.flavor)
 
 
 class StudyConfig(BaseModel):
@@ -166,7 +191,7 @@ class StudyConfig(BaseModel):
     @field_validator("attacks")
     @classmethod
     def _attacks_once(cls, attacks: list[AttackChoice]) -> list[AttackChoice]:
-        names = [a.name for a in attacks]
+        names = [a.id for a in attacks]
         doubled = sorted({n for n in names if names.count(n) > 1})
         if doubled:
             raise ValueError(f"attack(s) {doubled} listed twice; give each once (with `repeats` for more seeds)")

@@ -90,7 +90,7 @@ class StudyPlan:
 
 def jobs_of(config: StudyConfig) -> list[Job]:
     """model × dataset × attack × seed, grouped by model then dataset."""
-    return [Job(model, dataset, attack.name, seed) for model in config.subjects() for dataset in config.datasets
+    return [Job(model, dataset, attack.id, seed) for model in config.subjects() for dataset in config.datasets
             for attack in config.attacks for seed in config.seeds(attack)]
 
 
