@@ -143,3 +143,15 @@ def test_lexical_pairs_follow_inflections() -> None:
     assert frozenset(("movies", "films")) in named(syn)
     assert frozenset(("movies", "film")) not in named(syn)
     assert {frozenset(("loved", "hated")), frozenset(("love", "hate"))} <= named(ant)
+
+
+def test_fallback_neighbours_keep_the_query_inflection() -> None:
+    words = ["movies", "films", "movie", "cinema", "played", "acted", "player"]
+    base = np.array([[1.0, 0.0], [0.99, 0.1], [0.98, 0.2], [0.97, 0.22], [0.0, 1.0], [0.1, 0.99], [0.2, 0.98]])
+    fallback = WordVectors(words, base, source="toy", sha256="abc", kind="fallback")
+    assert [w for w, _ in fallback.neighbours("movies", k=5, min_cos=0.5)] == ["films"]
+    assert [w for w, _ in fallback.neighbours("played", k=5, min_cos=0.5)] == ["acted"]
+    raw = fallback.unfiltered()
+    assert [w for w, _ in raw.neighbours("movies", k=5, min_cos=0.5)] == ["films", "movie", "cinema"]
+    assert raw.vectors is fallback.vectors and fallback.identity != raw.identity
+    assert not WordVectors(words, base, source="toy").inflection_filter  # a counter-fitted file: no such filter

@@ -106,3 +106,12 @@ def test_nltk_data_zip_and_folder_are_used_as_they_are(tmp_path: Path) -> None:
     found = wordnet.find_wordnet(search_dirs=[], nltk_paths=[tmp_path / "plain"])
     assert found.kind == "nltk_data" and Path(found.root) == plain
     assert len(found.sha256()) == 64
+
+
+def test_inflections_read_every_analysis() -> None:
+    from chainaudit.resources.wordnet import inflections
+
+    assert inflections("movies") == {("n", "plural")}
+    assert ("v", "past") in inflections("played") and ("v", "past") not in inflections("player")
+    assert {("n", "plural"), ("v", "s")} <= inflections("films")
+    assert inflections("xqzzyv") == frozenset()

@@ -235,7 +235,7 @@ def resource_identity(name: str, resources: AttackResources, dataset: str | None
     identity: dict[str, object] = {}
     name = parse_attack_id(name)[0]
     if name in WORD_VECTOR_RECIPES:
-        identity["word_vectors"] = resources.vectors().sha256 or resources.vectors().source
+        identity["word_vectors"] = resources.vectors().identity
     if name in THRESHOLDS:
         identity["threshold"] = resources.threshold(THRESHOLDS[name])
     if name == "gan":

@@ -10,11 +10,16 @@ words, one per line, in a sibling `<stem>.vocab.txt`.
 Without a file: the fallback built from what is installed (`chainaudit.resources.fallback_vectors`).
 
 Whatever the source, `neighbours` never returns a WordNet antonym of the query (direct or indirect, see
-`wordnet.antonyms`), compared on base forms, so "hated" is dropped for "loved".
+`wordnet.antonyms`), compared on base forms, so "hated" is dropped for "loved". The fallback's neighbours are
+also kept to the query's inflection (`wordnet.inflections`: "movies" gets plural nouns, not "movie" or
+"cinema"; "played" past verbs, not "player"), and words WordNet does not know in any form are dropped: single-
+word MiniLM embeddings put a word's derivations and other inflections nearest, which counter-fitted vectors do
+not. `unfiltered()` gives the raw neighbours (the peer-tool flavours use those, as the tools do).
 """
 
 from __future__ import annotations
 
+import copy
 import gzip
 import io
 import logging
@@ -22,7 +27,7 @@ import os
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -44,7 +49,8 @@ class WordVectors:
     """Unit-normalised word vectors with cosine nearest-neighbour queries that exclude WordNet antonyms."""
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray, *, source: str, sha256: str | None = None,
-                 kind: str = "file", antonym_filter: bool = True, cache_size: int = 100_000) -> None:
+                 kind: str = "file", antonym_filter: bool = True, inflection_filter: bool | None = None,
+                 cache_size: int = 100_000) -> None:
         if len(words) != len(vectors):
             raise ValueError(f"{len(words)} words but {len(vectors)} vectors")
         self.words = list(words)
@@ -53,6 +59,8 @@ class WordVectors:
         self.vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
         self.source, self.sha256, self.kind = source, sha256, kind
         self.antonym_filter = antonym_filter
+        #: Keep neighbours to the query's inflection (default: on for the fallback only).
+        self.inflection_filter = kind == "fallback" if inflection_filter is None else inflection_filter
         self._cache: OrderedDict[tuple[str, int, float], list[tuple[str, float]]] = OrderedDict()
         self._lock = threading.RLock()  # the neighbour cache is shared by concurrently attacked samples
         self._cache_size = cache_size
@@ -69,6 +77,22 @@ class WordVectors:
     def _id(self, word: str) -> int | None:
         i = self.index.get(word)
         return self.index.get(word.lower()) if i is None else i
+
+    @property
+    def identity(self) -> str:
+        """What a result key must hold to tell these neighbours apart: the source's sha256 and the filters on."""
+        filters = [name for name, on in (("antonyms", self.antonym_filter), ("inflections", self.inflection_filter))
+                   if on]
+        return f"{self.sha256 or self.source}|filters:{','.join(filters) or 'none'}"
+
+    def unfiltered(self) -> WordVectors:
+        """The same vectors (shared, not copied) with no antonym or inflection filter: the raw neighbours."""
+        if not self.antonym_filter and not self.inflection_filter:
+            return self
+        raw = copy.copy(self)
+        raw.antonym_filter, raw.inflection_filter = False, False
+        raw._cache, raw._lock = OrderedDict(), threading.RLock()
+        return raw
 
     def vector(self, word: str) -> np.ndarray:
         """The unit vector of `word` (KeyError when absent)."""
@@ -104,15 +128,29 @@ class WordVectors:
 
     def _rank(self, word: str, i: int, row: np.ndarray, k: int, min_cos: float) -> list[tuple[str, float]]:
         banned = self._banned(word)
+        keep = self._same_inflection(word)
         m = min(len(row), k + 16)
         while True:
             top = np.argpartition(-row, m - 1)[:m] if m < len(row) else np.arange(len(row))
             top = top[np.argsort(-row[top], kind="stable")]
             result = [(self.words[j], float(row[j])) for j in top
-                      if j != i and row[j] >= min_cos and not self._is_banned(self.words[j], banned)][:k]
+                      if j != i and row[j] >= min_cos and not self._is_banned(self.words[j], banned)
+                      and keep(self.words[j])][:k]
             if len(result) >= k or m >= len(row) or row[top[-1]] < min_cos:
                 return result
             m = min(len(row), m * 2)
+
+    def _same_inflection(self, word: str) -> Callable[[str], bool]:
+        """A test of candidates: same inflection as `word` (always true when the filter is off or WordNet does
+        not know `word`)."""
+        if not self.inflection_filter:
+            return lambda _: True
+        from chainaudit.resources.wordnet import inflections
+
+        readings = inflections(word)
+        if not readings:
+            return lambda _: True
+        return lambda candidate: not readings.isdisjoint(inflections(candidate))
 
     def _banned(self, word: str) -> set[str]:
         if not self.antonym_filter:

@@ -243,6 +243,36 @@ def base_forms(word: str) -> set[str]:
     return forms
 
 
+_SUPERLATIVES = frozenset({"best", "worst", "most", "least"})
+
+
+def _form(word: str, base: str, pos: str) -> str:
+    """How `word` inflects `base` in WordNet part of speech `pos`: base, plural, s, ing, past, comp or sup."""
+    if word == base:
+        return "base"
+    if pos == "n":
+        return "plural"
+    if pos == "v":
+        if word.endswith("ing"):
+            return "ing"
+        return "s" if word.endswith("s") and not word.endswith("ss") else "past"
+    return "sup" if word.endswith("est") or word in _SUPERLATIVES else "comp"
+
+
+@lru_cache(maxsize=100_000)
+def inflections(word: str) -> frozenset[tuple[str, str]]:
+    """Every (WordNet POS, inflection) reading of `word`: "movies" -> {("n", "plural")}, "films" -> {("n",
+    "plural"), ("v", "s")}, "played" -> {("v", "past")}; empty for a word WordNet does not know in any form."""
+    wn = get_wordnet()
+    word = word.lower()
+    readings: set[tuple[str, str]] = set()
+    with _LOCK:
+        for pos in ("n", "v", "a", "r"):
+            for base in wn._morphy(word, pos):  # every analysis, not only morphy()'s first
+                readings.add(("a" if pos == "s" else pos, _form(word, base.lower(), pos)))
+    return frozenset(readings)
+
+
 @lru_cache(maxsize=50_000)
 def _synonyms(word: str, pos: str | None, multiword: bool) -> tuple[str, ...]:
     wn = get_wordnet()
