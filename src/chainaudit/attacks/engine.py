@@ -164,6 +164,9 @@ class Recipe:
     #: Run before each sample, before the skip of already-wrong ones: loads what the recipe needs (trained
     #: weights) and raises `ResourceMissingError` when it is absent, so then EVERY sample is an `error`.
     prepare: Callable[[Sample], object] | None = None
+    #: Samples attacked at once by default (`runner.attack_samples`), measured per recipe: 1 where merging the
+    #: samples' model calls does not pay.
+    concurrency: int = 1
 
     def attack(self, victim: Victim, sample: Sample, *, seed: int = 0, budget: int | None = None,
                similarity: Similarity | None = None, goal: Goal = UNTARGETED,

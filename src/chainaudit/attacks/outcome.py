@@ -1,4 +1,4 @@
-"""What one attacked sample gives: an `AttackOutcome`, and the summary of many (ASR both ways)."""
+"""What one attacked sample gives: an `AttackOutcome`, and the summary of many (ASR and valid ASR, both ways)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from chainaudit.attacks.validity import Validity
 from chainaudit.data import Sample
 
 OutcomeKind = Literal["succeeded", "failed", "skipped", "error"]
@@ -34,6 +35,8 @@ class AttackOutcome:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     goal: str = "untargeted"
+    #: The validity check of a success (`attacks.validity`); None on other outcomes and before it is checked.
+    validity: Validity | None = None
 
     def to_row(self, study_id: str, model_id: str, revision: str) -> dict[str, Any]:
         """The `attack_results` row (natural key: study, model@revision, dataset, split, idx, attack, seed, goal)."""
@@ -46,6 +49,7 @@ class AttackOutcome:
             "words_changed": self.words_changed,
             "modification_rate": self.modification_rate, "similarity": self.similarity, "seconds": self.seconds,
             "error": self.error, "extra": self.extra or None,
+            **(self.validity.columns() if self.validity else dict.fromkeys(Validity.COLUMNS)),
         }
 
     def to_example(self) -> dict[str, Any]:
@@ -80,6 +84,14 @@ class AttackSummary:
     time_limited: int = 0
     #: The goal's key ("untargeted", "flip-prediction", "targeted:<label>").
     goal: str = "untargeted"
+    #: Successes the validity check passed (`attacks.validity`), and successes never checked (stored before
+    #: the check existed: left out of the valid rates' n).
+    valid: int = 0
+    unchecked: int = 0
+    #: valid successes / (checked successes + failed), and the same with already-wrong samples as valid flips
+    #: (the paper's convention; equal to `valid_asr` under another goal).
+    valid_asr: float | None = None
+    valid_asr_all: float | None = None
 
     @property
     def ran(self) -> bool:
@@ -99,7 +111,8 @@ def _final_pred(o: AttackOutcome) -> int | None:
 
 
 def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
-    """Counts, ASR in both conventions, accuracy before/after (against the gold labels) and means.
+    """Counts, ASR in both conventions (and their valid-success versions), accuracy before/after (against the
+    gold labels) and means.
 
     `asr_all` counts a skipped sample as flipped only under the untargeted goal (it was already wrong, the
     OpenAttack convention); under another goal a skipped sample was not attacked, so `asr_all` equals `asr`."""
@@ -112,6 +125,13 @@ def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
     goals = {o.goal for o in items}
     untargeted = goals <= {"untargeted"}
     asr = count["succeeded"] / attacked if attacked else None
+    checked = [o for o in success if o.validity is not None]
+    valid_count = sum(o.validity.valid for o in checked if o.validity is not None)
+    valid_n = len(checked) + count["failed"]
+    valid_asr = valid_count / valid_n if valid_n else None
+    valid_all_n = valid_n + count["skipped"]
+    valid_asr_all = ((valid_count + count["skipped"]) / valid_all_n if valid_all_n else None) if untargeted \
+        else valid_asr
     return AttackSummary(
         total=len(items), succeeded=count["succeeded"], failed=count["failed"], skipped=count["skipped"],
         errors=count["error"],
@@ -128,6 +148,7 @@ def summarize(outcomes: Iterable[AttackOutcome]) -> AttackSummary:
         budget_exhausted=sum(bool(o.extra.get("budget_exhausted")) for o in items),
         time_limited=sum(bool(o.extra.get("time_limit_reached")) for o in items),
         goal=goals.pop() if len(goals) == 1 else ",".join(sorted(goals)) or "untargeted",
+        valid=valid_count, unchecked=len(success) - len(checked), valid_asr=valid_asr, valid_asr_all=valid_asr_all,
     )
 
 

@@ -64,7 +64,7 @@ class AttackRequest:
     goal: str = "untargeted"
     #: The targeted goal's label: a dataset label name or index.
     target: str | None = None
-    #: `paper` (default), `openattack` or `textattack` (`recipes.FLAVORS`); `attack` may also name it (`pwws@openattack`).
+    #: `paper` (default), `openattack` or `textattack` (`recipes.FLAVORS`); `attack` may name it too: `pwws@openattack`.
     flavor: str | None = None
 
     def __post_init__(self) -> None:

@@ -13,14 +13,15 @@ from chainaudit.attacks.batching import SharedVictim
 from chainaudit.attacks.engine import Recipe, Similarity
 from chainaudit.attacks.goal import UNTARGETED, Goal
 from chainaudit.attacks.outcome import AttackOutcome, AttackSummary
+from chainaudit.attacks.validity import Validity
 from chainaudit.data import Sample
 from chainaudit.interleave import interleave
 from chainaudit.victims.base import Victim
 
 ADHOC_STUDY = "adhoc"
-#: Samples attacked at once (their model calls merged; same outcomes). benchmarks/attack_speed.py, 30 SST-2
-#: sentences on 2 busy CPU cores, 8 at once vs one at a time: 1.15x (black-box HotFlip) to 2.6x (PWWS) faster.
-DEFAULT_CONCURRENCY = 8
+#: Samples attacked at once: 0 = the recipe's own `Recipe.concurrency`, chosen per recipe from measurement
+#: (`benchmarks/concurrency_choice.py`; merging model calls pays only where a round has many candidates).
+DEFAULT_CONCURRENCY = 0
 
 
 
@@ -29,7 +30,8 @@ def outcome_from_row(row: dict, sample: Sample) -> AttackOutcome:
     return AttackOutcome(sample, row["attack"], row["seed"], row["outcome"], row["original_pred"],
                          row["perturbed_pred"], row["perturbed_text"], row["queries"] or 0,
                          row["words_changed"] or 0, row["modification_rate"] or 0.0, row["similarity"],
-                         row["seconds"] or 0.0, row["error"], row["extra"] or {}, row["goal"])
+                         row["seconds"] or 0.0, row["error"], row["extra"] or {}, row["goal"],
+                         Validity.from_columns(row))
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,13 @@ def attack_samples(recipe: Recipe, victim: Victim, samples: Sequence[Sample], *,
     """Outcomes towards `goal`, in sample order (an exception in one sample is that sample's `error` outcome).
     A goal that cannot apply to the victim's labels (a target out of range) raises `ChainauditError` first.
 
-    With `concurrency` > 1, that many samples are attacked at once (`chainaudit.interleave`): their
-    candidate sets, gradient requests and sentence encodings are merged into one call per round. Each
-    sample's search, RNG and query count are its own, so the outcomes are those of one-at-a-time attacks.
+    With `concurrency` > 1 (0: the recipe's measured choice), that many samples are attacked at once
+    (`chainaudit.interleave`): their candidate sets, gradient requests and sentence encodings are merged into
+    one call per round. Each sample's search, RNG and query count are its own, so the outcomes are those of
+    one-at-a-time attacks.
     """
     goal.check(len(victim.label_names))
+    concurrency = concurrency or recipe.concurrency
     if concurrency <= 1 or len(samples) <= 1:
         for sample in samples:
             yield recipe.attack(victim, sample, seed=seed, budget=budget, similarity=similarity, goal=goal,

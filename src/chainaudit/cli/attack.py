@@ -77,9 +77,9 @@ def attack(
     max_length: MaxLengthOption = 256,
     repeats: Annotated[int, typer.Option(min=1, help="Run the attack with seeds SEED..SEED+REPEATS-1 and report "
                                          "the mean and spread (the paper ran its random attacks 3 times).")] = 1,
-    concurrency: Annotated[int, typer.Option(min=1, help="Samples attacked at once, their model calls merged "
-                                             "into shared batches (same outcomes, faster); 1 = one at a "
-                                             "time.")] = 8,
+    concurrency: Annotated[int, typer.Option(min=0, help="Samples attacked at once, their model calls merged "
+                                             "into shared batches (same outcomes); 1 = one at a time; 0 = the "
+                                             "recipe's measured choice (8 where merging pays, else 1).")] = 0,
     goal: Annotated[Literal["untargeted", "flip-prediction", "targeted"], typer.Option(
         help="untargeted: away from the gold label (already-wrong samples skipped); flip-prediction: away from "
              "the model's own clean prediction (nothing skipped; for models whose labels do not match the "

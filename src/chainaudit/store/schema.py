@@ -184,6 +184,19 @@ MIGRATIONS: list[str] = [
                      idx, attack, seed, goal, params)
     );
     """,
+    # 4: the validity check of each success (`attacks.validity`, issue 12): meaning kept, meaning flipped, valid
+    # (kept and not flipped), the share of changes that keep the meaning, the independent sentence similarity
+    # (NULL where the recipe optimised the encoder), why, and the check's version. NULL on every other outcome
+    # and on rows written before the check existed (not checked).
+    """
+    ALTER TABLE attack_results ADD COLUMN valid INTEGER;
+    ALTER TABLE attack_results ADD COLUMN meaning_kept INTEGER;
+    ALTER TABLE attack_results ADD COLUMN meaning_flipped INTEGER;
+    ALTER TABLE attack_results ADD COLUMN validity_score REAL;
+    ALTER TABLE attack_results ADD COLUMN validity_similarity REAL;
+    ALTER TABLE attack_results ADD COLUMN validity_why TEXT;
+    ALTER TABLE attack_results ADD COLUMN validity_version TEXT;
+    """,
 ]
 
 #: Columns that identify a row; writes with the same key are idempotent.

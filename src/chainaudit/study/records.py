@@ -12,6 +12,7 @@ from chainaudit.attacks.engine import RESOURCE_MISSING, Similarity
 from chainaudit.attacks.goal import UNTARGETED, Goal
 from chainaudit.attacks.outcome import summarize
 from chainaudit.attacks.runner import ADHOC_STUDY, DEFAULT_CONCURRENCY, AttackRun, attack_pending, outcome_from_row
+from chainaudit.attacks.validity import checked
 from chainaudit.data import Sample
 from chainaudit.errors import ChainauditError
 from chainaudit.store import Store
@@ -53,10 +54,14 @@ def pending(samples: Sequence[Sample], stored: dict[tuple[str, str, int], dict],
             or _rerun(stored[key], retry_errors)]
 
 
-def write_outcome(store: Store, key: RunKey, outcome: AttackOutcome, replace: bool) -> None:
-    """Store one outcome; `replace` for a retried error (replaced, never doubled), else insert-if-new."""
+def write_outcome(store: Store, key: RunKey, outcome: AttackOutcome, replace: bool) -> AttackOutcome:
+    """Store one outcome, a success with its validity check (`attacks.validity.checked`: every path that stores
+    results passes here, so every stored success is checked); `replace` for a retried error (replaced, never
+    doubled), else insert-if-new. Returns the outcome as stored."""
+    outcome = checked(outcome)
     row = {**outcome.to_row(key.study_id, key.model_id, key.revision), "params": key.params}
     (store.upsert if replace else store.insert_new)("attack_results", [row])
+    return outcome
 
 
 def collect_run(store: Store, key: RunKey, samples: Sequence[Sample], resumed: int) -> AttackRun:
