@@ -1,4 +1,5 @@
-"""`chainaudit attack`: one recipe over a dataset sample, every outcome stored, ASR in both conventions."""
+"""`chainaudit attack`: one recipe over a dataset sample, every outcome stored, ASR and valid ASR in both
+conventions."""
 
 from __future__ import annotations
 
@@ -128,7 +129,8 @@ def print_result(done: Any) -> None:
         _print_summary(name, model, run.summary, run.resumed)
     else:
         for seed, run in done.runs.items():
-            say(f"seed {seed}: ASR {pct(run.summary.asr)} (asr_all {pct(run.summary.asr_all)})")
+            say(f"seed {seed}: ASR {pct(run.summary.asr)} (asr_all {pct(run.summary.asr_all)}; valid "
+                f"{pct(run.summary.valid_asr)}, valid_asr_all {pct(run.summary.valid_asr_all)})")
         _print_repeats(name, model, {k: r.outcomes for k, r in done.runs.items()})
 
 
@@ -147,6 +149,9 @@ def _print_summary(name: str, model: str, summary: Any, resumed: int) -> None:
         table.add_row("ASR (asr_all: flipped / all, the paper's)", pct(summary.asr_all))
     else:
         table.add_row("goal", f"{summary.goal} (asr_all = asr: a skipped sample is not a success)")
+    table.add_row("valid ASR (valid_asr: meaning kept, not flipped)", _valid(summary, summary.valid_asr))
+    if summary.goal == "untargeted":
+        table.add_row("valid ASR (valid_asr_all, the paper's)", pct(summary.valid_asr_all))
     table.add_row("accuracy before → after", f"{pct(summary.accuracy_before)} → {pct(summary.accuracy_after)}")
     table.add_row("mean queries per attacked sample", num(summary.mean_queries))
     table.add_row("mean modification rate (successes)", pct(summary.mean_modification_rate))
@@ -163,12 +168,19 @@ def _print_summary(name: str, model: str, summary: Any, resumed: int) -> None:
                    ran=summary.ran)
 
 
+def _valid(summary: Any, value: float | None) -> str:
+    """The valid ASR with how many successes passed the validity check (and any never checked)."""
+    text = f"{pct(value)} ({summary.valid} of {summary.succeeded} successes valid"
+    return text + (f"; {summary.unchecked} stored before the check, left out)" if summary.unchecked else ")")
+
+
 def _print_repeats(name: str, model: str, runs: dict[int, list[Any]]) -> None:
     """Per-seed figures and the mean ± sample std (min-max) over the repeats."""
     from chainaudit.attacks import summarize_repeats
 
     rep = summarize_repeats(runs)
     metrics = {"asr": ("ASR (succeeded / attacked)", True), "asr_all": ("ASR (the paper's, all samples)", True),
+               "valid_asr": ("valid ASR (meaning kept)", True), "valid_asr_all": ("valid ASR (the paper's)", True),
                "accuracy_after": ("accuracy after", True), "mean_queries": ("queries per attacked sample", False),
                "mean_similarity": ("sentence similarity (successes)", False),
                "seconds_per_sample": ("seconds per sample", False)}

@@ -52,15 +52,18 @@ def demo(
 
 def _print_robustness(result: Any) -> None:
     table = Table(title=f"robustness of {result.model.model_id}", box=box.SIMPLE_HEAD,
-                  caption="asr: succeeded / attacked; asr_all: flipped / all (the paper's); acc after: accuracy "
-                          "under attack; sim: mean sentence similarity of the successes; s/ex: seconds per sample")
+                  caption="asr: succeeded / attacked; asr_all: flipped / all (the paper's); valid, valid_all: the "
+                          "same counting only valid successes (meaning kept, not flipped: attacks.validity); acc "
+                          "after: accuracy under attack; sim: mean sentence similarity of the successes; s/ex: "
+                          "seconds per sample")
     table.add_column("attack", no_wrap=True)
-    for header in ("asr", "asr_all", "acc after", "queries", "sim", "s/ex", "err"):
+    for header in ("asr", "asr_all", "valid", "valid_all", "acc after", "queries", "sim", "s/ex", "err"):
         table.add_column(header, justify="right", no_wrap=True)
     for done in result.attacks:
         (run,) = done.runs.values()
         s = run.summary
-        table.add_row(done.attack, pct(s.asr, 0), pct(s.asr_all, 0), pct(s.accuracy_after, 0),
+        table.add_row(done.attack, pct(s.asr, 0), pct(s.asr_all, 0), pct(s.valid_asr, 0), pct(s.valid_asr_all, 0),
+                      pct(s.accuracy_after, 0),
                       f"{s.mean_queries or 0:.0f}", f"{s.mean_similarity or 0:.2f}", f"{s.seconds_per_sample or 0:.1f}",
                       str(s.errors))
         print_warnings(done.attack, errors=s.errors, first_error=s.first_error,

@@ -113,9 +113,9 @@ def metrics(
     data_dir: DataDirOption = None,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
-    """ASR per model, attack and dataset (both conventions), δ per chain hop with its paired bootstrap interval
-    and McNemar's exact p, the transferable and replay rates, and the spread over repeats; each with n and a
-    95% interval."""
+    """ASR and valid ASR per model, attack and dataset (both conventions), δ per chain hop with its paired
+    bootstrap interval and McNemar's exact p, the transferable and replay rates, and the spread over repeats; each
+    with n and a 95% interval."""
     from chainaudit.store import Store
     from chainaudit.study.config import load_study_config
     from chainaudit.study.plan import plan_study
@@ -153,10 +153,12 @@ def _delta(row: dict[str, Any]) -> str:
 
 
 def _print_tables(tables: dict[str, list[dict[str, Any]]]) -> None:
-    asr = Table("scope", "model", "attack", "dataset", "asr [95% CI]", "asr_all [95% CI]", title="ASR")
+    asr = Table("scope", "model", "attack", "dataset", "asr [95% CI]", "asr_all [95% CI]", "valid_asr [95% CI]",
+                "valid_asr_all [95% CI]", title="ASR (valid: successes that keep the meaning and do not flip it)")
     for r in tables["asr"]:
         asr.add_row(r["scope"], str(r.get("model_id") or "all"), str(r.get("attack") or "all"),
-                    str(r.get("dataset") or "all"), _interval(r, "asr"), _interval(r, "asr_all"))
+                    str(r.get("dataset") or "all"), _interval(r, "asr"), _interval(r, "asr_all"),
+                    _interval(r, "valid_asr"), _interval(r, "valid_asr_all"))
     console.print(asr, crop=False)
     delta = Table("hop", "attack", "dataset", "convention", "δ = ASR_down − ASR_up [95% CI]", "b / c",
                   "McNemar p", title="change after fine-tuning (paired samples)")

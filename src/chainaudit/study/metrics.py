@@ -84,6 +84,25 @@ def asr(rows: Iterable[Row]) -> Estimate:
     return rate(rows, "asr")
 
 
+def row_valid_success(row: Row, convention: Convention) -> bool | None:
+    """`row_success` counting only valid successes (`attacks.validity`: meaning kept, not flipped): a success is
+    True when its stored `valid` is true, False when false, and not counted when it was never checked (NULL, rows
+    written before the check existed). A skipped sample counted under `asr_all` is a valid flip (its text is the
+    clean one)."""
+    success = row_success(row, convention)
+    if success is None or row["outcome"] != "succeeded":
+        return success
+    valid = row.get("valid")
+    return None if valid is None else bool(valid)
+
+
+def valid_rate(rows: Iterable[Row], convention: Convention) -> Estimate:
+    """The valid ASR of `rows` in `convention` (see `row_valid_success`), Wilson interval: `valid_asr` = valid
+    successes / (checked successes + failed); `valid_asr_all` the same with already-wrong samples as valid flips."""
+    flags = [f for f in (row_valid_success(r, convention) for r in rows) if f is not None]
+    return wilson(sum(flags), len(flags))
+
+
 def asr_all(rows: Iterable[Row]) -> Estimate:
     """OpenAttack's / the paper's ASR: (succeeded + skipped) / (succeeded + failed + skipped) under the untargeted
     goal (already-wrong samples count as flipped); elsewhere equal to `asr`. n = the denominator; Wilson."""
@@ -93,13 +112,15 @@ def asr_all(rows: Iterable[Row]) -> Estimate:
 # ------------------------------------------------------------------------------------------------- ASR table
 @dataclass(frozen=True)
 class AsrCell:
-    """ASR both ways for one group. `scope`: "group" (every field of `by`), one field name (that field alone,
-    pooled over the others), or "all"; `key` holds the grouping values of that scope."""
+    """ASR both ways, and valid ASR both ways, for one group. `scope`: "group" (every field of `by`), one field
+    name (that field alone, pooled over the others), or "all"; `key` holds the grouping values of that scope."""
 
     scope: str
     key: Mapping[str, Any]
     asr: Estimate
     asr_all: Estimate
+    valid_asr: Estimate
+    valid_asr_all: Estimate
 
 
 def group_rows(rows: Iterable[Row], by: Sequence[str]) -> dict[tuple[Any, ...], list[Row]]:
@@ -111,13 +132,13 @@ def group_rows(rows: Iterable[Row], by: Sequence[str]) -> dict[tuple[Any, ...], 
 
 
 def _cell(scope: str, key: Mapping[str, Any], rows: list[Row]) -> AsrCell:
-    return AsrCell(scope, dict(key), asr(rows), asr_all(rows))
+    return AsrCell(scope, dict(key), asr(rows), asr_all(rows), valid_rate(rows, "asr"), valid_rate(rows, "asr_all"))
 
 
 def asr_table(rows: Iterable[Row], by: Sequence[str] = ("model_id", "attack", "dataset")) -> list[AsrCell]:
-    """One (asr, asr_all) pair per group of `by`; then per value of each field of `by` alone (overall per model,
-    per attack, per dataset) and over everything. Marginals pool the rows (each row counts once; with several
-    seeds each (sample, seed) is one trial), so their n is the sum of their groups' n."""
+    """One (asr, asr_all, valid_asr, valid_asr_all) cell per group of `by`; then per value of each field of `by`
+    alone (overall per model, per attack, per dataset) and over everything. Marginals pool the rows (each row
+    counts once; with several seeds each (sample, seed) is one trial), so their n is the sum of their groups' n."""
     items = list(rows)
     by = tuple(by)
     cells = [_cell("group", dict(zip(by, key, strict=True)), g) for key, g in group_rows(items, by).items()]
@@ -351,11 +372,13 @@ def _attack_datasets(rows: list[Row], hop: Hop) -> Iterator[tuple[str, str]]:
 
 
 def asr_rows(rows: list[Row], by: Sequence[str]) -> list[dict[str, Any]]:
-    """The "asr" table: scope, one column per field of `by` (None outside the cell's scope), both ASRs."""
+    """The "asr" table: scope, one column per field of `by` (None outside the cell's scope), both ASRs and both
+    valid ASRs."""
     out = []
     for cell in asr_table(rows, by):
         keys = {f: _plain(cell.key.get(f)) for f in by}
-        out.append({"scope": cell.scope, **keys, **_columns("asr", cell.asr), **_columns("asr_all", cell.asr_all)})
+        out.append({"scope": cell.scope, **keys, **_columns("asr", cell.asr), **_columns("asr_all", cell.asr_all),
+                    **_columns("valid_asr", cell.valid_asr), **_columns("valid_asr_all", cell.valid_asr_all)})
     return out
 
 
@@ -397,9 +420,13 @@ def replay_rows(replays: list[Row], hops: Sequence[Hop]) -> list[dict[str, Any]]
     return out
 
 
+_REPEAT_METRICS = (("asr", "asr", rate), ("asr_all", "asr_all", rate), ("valid_asr", "asr", valid_rate),
+                   ("valid_asr_all", "asr_all", valid_rate))
+
+
 def repeat_rows(rows: list[Row], by: Sequence[str]) -> list[dict[str, Any]]:
-    """The "repeats" table: for each group of `by` (seed aside) run with two or more seeds, each ASR's per-seed
-    values (as text, in seed order) and their spread."""
+    """The "repeats" table: for each group of `by` (seed aside) run with two or more seeds, each ASR's (and valid
+    ASR's) per-seed values (as text, in seed order) and their spread."""
     keys = tuple(f for f in by if f != "seed")
     out = []
     for key, group in group_rows(rows, keys).items():
@@ -407,10 +434,10 @@ def repeat_rows(rows: list[Row], by: Sequence[str]) -> list[dict[str, Any]]:
         if len(per_seed) < 2:
             continue
         seeds = sorted(s for (s,) in per_seed)
-        for convention in CONVENTIONS:
-            values = {s: rate(per_seed[(s,)], convention) for s in seeds}
+        for metric, convention, of in _REPEAT_METRICS:
+            values = {s: of(per_seed[(s,)], convention) for s in seeds}
             spread = over_seeds(values)
-            out.append({**{f: _plain(v) for f, v in zip(keys, key, strict=True)}, "metric": convention,
+            out.append({**{f: _plain(v) for f, v in zip(keys, key, strict=True)}, "metric": metric,
                         "seeds": " ".join(str(s) for s in seeds),
                         "values": " ".join("" if e.value is None else repr(e.value) for e in values.values()),
                         "mean": spread.mean, "std": spread.std, "low": spread.low, "high": spread.high,
