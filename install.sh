@@ -23,4 +23,15 @@ if command -v apt-get >/dev/null 2>&1 && ! dpkg -s $wn_pkgs >/dev/null 2>&1; the
     echo "warning: not root and no sudo: install $wn_pkgs yourself for the WordNet attacks" >&2
   fi
 fi
+# Debian's Chromium, for the report's browser test (tests/test_report.py, marked slow; skipped without it).
+# Optional: Playwright drives this binary (its own browser download is not used).
+if command -v apt-get >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO=none; fi
+  if [ "$SUDO" != none ]; then
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
+      || echo "warning: could not install chromium; the report's browser test will be skipped" >&2
+  else
+    echo "warning: not root and no sudo: install chromium yourself for the report's browser test" >&2
+  fi
+fi
 echo "chainaudit installed: $(.venv/bin/chainaudit --version 2>/dev/null || echo '?')  (activate with: source .venv/bin/activate)"

@@ -33,7 +33,7 @@ GRID: dict[str, Sequence[Any]] = {
     "typo_max_edits": (1, 2, 3),
     "typo_min_length": (3, 4, 5),
     "polarity_min": (0.1, 0.2, 0.3, 0.5),
-    "sentence_min": (None, 0.7, 0.75, 0.8, 0.85, 0.9),
+    "sentence_min": (None, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9),
 }
 
 

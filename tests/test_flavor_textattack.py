@@ -40,15 +40,21 @@ def sample(text: str, label: int = 1, index: int = 0) -> Sample:
 
 
 class RecordingVictim(KeywordVictim):
-    """The keyword victim, keeping every text it is asked about, in order."""
+    """The keyword victim, keeping every text it is asked about, in order; with `weights`, p(positive) is
+    sigmoid(sum of the words' weights - 0.1) instead."""
 
-    def __init__(self) -> None:
+    def __init__(self, weights: dict[str, float] | None = None) -> None:
         super().__init__()
         self.texts: list[str] = []
+        self.weights = weights
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         self.texts += list(texts)
-        return super().predict_proba(texts)
+        if self.weights is None:
+            return super().predict_proba(texts)
+        sums = np.array([sum(self.weights.get(w, 0.0) for w in t.split()) for t in texts])
+        p = 1 / (1 + np.exp(-(sums - 0.1)))
+        return np.stack([1 - p, p], axis=1)
 
 
 def vectors(groups: dict[str, int], dims: int = 4) -> WordVectors:
@@ -82,8 +88,8 @@ def test_replacement_rebuilds_text_and_tracks_indices_like_attacked_text() -> No
     split = text.replace_word(3, "char ming")
     assert split.words[3:5] == ("char", "ming") and len(split) == 9
     assert split.changed == {3, 4} and split.newly == {3, 4}
-    later = split.replace_word(6, "touching")  # index 6 of the CURRENT text: the old word 5 ("often") moved on
-    assert later.words[5:8] == ("often", "touching", "journey") and later.newly == {6}
+    later = split.replace_word(6, "touching")  # index 6 of the CURRENT text: "often", the original word 5
+    assert later.words[5:8] == ("and", "touching", "affecting") and later.newly == {6}
     assert RepeatModification().modifiable(later) == {0, 1, 2, 5, 7, 8}
 
 
@@ -114,9 +120,11 @@ def test_word_embedding_distance_compares_with_the_original_and_passes_unknown_w
 def test_part_of_speech_tags_both_words_in_the_originals_context() -> None:
     calls: list[list[str]] = []
 
-    def tagger(tokens: list[str]) -> list[str]:
+    def tagger(tokens: list[str]) -> list[str]:  # a word seen before in the context is tagged ADJ
         calls.append(tokens)
-        return ["VERB" if t == "run" else "NOUN" if t.startswith("w") else "ADJ" for t in tokens]
+        tags = ["VERB" if t == "run" else "ADJ" if t in tokens[:k] or not t.startswith("w") else "NOUN"
+                for k, t in enumerate(tokens)]
+        return tags
 
     pos = PartOfSpeech(tagger, allow_verb_noun_swap=True)
     original = TAText.parse(" ".join(f"w{i}" for i in range(10)))
@@ -124,8 +132,9 @@ def test_part_of_speech_tags_both_words_in_the_originals_context() -> None:
     texts = [original.replace_word(5, w) for w in ("run", "nice", "w2")]
     kept = pos.check_many(texts, original, ctx)
     assert calls[0] == ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"]  # 4 words before, 3 after
-    assert [t.words[5] for t in kept] == ["run", "w2"]  # verb for noun allowed; adjective not
-    # "w2" is tagged at its FIRST occurrence in the context (position 1), as `word_list.index(word)` does
+    # verb for noun allowed; adjective not; the new "w2" takes the tag of the context's FIRST "w2" (a noun), as
+    # `word_list.index(word)` does, not its own (ADJ)
+    assert [t.words[5] for t in kept] == ["run", "w2"]
     assert ["w1", "w2", "w3", "w4", "w2", "w6", "w7", "w8"] in calls
 
 
@@ -170,22 +179,22 @@ def test_textbugger_character_edits_draw_like_textattack() -> None:
 # -- search, goal and queries -------------------------------------------------------------------------------------
 
 def test_pwws_ranks_by_weighted_saliency_and_counts_every_text() -> None:
-    victim = RecordingVictim()
+    victim = RecordingVictim({"good": 1.0, "great": 1.2})
     recipe = build_recipe("pwws@textattack", tiny_resources())
     out = recipe.attack(victim, sample("the movie was good great"))
     assert out.attack == "pwws@textattack" and out.outcome == "succeeded"
-    # ties go to the alphabetically first candidate ("dear" before "fine", "big" before "fine")
-    assert out.perturbed_text == "the movie was dear big"
-    assert victim.texts == [
+    assert victim.texts[:-1] == [  # the last: the engine re-scoring the result, uncounted
         "the movie was good great",
         "the [UNK] was good great", "the movie was [UNK] great", "the movie was good [UNK]",  # saliency
-        "the film was good great", "the picture was good great",  # best swap per word, on the original
+        "the film was good great", "the picture was good great",  # each word's swaps on the original...
         "the movie was dear great", "the movie was fine great", "the movie was nice great",
-        "the movie was good big", "the movie was good fine",
-        "the movie was dear great", "the movie was fine great", "the movie was nice great",  # asked again
-        "the movie was dear big", "the movie was dear fine",  # re-chosen on the current text
+        "the movie was good big", "the movie was good fine",  # ... sorted by text
+        "the movie was good big", "the movie was good fine",  # "great" ranks first: asked again
+        "the movie was dear big", "the movie was fine big", "the movie was nice big",  # re-chosen on the current
     ]
-    assert out.queries == len(victim.texts) == 16  # already-asked texts count again, as in TextAttack
+    assert out.queries == len(victim.texts) - 1 == 16  # already-asked texts count again, as in TextAttack
+    # equal scores go to the alphabetically first text ("big" before "fine", "dear" before "fine")
+    assert out.perturbed_text == "the movie was dear big"
 
 
 def test_pwws_ignores_part_of_speech() -> None:
@@ -200,7 +209,7 @@ def test_pwws_ignores_part_of_speech() -> None:
 
 
 def test_greedy_search_keeps_only_improving_swaps() -> None:
-    # "movie" is visited first but no swap of it helps: the failed result keeps it (the paper's PWWS would not)
+    # "movie" comes last and no swap of it helps: the failed result keeps it (the paper's PWWS would swap it)
     res = tiny_resources()
     res.wordnet_synonyms = lambda word, pos=None: {"movie": ["film"], "bad": ["poor"]}.get(word, [])
     out = build_recipe("pwws@textattack", res).attack(KeywordVictim(), sample("bad movie bad", label=0))
@@ -213,13 +222,13 @@ def test_textfooler_candidates_order_and_queries() -> None:
     out = build_recipe("textfooler@textattack", tiny_resources()).attack(victim, sample("the movie was good"))
     assert out.perturbed_text == "the movie was fine"
     # deletion scores (good first), then good's neighbours with cos >= 0.5 of its part of speech, sorted by text
-    assert victim.texts == ["the movie was good", "the was good", "the movie was",
+    assert victim.texts[:-1] == ["the movie was good", "the was good", "the movie was ",
                             "the movie was fine", "the movie was great", "the movie was nice"]
     assert out.queries == 6
 
 
-def long_text(word: str) -> str:
-    return f"the film {word} " + " ".join(f"w{i}" for i in range(14))
+def long_text(word: str, noun: str = "film") -> str:
+    return f"the {noun} {word} " + " ".join(f"w{i}" for i in range(14))
 
 
 def test_textfooler_window_threshold_applies_to_texts_of_15_words_or_more() -> None:
@@ -231,11 +240,11 @@ def test_textfooler_window_threshold_applies_to_texts_of_15_words_or_more() -> N
 
 def test_textfooler_picks_the_success_most_similar_to_the_text_before_the_swap() -> None:
     res = tiny_resources(threshold=0.3)
-    res.word_vectors = vectors({"good": 0, "fine": 0, "film": 0, "nice": 0})
+    res.word_vectors = vectors({"good": 0, "fine": 0, "plot": 0, "nice": 0})
     res.pos_tagger = lambda tokens: ["ADJ"] * len(tokens)
-    out = build_recipe("textfooler@textattack", res).attack(KeywordVictim(), sample(long_text("good")))
-    # all three succeed equally; "film" already in the window scores a higher word overlap than "fine"
-    assert out.outcome == "succeeded" and out.perturbed_text == long_text("film")
+    out = build_recipe("textfooler@textattack", res).attack(KeywordVictim(), sample(long_text("good", "plot")))
+    # all three succeed equally; "plot", already in the window, overlaps more than "fine" (first by text)
+    assert out.outcome == "succeeded" and out.perturbed_text == long_text("plot", "plot")
 
 
 def test_textbugger_has_no_give_up_rule_and_uses_unfloored_neighbours() -> None:

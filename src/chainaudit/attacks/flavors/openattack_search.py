@@ -222,13 +222,15 @@ class TextBuggerSearch:
     * no similarity check at all (the paper's Algorithm 1 gives up below a USE similarity of 0.8; OpenAttack
       does not); success ends the attack, running out of tokens fails it.
 
-    `rng(ctx)` gives the random generator of the bugs' positions (OpenAttack uses Python's global `random`).
+    Randomness: OpenAttack draws the bugs' positions from Python's global `random` and never seeds it; seeded
+    with the run's seed before each sample (as the parity runner and TextAttack's `Attacker` do), that is a fresh
+    `random.Random(seed)` per sample, our default `rng(ctx)`: the same seed draws the same bugs.
     """
 
     tokenizer: PunctTokenizer
     substitute: WordNetSubstitute
     filter_words: frozenset[str]
-    rng: Callable[[AttackContext], random.Random] = lambda ctx: ctx.rng
+    rng: Callable[[AttackContext], random.Random] = lambda ctx: random.Random(ctx.seed)
 
     def __call__(self, ctx: AttackContext, transformation: Transformation | None,
                  constraints: Sequence[Constraint]) -> WordText | None:

@@ -4,7 +4,8 @@ Each builder mirrors a `textattack/attack_recipes/*.py` `build()`: the same tran
 same order), search and goal, from the parts in `textattack_text`, `textattack_transformations`,
 `textattack_constraints` and `textattack_search` (whose docstrings list every quirk kept). What TextAttack
 downloads is replaced as `notes/parity_contract.md` fixes for both sides: WordNet is chainaudit's reader, NLTK's
-POS tagger is `resources.pos.penn_tag` mapped by NLTK's universal map, NLTK's stop-word list (the default of
+`pos_tag(tagset="universal")` is `AttackResources.tagger()` (`resources.pos`: Penn tags mapped by the Petrov et al.
+table, NLTK's en-ptb map being a download too), NLTK's stop-word list (the default of
 `StopwordModification`) is `AttackResources.stop_words`, USE is MiniLM with the calibrated cosine thresholds
 (`resources.encoder.CALIBRATION`), the counter-fitted embedding is chainaudit's word vectors without their
 antonym and inflection filters (`WordVectors.unfiltered`: TextAttack has no such filters).
@@ -26,9 +27,7 @@ from chainaudit.attacks.flavors.textattack_constraints import (
     RepeatModification,
     SentenceEncoder,
     StopwordModification,
-    Tagger,
     WordEmbeddingDistance,
-    nltk_universal,
 )
 from chainaudit.attacks.flavors.textattack_search import GreedyWordSwapWIR
 from chainaudit.attacks.flavors.textattack_transformations import (
@@ -65,16 +64,6 @@ def _lemma_names(res: AttackResources) -> Callable[[str], list[str]]:
     return lambda word: injected(word.lower(), None)
 
 
-def _tagger(res: AttackResources) -> Tagger:
-    """NLTK's `pos_tag(tagset="universal")` stand-in: the Penn tagger mapped by NLTK's map (or an injected one)."""
-    if res.pos_tagger is not None:
-        return res.pos_tagger
-    from chainaudit.resources import pos
-
-    res.tagger()  # fail now if the tagger's lexicon is missing
-    return nltk_universal(pos.penn_tag)
-
-
 def pwws(res: AttackResources) -> Recipe:
     """`PWWSRen2019`: WordNet swaps of any part of speech; RepeatModification, StopwordModification (NLTK's list,
     here `res.stop_words`); greedy search ordered by weighted saliency, re-choosing each word's best swap on the
@@ -94,7 +83,7 @@ def textfooler(res: AttackResources) -> Recipe:
                           skip_shorter=True)
     return Recipe("textfooler", EmbeddingSwap(vectors, max_candidates=50),
                   (RepeatModification(), StopwordModification(TEXTFOOLER_STOP_WORDS), InputColumnModification(),
-                   WordEmbeddingDistance(vectors, 0.5), PartOfSpeech(_tagger(res), allow_verb_noun_swap=True), use),
+                   WordEmbeddingDistance(vectors, 0.5), PartOfSpeech(res.tagger(), allow_verb_noun_swap=True), use),
                   GreedyWordSwapWIR("delete"), paper=PAPERS["textfooler"])
 
 

@@ -38,29 +38,7 @@ from chainaudit.attacks.text import WordText
 if TYPE_CHECKING:
     from chainaudit.resources.word_vectors import WordVectors
 
-#: NLTK's Penn Treebank -> universal tag map (`nltk_data/taggers/universal_tagset/en-ptb.map`, read by
-#: `nltk.tag.mapping.map_tag`, which is what `nltk.pos_tag(..., tagset="universal")` applies): data. Tags not
-#: in it map to "X".
-NLTK_PTB_UNIVERSAL: dict[str, str] = {
-    **dict.fromkeys(("!", "#", "$", "''", "(", ")", ",", "-LRB-", "-RRB-", ".", ":", "?", "``"), "."),
-    "CC": "CONJ", "CD": "NUM", "CD|RB": "X", "DT": "DET", "EX": "DET", "FW": "X", "IN": "ADP", "IN|RP": "ADP",
-    **dict.fromkeys(("JJ", "JJR", "JJRJR", "JJS", "JJ|RB", "JJ|VBG"), "ADJ"), "LS": "X", "MD": "VERB",
-    **dict.fromkeys(("NN", "NNP", "NNPS", "NNS", "NN|NNS", "NN|SYM", "NN|VBG", "NP"), "NOUN"), "PDT": "DET",
-    "POS": "PRT", "PRP": "PRON", "PRP$": "PRON", "PRP|VBP": "PRON", "PRT": "PRT",
-    **dict.fromkeys(("RB", "RBR", "RBS", "RB|RP", "RB|VBG"), "ADV"), "RN": "X", "RP": "PRT", "SYM": "X",
-    "TO": "PRT", "UH": "X",
-    **dict.fromkeys(("VB", "VBD", "VBD|VBN", "VBG", "VBG|NN", "VBN", "VBP", "VBP|TO", "VBZ", "VP"), "VERB"),
-    "WDT": "DET", "WH": "X", "WP": "PRON", "WP$": "PRON", "WRB": "ADV",
-}
-
 Tagger = Callable[[list[str]], list[str]]
-
-
-def nltk_universal(penn_tagger: Tagger) -> Tagger:
-    """A universal tagger from a Penn tagger, mapped as NLTK maps them (`NLTK_PTB_UNIVERSAL`)."""
-    def tag(tokens: list[str]) -> list[str]:
-        return [NLTK_PTB_UNIVERSAL.get(t, "X") for t in penn_tagger(tokens)]
-    return tag
 
 
 class PreTransformationConstraint(BaseConstraint):

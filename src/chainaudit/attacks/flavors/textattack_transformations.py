@@ -17,7 +17,8 @@ with `TAText.replace_word`, drops a replacement equal to the word (`WordSwap._ge
   character skipped): one position drawn with numpy's legacy `randint(start, end)`, `start` 1 and `end` len-1
   (len-2 for the swap), nothing when `start >= end` or the word has one character; TextBugger inserts a space,
   so "good" can become the two words "go od". The draws come from one `numpy.random.RandomState` per sample
-  (`sample_rng`), in TextAttack's order (insertion, deletion, swap, each time a word is visited).
+  seeded as TextAttack seeds numpy (`sample_rng`), in TextAttack's order (insertion, deletion, swap, each time
+  a word is visited).
 * `HomoglyphSwap` (`word_swap_homoglyph_swap.py`, `WordSwapHomoglyphSwap`, `random_one=False`): one candidate per
   character that has a homoglyph in TextAttack's table (`HOMOGLYPHS`, its `self.homos`).
 * `Composite` (`composite_transformation.py`): the parts' candidates in order, duplicate texts removed.
@@ -49,16 +50,20 @@ HOMOGLYPHS: dict[str, str] = {
     "v": "ѵ", "w": "ԝ", "x": "×", "y": "у", "z": "ᴢ",
 }
 
+#: TextAttack's default seed (`AttackArgs.random_seed`, `attack_args.py`): numpy's global RNG is seeded with it.
+TEXTATTACK_SEED = 765
+
 _RNGS: weakref.WeakKeyDictionary[AttackContext, np.random.RandomState] = weakref.WeakKeyDictionary()
 
 
 def sample_rng(ctx: AttackContext) -> np.random.RandomState:
-    """The sample's numpy RNG for TextAttack's random character edits, seeded once from the sample's own RNG
-    (`ctx.rng`, itself seeded by seed, dataset, split and index), so a sample's edits do not depend on the
-    samples attacked before it."""
+    """The sample's numpy RNG for TextAttack's random character edits: `RandomState(765 + seed)`, new for each
+    sample, i.e. numpy's global RNG as TextAttack seeds it (`AttackArgs.random_seed`, 765 for our seed 0) when it
+    is re-seeded before every sample (as `benchmarks/peers/run_peer.py` does), so a sample's edits do not depend
+    on the samples attacked before it."""
     rng = _RNGS.get(ctx)
     if rng is None:
-        rng = _RNGS[ctx] = np.random.RandomState(ctx.rng.getrandbits(32))
+        rng = _RNGS[ctx] = np.random.RandomState(TEXTATTACK_SEED + ctx.seed)
     return rng
 
 
@@ -113,7 +118,7 @@ class EmbeddingSwap:
 
 def _position(ctx: AttackContext, word: str, end: int) -> int | None:
     """One random position in [1, end) as TextAttack draws it (None, and no draw, when the range is empty)."""
-    if len(word) <= 1 or 1 >= end:
+    if len(word) <= 1 or end <= 1:
         return None
     return int(sample_rng(ctx).randint(1, end))
 
