@@ -83,6 +83,12 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] 
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def short(message: str | None, limit: int = 160) -> str:
+    """An error message's first line, cut to `limit` characters."""
+    lines = (message or "").strip().splitlines()
+    return (lines[0] if lines else "")[:limit]
+
+
 def normalise(text: str | None) -> str | None:
     return None if text is None else re.sub(r"\s+", " ", text).strip()
 
@@ -122,7 +128,7 @@ class Side:
                        valid_asr_all=n_valid / (s + f + k) if s + f + k else None)
         errors = [r.get("error") for r in self.rows.values() if r["outcome"] == "error"]
         if errors:
-            out["first_error"] = errors[0]
+            out["first_error"] = short(errors[0], 300)
         return out
 
 
@@ -291,7 +297,7 @@ def print_diff(res: dict, ours: Side, peer: Side, limit: int) -> None:
         o, p = ours.rows[i], peer.rows[i]
         print(f"[{i}] {o['text'].strip()}")
         for name, row in ((ours.label, o), (peer.label, p)):
-            extra = f" ({row['error']})" if row.get("error") else ""
+            extra = f" ({short(row['error'])})" if row.get("error") else ""
             valid = "" if row.get("valid") is None else f" valid={row['valid']}"
             print(f"    {name:>22}: {row['outcome']:9} q={row['queries']}{valid} {row['adversarial'] or ''}{extra}")
     if len(diffs) > limit:

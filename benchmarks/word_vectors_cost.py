@@ -8,8 +8,8 @@
 Per substitute, on the first `-n` SST-2 validation sentences and the MiniLM SST-2 model: ASR in both conventions
 with Wilson 95% intervals, queries and seconds per sample, and, over every swapped word of the successes, the
 share that WordNet does not know in any form ("broken"), the share whose inflection differs from the word it
-replaced, and the share that are WordNet antonyms of it; with `chainaudit.attacks.validity` installed, also
-`valid_asr`. Samples run in blocks of 10, the substitutes taking turns, so machine noise hits all three alike.
+replaced, and the share that are WordNet antonyms of it; and `valid_asr` (`chainaudit.attacks.validity`).
+Samples run in blocks of 10, the substitutes taking turns, so machine noise hits all three alike.
 
     CHAINAUDIT_DATA_DIR=../shared/data/datasets .venv/bin/python benchmarks/word_vectors_cost.py [-n 100]
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import os
 import time
 from collections import defaultdict
@@ -36,6 +35,7 @@ from chainaudit.attacks.recipes import textfooler
 from chainaudit.attacks.runner import attack_samples
 from chainaudit.attacks.text import WordText
 from chainaudit.attacks.transformations import EmbeddingNeighbours, WordNetSynonyms
+from chainaudit.attacks.validity import checked
 from chainaudit.resources.wordnet import antonyms, inflections
 from chainaudit.study.metrics import wilson
 
@@ -77,8 +77,6 @@ def main() -> None:
     plan = plan_attack(AttackRequest(model=args.model, attack="textfooler", dataset="sst2", split="validation",
                                      n=args.n, max_length=128, budget=None, time_limit=None, resources=res))
     kinds = recipes(res)
-    validity = importlib.import_module("chainaudit.attacks.validity") \
-        if importlib.util.find_spec("chainaudit.attacks.validity") else None
     outcomes: dict[str, list[AttackOutcome]] = defaultdict(list)
     seconds: dict[str, float] = defaultdict(float)
     for start in range(0, len(plan.samples), BLOCK):
@@ -93,7 +91,7 @@ def main() -> None:
                   "other inflection", "antonym", title=f"TextFooler (paper) on the first {args.n} SST-2 validation "
                   f"sentences, {args.model}")
     for name, done in outcomes.items():
-        ok = [o for o in done if o.outcome == "succeeded"]
+        ok = [checked(o) for o in done if o.outcome == "succeeded"]
         fail = sum(o.outcome == "failed" for o in done)
         skipped = sum(o.outcome == "skipped" for o in done)
         pairs = [pair for o in ok for pair in swaps(o)]
@@ -101,8 +99,7 @@ def main() -> None:
         other = sum(bool(inflections(a)) and bool(inflections(b)) and inflections(a).isdisjoint(inflections(b))
                     for a, b in pairs)
         flipped = sum(b in antonyms(a) for a, b in pairs)
-        valid = "-" if validity is None else interval(sum(getattr(o, "valid", None) is True for o in ok),
-                                                      len(ok) + fail)
+        valid = interval(sum(bool(o.validity and o.validity.valid) for o in ok), len(ok) + fail)
         table.add_row(name, interval(len(ok), len(ok) + fail), interval(len(ok) + skipped, len(ok) + fail + skipped),
                       valid,
                       f"{sum(o.queries for o in done) / len(done):.0f}", f"{seconds[name] / len(done):.2f}",

@@ -2,7 +2,7 @@
 # Run every peer recipe once over the first N SST-2 validation rows (default 100) and keep the rows in
 # $PEERS_RESULTS (default /work/peers/results) as <tool>-<recipe>-n<N>-<resources digest>.jsonl, the files
 # `benchmarks/attack_parity.py --peer-cache DIR` reuses. Resumable: a killed run continues where it stopped.
-# Goes in passes (first 30 rows of every recipe, then all N) so a partial run still covers every recipe.
+# Goes in passes (first 10 rows of every recipe, then 30, then all N) so a partial run still covers every recipe.
 # One attack at a time. Usage: benchmarks/peers/run_all_peers.sh [N]
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 DIGEST="$("$PY" "$HERE/run_peer.py" --digest 2>/dev/null | tail -1)"
 JOBS=("openattack pwws" "textattack pwws" "openattack textfooler" "textattack textfooler"
       "openattack textbugger" "textattack textbugger" "openattack hotflip-blackbox" "textattack hotflip")
-for pass in 30 "$N"; do
+for pass in 10 30 "$N"; do
   (( pass > N )) && pass="$N"
   for job in "${JOBS[@]}"; do
     read -r tool recipe <<<"$job"

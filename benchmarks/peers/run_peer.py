@@ -61,7 +61,9 @@ Substitutions (the contract's shared resources; chainaudit is installed in the p
      OpenAttack: TextFoolerAttacker's `UniversalSentenceEncoder()` metric (tensorflow_hub) -> a metric with the
      same calc_score(a, b) = cosine on MiniLM; OpenAttack's own cosine threshold (sim_score_threshold=0.5, set to
      0.1 for the rest of the run once a text shorter than the 15-word window is seen: its quirk, kept) is its
-     default and stays. TextAttack: `UniversalSentenceEncoder` in the TextFooler and TextBugger recipe modules ->
+     default and stays (a run starting or resuming at row k > 0 replays the quirk's state from rows 0..k-1, so its
+     rows equal those of a run from row 0; SST-2 validation row 0 is 9 words, so from row 1 on the threshold is
+     0.1). TextAttack: `UniversalSentenceEncoder` in the TextFooler and TextBugger recipe modules ->
      a SentenceEncoder subclass encoding with MiniLM, metric "cosine", threshold from
      chainaudit.resources.encoder.CALIBRATION: TextFooler's angular 0.840845057 -> textfooler_window (0.823),
      TextBugger's 0.8 (angular, the class's default metric) -> textbugger (0.674); window_size,
@@ -459,6 +461,17 @@ def _warm_up(tool: str, recipe: str, predict) -> None:
         get_encoder().encode(["warm up"])
 
 
+def _replay_textfooler_quirk(attacker, victim, earlier) -> None:
+    """OpenAttack's TextFoolerAttacker sets sim_score_threshold to 0.1 for good once it attacks a text shorter than
+    its window. A run that starts (or resumes) at row k > 0 replays that state: the threshold is 0.1 if any earlier
+    row this runner would have attacked (the model right on it) is shorter than the window, as in a run from row 0."""
+    for sample in earlier:
+        words = attacker.tokenizer.tokenize(sample.text.lower(), pos_tagging=False)
+        if len(words) < attacker.sim_score_window and int(victim.get_pred([sample.text])[0]) == sample.label:
+            attacker.sim_score_threshold = 0.1
+            return
+
+
 def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int, resume: bool = False) -> None:
     install(tool)
     digest = resources_digest()
@@ -472,6 +485,8 @@ def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int, resume
             attack, _ = build_textattack(recipe)
     except Exception as exc:
         build_error = _message(exc)
+    if build_error is None and tool == "openattack" and recipe == "textfooler" and start + done > 0:
+        _replay_textfooler_quirk(attacker, victim, load_samples(start + done, 0))
     if build_error is None:
         _warm_up(tool, recipe, victim.get_prob if tool == "openattack" else attack.goal_function.model)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -90,11 +90,24 @@ def _config_chains(store: Store, study: str) -> list[list[dict[str, Any]]]:
     return [list(c) for c in (config or {}).get("chains", []) if len(c) > 1]
 
 
-def _revision(ref: dict[str, Any], rows: StudyRows) -> str | None:
+def _model_id(store: Store, ref: dict[str, Any]) -> str:
+    """The id results are stored under: a local folder's is read from its card when the study is planned (often
+    not the config's `id`), and the study driver records it in `models` with the folder's path."""
+    path = ref.get("path")
+    if path:
+        for candidate in dict.fromkeys((path, str(Path(path).resolve()))):
+            found = store.conn.execute("SELECT model_id FROM models WHERE path = ? ORDER BY updated_at DESC LIMIT 1",
+                                       [candidate]).fetchone()
+            if found:
+                return str(found[0])
+    return str(ref["id"])
+
+
+def _revision(model_id: str, ref: dict[str, Any], rows: StudyRows) -> str | None:
     """The config's pinned revision, else the one the study's rows have (the newest when several)."""
     if ref.get("revision"):
         return ref["revision"]
-    mine = rows.frame[rows.frame["model_id"] == ref["id"]] if not rows.frame.empty else rows.frame
+    mine = rows.frame[rows.frame["model_id"] == model_id] if not rows.frame.empty else rows.frame
     return None if mine.empty else str(mine.sort_values("created_at")["revision"].iloc[-1])
 
 
@@ -108,10 +121,12 @@ def _chain(store: Store, study: str, index: int, refs: list[dict[str, Any]], row
            per_group: int) -> ChainView:
     models = []
     for ref in refs:
-        revision = _revision(ref, rows)
-        catalog = store.select("models", {"model_id": ref["id"]})
+        model_id = _model_id(store, ref)
+        revision = _revision(model_id, ref, rows)
+        catalog = store.select("models", {"model_id": model_id})
         known = catalog[0] if catalog else {}
-        models.append({"model_id": ref["id"], "revision": revision, "model": f"{ref['id']}@{revision}",
+        models.append({"model_id": model_id, "config_id": ref["id"], "revision": revision,
+                       "model": f"{model_id}@{revision}",
                        "path": ref.get("path") or known.get("path"), "source": known.get("source"),
                        "downloads": known.get("downloads"), "in_catalog": bool(catalog)})
     edges = [{"up": a["model_id"], "down": b["model_id"], "found": _edges(store, a["model_id"], b["model_id"])}

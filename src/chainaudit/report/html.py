@@ -235,7 +235,8 @@ def _edge_cell(edge: dict[str, Any]) -> Raw:
 
 def chain_section(data: ReportData, chain: ChainView) -> str:
     models = table(("position", "model", "revision", "path", "catalog source", "downloads", "edge to the next"), [
-        (i, m["model_id"], m["revision"] or "– (no results)", m["path"] or "–", m["source"] or "not in the catalog",
+        (i, m["model_id"] + (f" (config: {m['config_id']})" if m["config_id"] != m["model_id"] else ""),
+         m["revision"] or "– (no results)", m["path"] or "–", m["source"] or "not in the catalog",
          "–" if m["downloads"] is None else f"{m['downloads']:,}",
          _edge_cell(chain.edges[i]) if i < len(chain.edges) else "") for i, m in enumerate(chain.models)])
     hops = {(h.up, h.down) for h in chain.hops}
