@@ -16,6 +16,7 @@ speed ratio (peer s/sample over ours). The contract is /work/notes/parity_contra
         --peer-cache /work/peers/results --out runs/parity --diff            # reuse stored peer rows; show gaps
     .venv/bin/python benchmarks/attack_parity.py --load runs/parity --diff    # re-read a previous --out, no attack
     .venv/bin/python benchmarks/attack_parity.py --flavor paper --n 5         # test the harness with `paper`
+    .venv/bin/python benchmarks/attack_parity.py --peer-cache /work/peers/results --peers-only --n 10  # peers only
 
 `--out DIR` keeps every side's rows (`ours-<tool>-<recipe>-n<N>.jsonl`, `peer-<tool>-<recipe>-n<N>.jsonl`) and
 `summary.json`. `--peer-cache DIR` reuses peer rows kept by benchmarks/peers/run_all_peers.sh (files
@@ -319,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavor", help="chainaudit flavour to compare (default: the tool's own; `paper` tests)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--chunk", type=int, default=0, help="alternate sides every K samples (default: per job)")
+    parser.add_argument("--peers-only", action="store_true",
+                        help="with --peer-cache: summarise the stored peer rows (the first N), attack nothing")
     parser.add_argument("--load", type=Path, help="re-read the rows of a previous --out instead of attacking")
     parser.add_argument("--diff", action="store_true", help="print the rows where the two sides differ")
     parser.add_argument("--diff-limit", type=int, default=40)
@@ -363,8 +366,12 @@ def main(argv: list[str] | None = None) -> int:
                     peer.rows, path = cached
                     peer.status = "cached"
                     print(f"{tag}: peer rows from {path}")
+                if args.peers_only:
+                    ours.status = "not run (--peers-only)"
                 chunk = args.chunk if args.chunk > 0 else args.n
                 for start in range(0, args.n, chunk):
+                    if args.peers_only:
+                        break
                     size = min(chunk, args.n - start)
                     if ours.status == "ok":
                         t0 = time.perf_counter()

@@ -523,7 +523,7 @@ def check() -> int:
                 expected = tool == "textattack" and recipe == "hotflip"
                 ok = ok and expected
                 print(f"{tool:10} {recipe:16} {'does not build (expected)' if expected else 'FAILS'}: "
-                      f"{type(exc).__name__}: {str(exc)[:160]}")
+                      f"{_message(exc)[:160]}")
     print("resources digest", resources_digest())
     return 0 if ok else 1
 

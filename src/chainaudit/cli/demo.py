@@ -1,9 +1,9 @@
-"""`chainaudit demo`: the main job end to end on this machine."""
+"""`chainaudit demo`: the whole chain audit, end to end on this machine."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich import box
@@ -11,9 +11,7 @@ from rich.table import Table
 
 from chainaudit import settings
 from chainaudit.cli import progress
-from chainaudit.cli.attack import print_warnings
-from chainaudit.cli.common import DataDirOption, DbOption, console, pct, say, user_errors
-from chainaudit.cli.models import print_finetune
+from chainaudit.cli.common import DataDirOption, DbOption, console, pct, say, user_errors, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -22,50 +20,113 @@ def register(app: typer.Typer) -> None:
 
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo writes its models.")] = Path("runs/demo"),
-    max_examples: Annotated[int, typer.Option(min=100, help="SST-2 training examples.")] = 4000,
-    attacks: Annotated[str, typer.Option(help="Comma-separated recipes to run on the fine-tuned model.")
-                       ] = "textbugger,hotflip,textfooler,pwws",
-    attack_n: Annotated[int, typer.Option(min=1, help="SST-2 validation sentences attacked per recipe.")] = 40,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo writes its models, study config, metrics "
+                                      "and report.")] = Path("runs/demo"),
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="Samples attacked per dataset and model (seeded "
+                                   "random).")] = 3,
+    attacks: Annotated[str, typer.Option(help="Comma-separated recipes (flavours as pwws@openattack), or all: every "
+                                         "attack available here.")] = "all",
+    executor: Annotated[Literal["inprocess", "ray"], typer.Option(help="Run the study in this process or on a "
+                                                                  "local Ray.")] = "inprocess",
+    workers: Annotated[int, typer.Option(min=1, help="Ray actors (with --executor ray).")] = 2,
+    max_length: Annotated[int, typer.Option(min=16, help="Tokens the models read when attacked (longer texts "
+                                            "are cut, as prediction cuts them).")] = 64,
     data_dir: DataDirOption = None,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
-    """The main job, end to end on this machine: fine-tune the bundled MiniLM on SST-2, evaluate it, attack it.
+    """The whole chain audit on this machine: fine-tune MiniLM on SST-2 (the upstream), that model on Rotten
+    Tomatoes and on Amazon polarity (two chains); find the chains by lineage from the model cards; attack every
+    model on four datasets with every attack available here; compute δ and transfer; write the report.
 
-    About four minutes on 2 CPU cores. Results land in the database (`chainaudit export attack_results`);
-    re-running resumes the attacks already stored for the same model. Later releases grow this into the
-    full chain audit (lineage, ΔASR, transfer, report).
+    Under 15 minutes on 2 quiet CPU cores (estimated); re-running resumes (models reused, stored attacks kept).
     """
+    from chainaudit.report import build_report
     from chainaudit.store import Store
-    from chainaudit.study.demo import parse_attacks, run_demo
+    from chainaudit.study.demo import DemoSettings, parse_attacks, run_demo
 
-    names = parse_attacks(attacks)
-    console.rule(f"[bold]chainaudit demo[/]: fine-tune MiniLM on SST-2, attack {attack_n} sentences per recipe")
+    chosen = DemoSettings(attacks=parse_attacks(attacks), n=n, max_length=max_length, executor=executor,
+                          workers=workers)
+    console.rule("[bold]chainaudit demo[/]: fine-tune a chain, find it by lineage, attack it, report")
     with Store(db) as store, progress.bars() as bars:
-        on_plan, on_outcome = bars.study_hooks()
-        result = run_demo(store, out, max_examples=max_examples, attacks=names, attack_n=attack_n, data_dir=data_dir,
-                          training=bars.training("fine-tuning on sst2"), on_plan=on_plan, on_outcome=on_outcome)
-    print_finetune(result.model, 1)
-    _print_robustness(result)
-    say(f"every outcome is stored in {db}: chainaudit export attack_results --db {db}")
+        result = run_demo(store, out, chosen, data_dir=data_dir, report=build_report, hooks=_hooks(bars))
+    print_demo(result, db)
 
 
-def _print_robustness(result: Any) -> None:
-    table = Table(title=f"robustness of {result.model.model_id}", box=box.SIMPLE_HEAD,
-                  caption="asr: succeeded / attacked; asr_all: flipped / all (the paper's); valid, valid_all: the "
-                          "same counting only valid successes (meaning kept, not flipped: attacks.validity); acc "
-                          "after: accuracy under attack; sim: mean sentence similarity of the successes; s/ex: "
-                          "seconds per sample")
-    table.add_column("attack", no_wrap=True)
-    for header in ("asr", "asr_all", "valid", "valid_all", "acc after", "queries", "sim", "s/ex", "err"):
-        table.add_column(header, justify="right", no_wrap=True)
-    for done in result.attacks:
-        (run,) = done.runs.values()
-        s = run.summary
-        table.add_row(done.attack, pct(s.asr, 0), pct(s.asr_all, 0), pct(s.valid_asr, 0), pct(s.valid_asr_all, 0),
-                      pct(s.accuracy_after, 0),
-                      f"{s.mean_queries or 0:.0f}", f"{s.mean_similarity or 0:.2f}", f"{s.seconds_per_sample or 0:.1f}",
-                      str(s.errors))
-        print_warnings(done.attack, errors=s.errors, first_error=s.first_error,
-                       similarity=s.mean_similarity, ran=s.ran)
-    console.print(table)
+def _hooks(bars: progress.Bars) -> Any:
+    from chainaudit.study.demo import DemoHooks
+
+    study = progress.StudyBars(bars.bar)
+    return DemoHooks(training=lambda spec: bars.training(f"fine-tune {spec.key} on {spec.dataset}"),
+                     on_plan=study.plan, on_outcome=study.outcome,
+                     on_stage=lambda name: bars.bar.console.print(f"[bold]stage[/] {name}"))
+
+
+def print_demo(result: Any, db: Path) -> None:
+    """What the demo did (models, chains and their evidence, jobs), the headline tables, timings, where it wrote."""
+    _print_models(result)
+    _print_chains(result)
+    for name, why in result.skipped_attacks.items():
+        warn(f"attack {name} skipped: {why}")
+    run = result.run
+    done = sum(1 for j in run.plan.jobs if j.todo)
+    say(f"study {result.config.name}: {len(run.plan.jobs)} jobs ({len(result.config.subjects())} models × "
+        f"{len(result.config.datasets)} datasets × {len(result.attacks)} attacks: {', '.join(result.attacks)}); "
+        f"{done} had work left: {run.written} outcomes written ({run.flipped} flipped, {run.errors} errors), "
+        f"{run.plan.samples - run.plan.todo} reused from the store; {run.replays} adversarial texts replayed")
+    console.print(_asr_table(result.headline), crop=False)
+    console.print(_hop_table(result.headline), crop=False)
+    say("time per stage (wall, and this process's CPU seconds): " + ", ".join(
+        f"{k} {v:.0f}s ({result.cpu.get(k, 0):.0f} cpu-s)" for k, v in result.timings.items())
+        + f"; total {sum(result.timings.values()):.0f}s ({sum(result.cpu.values()):.0f} cpu-s)")
+    say(f"database {db}; study config {result.config_path} (chainaudit study metrics {result.config_path} --db {db}); "
+        f"metrics in {result.metrics[0].parent if result.metrics else '-'}")
+    say(f"report: {result.report}")
+
+
+def _print_models(result: Any) -> None:
+    table = Table("model", "base", "trained on", "accuracy", "this run", title="models", box=box.SIMPLE_HEAD)
+    for m in result.models:
+        acc = f"{pct(m.accuracy, 1)} of {m.eval_examples}" if m.accuracy is not None else "-"
+        what = f"trained in {m.seconds:.0f}s ({m.reason})" if m.trained else m.reason
+        table.add_row(m.model_id, m.base_model, f"{m.spec.dataset} ({m.spec.train_examples})", acc, what)
+    console.print(table, crop=False)
+
+
+def _print_chains(result: Any) -> None:
+    found = result.chains
+    say(f"lineage: {found.imported} folders imported from {result.config_path.parent / 'models'}; "
+        f"{len(found.chains)} chains among them (external root, not attacked: "
+        f"{', '.join(found.external_roots) or '-'})")
+    for i, chain in enumerate(found.chains):
+        say(f"  chain {i}: " + " → ".join(m.model_id for m in chain))
+    for e in found.edges:
+        say(f"    {e.parent} → {e.child}: {e.source} ({e.relation or '?'}, confidence {e.confidence:.2f})"
+            + (f": {e.evidence}" if e.evidence else ""))
+
+
+def _est(e: Any) -> str:
+    return "-" if e.value is None else f"{pct(e.value, 0)} [{pct(e.low, 0)}, {pct(e.high, 0)}] n={e.n}"
+
+
+def _asr_table(h: Any) -> Table:
+    table = Table("model", "attack", "asr", "asr_all", "valid_asr", box=box.SIMPLE_HEAD,
+                  title="robustness per model and attack (all four datasets; 95% Wilson intervals)",
+                  caption="asr: succeeded / attacked; asr_all: flipped / all (the paper's); valid_asr: successes "
+                          "that keep the meaning and do not flip it / attacked")
+    for r in h.models:
+        table.add_row(r.model_id, r.attack, _est(r.asr), _est(r.asr_all), _est(r.valid_asr))
+    return table
+
+
+def _hop_table(h: Any) -> Table:
+    table = Table("hop", "attack", "δ = ASR_down − ASR_up [95% CI]", "McNemar p", "transfer rate", box=box.SIMPLE_HEAD,
+                  title="per chain hop: change after fine-tuning (paired samples, asr_all) and transfer",
+                  caption="transfer rate: of the samples whose attack succeeded on the upstream, the share whose "
+                          "attack also succeeded on the downstream")
+    for r in h.hops:
+        d = r.delta
+        shown = "-" if d.delta is None else (f"{100 * d.delta:+.0f} pp [{100 * (d.low or 0):+.0f}, "
+                                             f"{100 * (d.high or 0):+.0f}] n={d.n}")
+        table.add_row(f"{r.up} → {r.down}", r.attack, shown, f"{d.p_value:.2g}", _est(r.transfer.rate))
+    return table
+

@@ -11,9 +11,9 @@ candidates were made from. Quirks kept:
 * `WordEmbeddingDistance` (`semantics/word_embedding_distance.py`): against the original; words lowercased; a pair
   with a word outside the embedding passes (`include_unknown_words=True`); cos < `min_cos` fails.
 * `PartOfSpeech` (`grammaticality/part_of_speech.py`): against the original; the old and the new word are each
-  tagged (NLTK `pos_tag`, universal tagset) among the ORIGINAL's words, up to 4 before and 3 after (the slice
-  `[i + 1 : i + 4]`); a word's tag is that of its FIRST occurrence in that context (`word_list.index(word)`);
-  nouns and verbs may swap (`allow_verb_noun_swap`); tags are cached per context.
+  tagged (NLTK's `pos_tag`, universal tagset; here the `tagger` given) among the ORIGINAL's words, up to 4
+  before and 3 after (the slice `[i + 1 : i + 4]`); a word's tag is that of its FIRST occurrence in that context
+  (`word_list.index(word)`); nouns and verbs may swap (`allow_verb_noun_swap`); tags are cached per context.
 * `SentenceEncoder` (`semantics/sentence_encoders/sentence_encoder.py`): the windows `text_window_around_index`
   of reference and candidate around the candidate's first new word (no window: both texts from first to last
   word), encoded and compared; with `skip_shorter`, a candidate of fewer words than the window scores 1; the
@@ -44,17 +44,17 @@ Tagger = Callable[[list[str]], list[str]]
 class PreTransformationConstraint(BaseConstraint):
     """Gives the indices of `text` that may change; `allows` asks it for one index (engine compatibility)."""
 
-    def modifiable(self, text: TAText) -> set[int]:
+    def modifiable(self, text: WordText) -> set[int]:
         raise NotImplementedError
 
     def allows(self, current: WordText, index: int, ctx: AttackContext) -> bool:
-        return isinstance(current, TAText) and index in self.modifiable(current)
+        return index in self.modifiable(current)
 
 
 class RepeatModification(PreTransformationConstraint):
     """`RepeatModification`: a word already changed may not change again."""
 
-    def modifiable(self, text: TAText) -> set[int]:
+    def modifiable(self, text: WordText) -> set[int]:
         return set(range(len(text.words))) - set(text.changed)
 
 
@@ -64,7 +64,7 @@ class StopwordModification(PreTransformationConstraint):
 
     stopwords: frozenset[str]
 
-    def modifiable(self, text: TAText) -> set[int]:
+    def modifiable(self, text: WordText) -> set[int]:
         out: set[int] = set()
         for i, word in enumerate(text.words):
             if word not in self.stopwords:
@@ -76,7 +76,7 @@ class InputColumnModification(PreTransformationConstraint):
     """`InputColumnModification(["premise", "hypothesis"], {"premise"})` on a one-column text: every index
     (kept so the index set is built by the same set operations as TextAttack's)."""
 
-    def modifiable(self, text: TAText) -> set[int]:
+    def modifiable(self, text: WordText) -> set[int]:
         return set(range(len(text.words)))
 
 
