@@ -41,7 +41,7 @@ def test_config_takes_a_flavour_as_a_key_or_in_the_name() -> None:
     assert AttackChoice.model_validate("pwws@textattack").id == "pwws@textattack"
     assert AttackChoice.model_validate({"name": "hotflip-blackbox", "flavor": "openattack"}).id \
         == "hotflip-blackbox@openattack"
-    with pytest.raises(ValueError, match="flavour paper|flavor"):
+    with pytest.raises(ValueError, match="flavor"):
         AttackChoice.model_validate({"name": "pwws", "flavor": "nope"})
     with pytest.raises(ValueError, match="textattack has no gan recipe"):
         AttackChoice.model_validate("gan@textattack")

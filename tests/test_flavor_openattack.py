@@ -46,6 +46,8 @@ def test_recipes_registered_and_named_by_flavour() -> None:
     assert set(RECIPES) == {"pwws", "textfooler", "textbugger", "hotflip", "hotflip-blackbox", "scpn"}
     assert "gan" not in RECIPES  # OpenAttack's SST GAN is a different protocol (one noisy reconstruction)
     assert build_recipe("pwws", tiny_resources(), flavor="openattack").name == "pwws@openattack"
+    scpn = build_recipe("scpn", tiny_resources(), flavor="openattack")
+    assert scpn.search.similarity is None  # OpenAttack returns the FIRST successful paraphrase in template order
 
 
 def test_punct_tokenizer_splits_word_punct_and_detokenizes_with_spaces() -> None:
@@ -186,3 +188,26 @@ def test_flavour_flips_a_fragile_victim_and_keeps_filter_words(name: str) -> Non
                                                                                sample("the movie was good"), seed=1)
     assert outcome.outcome == "succeeded" and KeywordVictim().predict_proba([outcome.perturbed_text]).argmax() == 0
     assert outcome.perturbed_text.split()[0] == "the" and outcome.perturbed_text.split()[2] == "was"
+
+
+def test_textfooler_lazy_pick_equals_openattacks_full_arithmetic() -> None:
+    from chainaudit.attacks.flavors.openattack_search import _LazySimilarity, _textfooler_pick
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        n = int(rng.integers(1, 8))
+        probs = rng.dirichlet([1, 1], size=n)
+        probs[rng.random(n) < 0.2] = probs[0]  # ties
+        sims = np.round(rng.random(n), 1)
+        pos_ok = rng.random(n) < 0.7
+        orig_prob, threshold = float(rng.uniform(0.5, 1)), float(rng.choice([0.1, 0.5]))
+        mask = (probs.argmax(axis=1) != 1) & (sims >= threshold) & pos_ok  # OpenAttack's attack(), label 1
+        if mask.any():
+            expected = (int(np.argmax(mask * sims)), True)
+        else:
+            penalised = probs[:, 1] + (sims < threshold) + (~pos_ok)
+            k = int(np.argmin(penalised))
+            expected = (k if penalised[k] < orig_prob else None, False)
+        windows = [str(k) for k in range(n)]
+        lazy = _LazySimilarity(lambda a, b, s=sims, w=windows: s[[w.index(x) for x in b]], "x", windows)
+        assert _textfooler_pick(probs, 1, orig_prob, pos_ok, lazy, threshold) == expected

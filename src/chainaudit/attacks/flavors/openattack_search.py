@@ -190,23 +190,59 @@ class TextFoolerSearch:
             texts = [_replace(prime, i, w) for w in words]
             probs = score(texts)
             lo, hi = self._window(i, len(tokens))
-            before = detokenize(prime[lo:hi])
-            sims = np.asarray(self.similarity([before] * len(texts), [detokenize(t[lo:hi]) for t in texts]))
+            sims = _LazySimilarity(self.similarity, detokenize(prime[lo:hi]), [detokenize(t[lo:hi]) for t in texts])
             pos_ok = np.array([p == poss[i] or {p, poss[i]} <= {"noun", "verb"}
                                for p in (self._pos_at(t, i) for t in texts)])
-            mask = (probs.argmax(axis=1) != orig_label) & (sims >= threshold) & pos_ok
-            if mask.any():
-                k = int(np.argmax(mask * sims))
+            k, qualified = _textfooler_pick(probs, orig_label, orig_prob, pos_ok, sims, threshold)
+            if k is not None:
                 prime = texts[k]
-                if ctx.succeeded(probs[k:k + 1])[0]:
+                ctx.keep_best(OpenAttackText.of(prime))
+                if qualified and ctx.succeeded(probs[k:k + 1])[0]:
                     return OpenAttackText.of(prime)
-            else:
-                penalised = probs[:, orig_label] + (sims < threshold) + (~pos_ok)
-                k = int(np.argmin(penalised))
-                if penalised[k] < orig_prob:
-                    prime = texts[k]
-                    ctx.keep_best(OpenAttackText.of(prime))
         return None
+
+
+class _LazySimilarity:
+    """Window similarities of one step's candidates, encoded only when the pick needs them."""
+
+    def __init__(self, similarity: Similarity, before: str, windows: list[str]) -> None:
+        self.similarity, self.before, self.windows = similarity, before, windows
+        self.known: dict[int, float] = {}
+
+    def of(self, indices: Sequence[int]) -> np.ndarray:
+        todo = [int(k) for k in indices if int(k) not in self.known]
+        if todo:
+            values = self.similarity([self.before] * len(todo), [self.windows[k] for k in todo])
+            self.known.update(zip(todo, map(float, values), strict=True))
+        return np.array([self.known[int(k)] for k in indices], dtype=float)
+
+
+def _textfooler_pick(probs: np.ndarray, orig_label: int, orig_prob: float, pos_ok: np.ndarray,
+                     sims: _LazySimilarity, threshold: float) -> tuple[int | None, bool]:
+    """TextFooler's choice at one token: (candidate kept or None, whether it qualified).
+
+    OpenAttack's arithmetic, with similarities computed only where they can change it: among the flips of the
+    right POS, the most similar one with similarity >= threshold (`argmax(mask * sims)`: the first of equal ones);
+    else `argmin(p(label) + [sim < threshold] + [POS differs])` kept if below the original's probability: a
+    penalised candidate scores >= 1 and can never be kept, so that is the lowest-p(label) candidate of the right
+    POS and similarity (first of equal ones)."""
+    p = probs[:, orig_label]
+    if threshold <= 0:  # a zero product could then win argmax(mask * sims): compute everything, as OpenAttack does
+        sims.of(range(len(p)))
+    flips = np.flatnonzero((probs.argmax(axis=1) != orig_label) & pos_ok)
+    if flips.size:
+        values = sims.of(flips)
+        passing = values >= threshold
+        if passing.any():
+            return int(flips[passing][int(np.argmax(values[passing]))]), True
+    order = [int(k) for k in np.argsort(p, kind="stable") if pos_ok[k] and p[k] < orig_prob]
+    for chunk in (order[:1], order[1:]):
+        if chunk:
+            values = sims.of(chunk)
+            passing = np.flatnonzero(values >= threshold)
+            if passing.size:
+                return chunk[int(passing[0])], False
+    return None, False
 
 
 @dataclass(frozen=True)
