@@ -4,6 +4,29 @@ Resources are fetched through `AttackResources` only when a recipe is built, so 
 with the `ResourceMissingError` that names how to get it (and the runner records `error` outcomes,
 never failed attacks). SCPN's and the GAN's trained networks are loaded per sample instead (`prepare`), so
 building those recipes never fails.
+
+These are the `paper` flavour (the default): each attack as its paper describes it. `attacks/flavors/` holds
+`openattack` and `textattack`, which reproduce those tools quirks included. Where the paper flavour departs
+from both tools, and why (a reading of OpenAttack 2.1.1 and TextAttack 0.3.11, checked by
+`benchmarks/attack_parity.py`):
+
+* Words: one regex word segmentation for every recipe (`attacks.text.WordText`), the original spacing and
+  punctuation kept; OpenAttack re-tokenises with NLTK and joins tokens with spaces ("it ' s"), TextAttack
+  has its own `words_from_text`. Why: an adversarial text should differ from the input only where it was
+  attacked.
+* PWWS: the paper's algorithm, as OpenAttack has it (saliency × best swap gain, one pass); WordNet synonyms of
+  the word's part of speech from our offline tagger. TextAttack ignores the part of speech and re-picks the
+  best swap on the current text at each step (a harder search than the paper's).
+* TextFooler: counter-fitted neighbours (50, cos >= 0.5) as in the paper, or the fallback vectors with their
+  antonym and inflection filters; OpenAttack takes WordNet synonyms by default and, after the first text
+  shorter than its window, keeps a similarity threshold of 0.1 for the rest of the run (a state carried from
+  sample to sample, which the paper does not have); TextAttack's constraints match the paper's but its
+  vectors have no filters. The window threshold is the encoder-calibrated one (MiniLM for USE).
+* TextBugger: gives up when the text's similarity to the original falls to the threshold (the paper's
+  Algorithm 1) and ranks words by the gradient when the victim has one; OpenAttack has no similarity check
+  and ranks by deletion; TextAttack uses the threshold as a constraint on candidates and ranks by deletion.
+* HotFlip: white-box first-order flips with beam search, as in the paper; OpenAttack's HotFlip is black-box
+  (our `hotflip-blackbox`), and TextAttack's runs only on its own word-level LSTM.
 """
 
 from __future__ import annotations
@@ -129,6 +152,8 @@ class AttackResources:
 #: hotflip 1.46x in an earlier, cache-confounded run). On a quiet machine issue 12 measured pwws and hotflip-blackbox
 #: 3-10% slower at 8: the gain comes from fewer, larger model calls when the CPU is contended. SCPN and the GAN
 #: (no weights here: not measured) keep the earlier default of 8.
+#: (The flavours set their own: `textfooler@openattack` must run one at a time, its threshold latch being
+#: run order.)
 CONCURRENCY: dict[str, int] = {name: 8 for name in ("textfooler", "textbugger", "pwws", "hotflip", "hotflip-blackbox",
                                                     "scpn", "gan")}
 
@@ -325,5 +350,5 @@ def build_recipe(name: str, resources: AttackResources | None = None, flavor: st
         raise ChainauditError(f"{chosen} has no {recipe_name} recipe; its recipes: {', '.join(sorted(builders))} "
                               f"(or use --flavor paper)")
     recipe = builders[recipe_name](resources or AttackResources())
-    return dataclasses.replace(recipe, name=attack_id(recipe_name, chosen),  # flavours share the recipe's width
-                               concurrency=CONCURRENCY.get(recipe_name, recipe.concurrency))
+    width = CONCURRENCY.get(recipe_name, recipe.concurrency) if chosen == "paper" else recipe.concurrency
+    return dataclasses.replace(recipe, name=attack_id(recipe_name, chosen), concurrency=width)
