@@ -9,7 +9,7 @@ TextAttack one; `asr_all` = flipped / attacked with already-wrong samples counte
 `valid_asr` / `valid_asr_all` (successes that `chainaudit.attacks.validity` judges valid, over the same
 denominators; both sides' texts checked by the same checker), per-row agreement (same outcome; and, among the
 rows both sides broke, the same adversarial text, whitespace-normalised), mean queries, seconds per sample and the
-speed ratio (peer s/sample over ours). The contract is /work/notes/parity_contract.md.
+speed ratio (peer s/sample over ours). The contract is benchmarks/peers/PARITY.md.
 
     .venv/bin/python benchmarks/attack_parity.py --n 20                       # every recipe, both tools
     .venv/bin/python benchmarks/attack_parity.py --recipes pwws --tools openattack --n 100 \\

@@ -1,6 +1,6 @@
 """Run one recipe of a peer tool (OpenAttack 2.1.1 or TextAttack 0.3.11) over the first N SST-2 validation rows,
 one JSON line per sample, with the resources the tool would download replaced by the shared substitutes of
-/work/notes/parity_contract.md. Runs INSIDE the peer venv (benchmarks/peers/setup_peers.sh); benchmarks/
+benchmarks/peers/PARITY.md. Runs INSIDE the peer venv (benchmarks/peers/setup_peers.sh); benchmarks/
 attack_parity.py calls it and compares its rows with chainaudit's flavours.
 
     python run_peer.py --tool openattack|textattack --recipe pwws|textfooler|textbugger|hotflip|hotflip-blackbox

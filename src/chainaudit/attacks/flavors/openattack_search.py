@@ -73,6 +73,9 @@ class PWWSSearch:
     substitute: WordNetSubstitute
     filter_words: frozenset[str]
     unk: str = TOKEN_UNK
+    #: Texts of the final loop scored per victim call: the first success is OpenAttack's; up to this many - 1
+    #: texts after it are scored for nothing, against one victim call per text.
+    check_batch: int = 6
 
     def __call__(self, ctx: AttackContext, transformation: Transformation | None,
                  constraints: Sequence[Constraint]) -> WordText | None:
@@ -96,16 +99,17 @@ class PWWSSearch:
                 drops = ctx.goal_gain(probs[start:start + len(words)], base)
                 best_word[i], best_drop[i] = words[int(np.argmax(drops))], float(drops.max())
                 start += len(words)
-        current, last = list(tokens), base
+        steps, current = [], list(tokens)  # the text OpenAttack checks after each visit, in order
         for i in np.argsort(-(weights * best_drop), kind="stable"):
-            if current[i] in self.filter_words:
-                continue
-            if best_word[i] != current[i]:
-                current[i] = best_word[i]
-                last = score([current])[0]
-                ctx.keep_best(OpenAttackText.of(current))
-            if ctx.succeeded(last[None])[0]:
-                return OpenAttackText.of(current)
+            if current[i] not in self.filter_words:
+                current = _replace(current, i, best_word[i])
+                steps.append(current)
+        for start in range(0, len(steps), self.check_batch):  # OpenAttack checks them one by one
+            chunk = steps[start:start + self.check_batch]
+            wins = np.flatnonzero(ctx.succeeded(score(chunk)))
+            ctx.keep_best(OpenAttackText.of(chunk[-1]))
+            if wins.size:
+                return OpenAttackText.of(chunk[int(wins[0])])
         return None
 
 

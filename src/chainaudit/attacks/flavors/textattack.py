@@ -3,7 +3,7 @@
 Each builder mirrors a `textattack/attack_recipes/*.py` `build()`: the same transformation, constraints (in the
 same order), search and goal, from the parts in `textattack_text`, `textattack_transformations`,
 `textattack_constraints` and `textattack_search` (whose docstrings list every quirk kept). What TextAttack
-downloads is replaced as `notes/parity_contract.md` fixes for both sides: WordNet is chainaudit's reader, NLTK's
+downloads is replaced as `benchmarks/peers/PARITY.md` fixes for both sides: WordNet is chainaudit's reader, NLTK's
 `pos_tag(tagset="universal")` is `AttackResources.tagger()` (`resources.pos`: Penn tags mapped by the Petrov et al.
 table, NLTK's en-ptb map being a download too), NLTK's stop-word list (the default of
 `StopwordModification`) is `AttackResources.stop_words`, USE is MiniLM with the calibrated cosine thresholds
