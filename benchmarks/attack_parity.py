@@ -64,6 +64,9 @@ NAMES: dict[tuple[str, str], tuple[str, str] | None] = {
 }
 
 
+#: `run_peer.py`'s DEFAULT_SEED: both sides draw their random numbers from the same seed.
+PEER_SEED = 765
+
 def load_run_peer():
     """benchmarks/peers/run_peer.py as a module (its top level is stdlib only; its digest uses chainaudit only)."""
     spec = importlib.util.spec_from_file_location("run_peer", RUN_PEER)
@@ -154,8 +157,9 @@ def run_ours(model: Path, attack: str, flavor: str, n: int, indices: Sequence[in
     key = (attack, flavor, n)
     plan = (cache or {}).get(key)
     if plan is None:
+        # seed = the peer runner's (it reseeds `random` with 765 before every sample): TextBugger's draws match
         request = AttackRequest(model=str(model), attack=attack, flavor=flavor, dataset="sst2", split="validation",
-                                n=n, budget=None, time_limit=None, concurrency=1, max_length=128)
+                                n=n, budget=None, time_limit=None, concurrency=1, max_length=128, seed=PEER_SEED)
         try:
             plan = plan_attack(request)
         except ChainauditError as exc:

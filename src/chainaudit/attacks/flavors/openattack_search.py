@@ -4,8 +4,8 @@ Each works on OpenAttack's tokens (`openattack_text.PunctTokenizer`) and returns
 space-joined tokens, as OpenAttack's detokeniser writes them). Each reproduces its attacker's `attack` method:
 the order of tries, the give-up rules and the returned text; it differs only in how it asks the victim: the texts
 OpenAttack scores one call at a time are scored in one batch where the outcome cannot depend on it, and a text
-already scored is never asked again (so `queries` is lower than OpenAttack's invoke count). The quirks each class
-reproduces are listed on it, with where they are in OpenAttack's code.
+already scored is never asked again (so `queries` differs from OpenAttack's invoke count, usually lower). The
+quirks each class reproduces are listed on it, with where they are in OpenAttack's code.
 
 The goal is the context's (`ctx.label`; OpenAttack's `ClassifierGoal.target` is the clean prediction, which is the
 gold label for every sample the untargeted goal attacks).
