@@ -54,7 +54,7 @@ def recipes(res: AttackResources) -> dict[str, Recipe]:
 
 def swaps(outcome: AttackOutcome) -> list[tuple[str, str]]:
     """(original word, its replacement) for each word a success changed (same word count: word swaps)."""
-    before, after = WordText(outcome.sample.text).words, WordText(outcome.perturbed_text or "").words
+    before, after = WordText.parse(outcome.sample.text).words, WordText.parse(outcome.perturbed_text or "").words
     if len(before) != len(after):
         return []
     return [(a.lower(), b.lower()) for a, b in zip(before, after, strict=True) if a.lower() != b.lower()]
