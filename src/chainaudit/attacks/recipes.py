@@ -147,11 +147,13 @@ class AttackResources:
 
 #: Samples attacked at once by default, per recipe. `benchmarks/concurrency_choice.py` (8 at once vs one at a time,
 #: interleaved blocks of 8 of the first 48 SST-2 validation sentences, caches emptied before each run, MiniLM SST-2
-#: model, 2 CPU cores at load 8-10): 8 at once was faster for every recipe measured, pwws 1.71x [1.55, 1.88],
-#: hotflip-blackbox 2.06x [1.66, 2.56], textfooler 1.41x [1.20, 1.73], textbugger 2.27x [1.65, 3.07] (white-box
-#: hotflip 1.46x in an earlier, cache-confounded run). On a quiet machine issue 12 measured pwws and hotflip-blackbox
-#: 3-10% slower at 8: the gain comes from fewer, larger model calls when the CPU is contended. SCPN and the GAN
-#: (no weights here: not measured) keep the earlier default of 8.
+#: model, 2 CPU cores), speed-up of 8 at once with its 95% interval:
+#:   quiet (load ~1-2): pwws 1.08x [1.04, 1.13], hotflip-blackbox 0.97x [0.87, 1.11], textfooler 1.07x
+#:   [0.79, 1.72], textbugger 1.34x [1.09, 1.70];
+#:   loaded (load 8-10): pwws 1.71x, hotflip-blackbox 2.06x, textfooler 1.41x, textbugger 2.27x.
+#: 8 is never measurably slower and gains most on a contended CPU (fewer, larger model calls), so every recipe
+#: takes 8 (white-box hotflip 1.46x in an earlier, cache-confounded run; SCPN and the GAN, with no weights here,
+#: not measured, keep the earlier default of 8).
 #: (The flavours set their own: `textfooler@openattack` must run one at a time, its threshold latch being
 #: run order.)
 CONCURRENCY: dict[str, int] = {name: 8 for name in ("textfooler", "textbugger", "pwws", "hotflip", "hotflip-blackbox",
