@@ -157,9 +157,11 @@ def run_ours(model: Path, attack: str, flavor: str, n: int, indices: Sequence[in
     key = (attack, flavor, n)
     plan = (cache or {}).get(key)
     if plan is None:
-        # seed = the peer runner's (it reseeds `random` with 765 before every sample): TextBugger's draws match
+        # The peer runner reseeds every sample with 765; textattack flavours add TextAttack's 765 to the seed
+        # themselves, so they take seed 0, openattack ones take 765: TextBugger's random draws then match.
         request = AttackRequest(model=str(model), attack=attack, flavor=flavor, dataset="sst2", split="validation",
-                                n=n, budget=None, time_limit=None, concurrency=1, max_length=128, seed=PEER_SEED)
+                                n=n, budget=None, time_limit=None, concurrency=1, max_length=128,
+                                seed=PEER_SEED if flavor == "openattack" else 0)
         try:
             plan = plan_attack(request)
         except ChainauditError as exc:
