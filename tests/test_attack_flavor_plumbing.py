@@ -56,3 +56,14 @@ def test_a_study_runs_both_flavours_as_separate_jobs(tiny_model_dir: Path, fragi
         run_study(config, store, resources=tiny_resources())
         attacks = {r["attack"] for r in store.select("attack_results")}
     assert attacks == {"hotflip-blackbox", "hotflip-blackbox@openattack"}
+
+
+def test_the_key_holds_only_the_resources_a_flavour_uses() -> None:
+    from chainaudit.attacks.recipes import resource_identity
+
+    res = tiny_resources()
+    assert "word_vectors" not in resource_identity("textfooler@openattack", res)
+    assert "threshold" not in resource_identity("textbugger@openattack", res)
+    assert {"word_vectors", "threshold"} <= resource_identity("textfooler@textattack", res).keys()
+    assert {"word_vectors", "threshold"} <= resource_identity("textfooler", res).keys()
+    assert "scpn" in resource_identity("scpn@openattack", res)

@@ -261,8 +261,11 @@ RECIPES: dict[str, Callable[[AttackResources], Recipe]] = {
 
 
 #: What each recipe's outcomes depend on besides its own code, for the result key (`pipeline.params_digest`).
-WORD_VECTOR_RECIPES = frozenset({"textfooler", "textbugger", "hotflip"})
-THRESHOLDS = {"textfooler": "textfooler_window", "textbugger": "textbugger"}
+#: Keyed by attack id: the openattack flavours use neither word vectors nor a calibrated threshold.
+WORD_VECTOR_RECIPES = frozenset({"textfooler", "textbugger", "hotflip", "textfooler@textattack",
+                                 "textbugger@textattack"})
+THRESHOLDS = {"textfooler": "textfooler_window", "textbugger": "textbugger",
+              "textfooler@textattack": "textfooler_window", "textbugger@textattack": "textbugger"}
 
 
 def resource_identity(name: str, resources: AttackResources, dataset: str | None = None) -> dict[str, object]:
@@ -271,14 +274,15 @@ def resource_identity(name: str, resources: AttackResources, dataset: str | None
     samples would get (its weights' sha256; None while there is none) and the SCPN files (folder and sizes: the
     weights are too large to hash on every plan). Injected test resources are "given"."""
     identity: dict[str, object] = {}
-    name = parse_attack_id(name)[0]
+    name = attack_id(*parse_attack_id(name))
     if name in WORD_VECTOR_RECIPES:
         identity["word_vectors"] = resources.vectors().identity
     if name in THRESHOLDS:
         identity["threshold"] = resources.threshold(THRESHOLDS[name])
-    if name == "gan":
+    base = parse_attack_id(name)[0]
+    if base == "gan":
         identity["gan"] = "given" if resources.gan_loader is not None else _gan_identity(resources.gan_dir, dataset)
-    if name == "scpn":
+    if base == "scpn":
         identity["scpn"] = "given" if resources.paraphraser is not None else _scpn_identity(resources.scpn_dir)
     return identity
 
