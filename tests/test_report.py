@@ -227,3 +227,14 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         browser.close()
     print(f"screenshot: {SCREENSHOT} (page loaded in {loaded:.2f}s)")
     assert errors == []
+
+
+def test_long_model_names_tilt_their_tick_labels() -> None:
+    """Fig. 6's three demo models have long names: side by side they overlap, so the labels are tilted."""
+    from chainaudit.report.figures import rate_bars
+
+    rows = [{"name": f"chainaudit-demo/minilm-sst2{s}", "asr": 0.5, "asr_low": 0.3, "asr_high": 0.7}
+            for s in ("", "-rt", "-amazon")]
+    assert 'rotate(-30' in rate_bars(rows, lambda r: r["name"], ["asr"], "ASR per model")
+    short = [{**r, "name": n} for r, n in zip(rows, ("a", "b", "c"), strict=True)]
+    assert 'rotate(-30' not in rate_bars(short, lambda r: r["name"], ["asr"], "ASR per model")

@@ -31,6 +31,8 @@ def demo(
     workers: Annotated[int, typer.Option(min=1, help="Ray actors (with --executor ray).")] = 2,
     max_length: Annotated[int, typer.Option(min=16, help="Tokens the models read when attacked (longer texts "
                                             "are cut, as prediction cuts them).")] = 64,
+    time_limit: Annotated[float, typer.Option(min=0, help="Seconds of attack per sample before it is judged on "
+                                              "its best text so far; 0: no limit.")] = 15.0,
     data_dir: DataDirOption = None,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
@@ -45,6 +47,7 @@ def demo(
     from chainaudit.study.demo import DemoSettings, parse_attacks, run_demo
 
     chosen = DemoSettings(attacks=parse_attacks(attacks), n=n, max_length=max_length, executor=executor,
+                          time_limit=time_limit or None,
                           workers=workers)
     console.rule("[bold]chainaudit demo[/]: fine-tune a chain, find it by lineage, attack it, report")
     with Store(db) as store, progress.bars() as bars:

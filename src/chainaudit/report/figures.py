@@ -108,12 +108,20 @@ def rate_bars(rows: Sequence[dict[str, Any]], label: Callable[[dict[str, Any]], 
             seen.add(legend)
         for value, legend, colour in lines:
             ax.axhline(value, linestyle="--", linewidth=1, color=COLOURS.get(colour, colour), label=legend)
-        ax.set_xticks(x, labels, rotation=30 if len(rows) > 3 else 0, ha="right" if len(rows) > 3 else "center")
+        tilt = _labels_crowded(labels, fig.get_figwidth())
+        ax.set_xticks(x, labels, rotation=30 if tilt else 0, ha="right" if tilt else "center")
         ax.set_ylim(0, 1.05)
         ax.set_ylabel(ylabel)
         ax.set_title(title)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return to_svg(fig)
+
+
+def _labels_crowded(labels: Sequence[str], width_inches: float) -> bool:
+    """Whether side-by-side tick labels would overlap: about 11 characters fit per inch at the tick font size, and
+    the axes take about 70% of the figure's width (the legend sits to the right)."""
+    per_label = 0.7 * width_inches * 11 / max(1, len(labels))
+    return any(len(text) > per_label for text in labels)
 
 
 def interval_rows(rows: Sequence[dict[str, Any]], label: Callable[[dict[str, Any]], str], title: str, *,

@@ -58,7 +58,7 @@ class DemoSettings:
     attacks: tuple[str, ...] | None = None
     n: int = 3
     max_length: int = 64
-    time_limit: float | None = 30.0
+    time_limit: float | None = 15.0
     study: str = DEMO_STUDY
     learning_rate: float = 1e-4
     seed: int = 0
