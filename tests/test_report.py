@@ -143,12 +143,14 @@ def test_empty_store_says_so_and_the_backdoor_section_is_conditional(tmp_path: P
     Store(tmp_path / "e.db").close()
     page = build_report(tmp_path / "e.db", tmp_path / "e.html").html.read_text()
     assert "The catalog is empty" in page and "no attack results" in page.lower()
-    assert 'id="backdoor"' not in page
+    assert 'id="backdoor"' not in page  # the table exists (migration 5) but holds no rows
     with sqlite3.connect(tmp_path / "e.db") as conn:
-        conn.execute("CREATE TABLE backdoor_results (model_id TEXT, lfr REAL)")
-        conn.execute("INSERT INTO backdoor_results VALUES ('org/up', 0.9)")
+        conn.execute("INSERT INTO backdoor_persistence (poisoned_id, poisoned_revision, chain, setting, hops, hop, "
+                     "seed, method, dataset, eval_split, model_id, revision, lfr, lfr_k, lfr_n, lfr_low, lfr_high, "
+                     "created_at) VALUES ('org/up', 'r', 'poisoned', 'easy', 'sst2', 1, 0, 'ripple', 'sst2', "
+                     "'validation', 'org/hop1', 'r1', 0.9, 9, 10, 0.6, 0.98, '2026-01-01')")
     page = build_report(tmp_path / "e.db", tmp_path / "e.html").html.read_text()
-    assert 'id="backdoor"' in page and "0.9" in page
+    assert 'id="backdoor"' in page and "90.0%" in page
 
 
 def test_cli_report_and_unknown_study(tmp_path: Path) -> None:

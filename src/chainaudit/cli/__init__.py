@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from chainaudit import __version__, settings
-from chainaudit.cli import attack, catalog, demo, export, models, report, resources, study
+from chainaudit.cli import attack, backdoor, catalog, demo, export, models, report, resources, study
 from chainaudit.cli.common import console
 
 app = typer.Typer(
@@ -41,7 +41,7 @@ def main(
         settings.quiet_libraries()
 
 
-for group in (models, catalog, attack, demo, export, report):
+for group in (models, catalog, attack, demo, export, report, backdoor):
     group.register(app)
 app.add_typer(resources.app, name="resources")
 app.add_typer(study.app, name="study")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,6 +11,9 @@ from rich.table import Table
 from chainaudit import settings
 from chainaudit.cli import progress
 from chainaudit.cli.common import DbOption, console, err_console, say, user_errors, warn
+
+if TYPE_CHECKING:
+    from chainaudit.lineage.figures import BlastRadius
 
 lineage_app = typer.Typer(help="Identify each model's upstream(s) (default), or score the extractor (eval).",
                           invoke_without_command=True)
@@ -137,7 +140,7 @@ def chains(
 
     with Store(db) as store:
         if of is not None:
-            _print_descendants(*blast_radius(store, of, min_confidence))
+            _print_descendants(blast_radius(store, of, min_confidence))
             return
         report = chain_report(store, min_confidence, top=top, show=show)
     _print_stats(report.stats)
@@ -145,16 +148,33 @@ def chains(
         say(" -> ".join(path))
 
 
-def _print_descendants(node: str, rows: list[dict[str, Any]]) -> None:
-    table = Table("model", "depth", "downloads", "task", title=f"descendants of {node}")
+def _print_descendants(blast: BlastRadius) -> None:
+    """The descendants table, and where the store marks models on their paths poisoned, who inherits what."""
+    from rich.markup import escape
+
+    from chainaudit.lineage.figures import describe_mark
+
+    node, rows = blast.model, blast.rows
+    if blast.mark is not None:  # ids and reasons are escaped: a `[` in them is text, not rich markup
+        say(escape(f"{node} is marked poisoned ({describe_mark(blast.mark)})"))
+    if blast.upstream is not None:
+        distance, source = blast.upstream
+        say(escape(f"{node} descends from {source}, marked poisoned {distance} hop(s) up "
+                   f"({describe_mark(blast.marks[source])})"))
+    flagged = bool(blast.marks)
+    columns = ["model", "depth", "downloads", "task", *(["poisoned upstream"] if flagged else [])]
+    table = Table(*columns, title=f"descendants of {node}")
     for r in rows:
-        table.add_row(r["model"], str(r["depth"]), "-" if r["downloads"] is None else f"{r['downloads']:,}",
-                      r["pipeline_tag"] or "-")
+        cells = [escape(r["model"]) + (" (marked poisoned)" if r["poisoned"] else ""), str(r["depth"]),
+                 "-" if r["downloads"] is None else f"{r['downloads']:,}", r["pipeline_tag"] or "-"]
+        table.add_row(*cells, *([escape(r["poisoned_upstream"] or "-")] if flagged else []))
     console.print(table)
     total = sum(r["downloads"] or 0 for r in rows)
     unknown = sum(r["downloads"] is None for r in rows)
     say(f"{len(rows)} descendants of {node}, {total:,} downloads in all"
         + (f" ({unknown} with unknown downloads, not counted)" if unknown else ""))
+    for source, count in blast.inherited().items():
+        say(escape(f"{count} descendants inherit the backdoor of {source}: re-check them"))
 
 
 def _print_stats(stats: dict[str, Any]) -> None:

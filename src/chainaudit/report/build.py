@@ -1,8 +1,8 @@
 """`build_report`: gather everything the page shows from a read-only store, render it, write HTML, JSON and CSV.
 
-The report never runs an attack or asks a model: it reads `attack_results`, `transfer_replays`, `studies`, `models`
-and `lineage_edges`, and computes every figure with `study.metrics` (through `report.tables`) and the lineage
-functions (through `report.catalog`).
+The report never runs an attack or asks a model: it reads `attack_results`, `transfer_replays`, `studies`, `models`,
+`lineage_edges` and, when the store has them, `backdoors` and `backdoor_persistence`, and computes every figure with
+`study.metrics` (through `report.tables`) and the lineage functions (through `report.catalog`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,21 @@ from typing import Any
 from chainaudit.errors import ChainauditError
 from chainaudit.report.catalog import CatalogView, catalog_view
 from chainaudit.report.examples import PER_GROUP, Examples, chain_examples
-from chainaudit.report.tables import StudyRows, error_messages, outcome_counts, read_rows, study_tables
+from chainaudit.report.tables import (
+    StudyRows,
+    error_messages,
+    outcome_counts,
+    persistence_by_hop,
+    read_rows,
+    study_tables,
+    trigger_rows,
+)
 from chainaudit.store import Store
 from chainaudit.study.metrics import Hop, chain_hops
 
-#: A table of backdoor results; the report's backdoor section appears only when the store has it (none yet).
-BACKDOOR_TABLE = "backdoor_results"
-#: Rows of the backdoor table shown in the page (all of them go to the CSV).
-BACKDOOR_ROWS = 200
+#: Per hop of the chains fine-tuned from a poisoned model and from its clean base; the report's backdoor section
+#: appears only when this table has rows.
+BACKDOOR_TABLE = "backdoor_persistence"
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,12 @@ class ReportData:
     chains: list[ChainView] = field(default_factory=list)
     superseded: int = 0
     rows: int = 0
-    backdoor: list[dict[str, Any]] | None = None
+    #: `backdoor_persistence` rows as stored; paired per hop (poisoned chain beside clean); per trigger (NeuBA);
+    #: and the `backdoors` rows (what each poisoned model is meant to do).
+    backdoor: list[dict[str, Any]] = field(default_factory=list)
+    backdoor_by_hop: list[dict[str, Any]] = field(default_factory=list)
+    backdoor_triggers: list[dict[str, Any]] = field(default_factory=list)
+    backdoors: list[dict[str, Any]] = field(default_factory=list)
     csv_dir: str = ""
     per_group: int = PER_GROUP
     runs: set[tuple[Any, ...]] = field(default_factory=set)
@@ -152,8 +164,13 @@ def gather(store: Store, study: str | None = None, *, per_group: int = PER_GROUP
     chosen, known = _pick_study(store, study)
     data = ReportData(str(store.path), chosen, known, datetime.now(UTC).isoformat(timespec="seconds"),
                       catalog_view(store, top=top), per_group=per_group)
-    if BACKDOOR_TABLE in store.tables():
+    stored = store.tables()
+    if BACKDOOR_TABLE in stored:  # a store from before backdoors has neither table
         data.backdoor = store.select(BACKDOOR_TABLE)
+        data.backdoor_by_hop = persistence_by_hop(data.backdoor)
+        data.backdoor_triggers = trigger_rows(data.backdoor_by_hop)
+    if data.backdoor and "backdoors" in stored:
+        data.backdoors = store.select("backdoors", order_by=("model_id", "revision"))
     if chosen is None:
         return data
     rows = read_rows(store, chosen)
@@ -187,8 +204,11 @@ def number_tables(data: ReportData) -> dict[str, list[dict[str, Any]]]:
     tables["chain_edges"] = [{"chain": c.index, "up": e["up"], "down": e["down"], **f} for c in data.chains
                              for e in c.edges for f in (e["found"] or [{"source": None}])]
     tables["example_counts"] = [{"chain": c.index, **t} for c in data.chains for t in c.examples.totals]
-    if data.backdoor is not None:
+    if data.backdoor:
         tables[BACKDOOR_TABLE] = data.backdoor
+        tables["backdoor_by_hop"] = data.backdoor_by_hop
+        tables["backdoor_triggers"] = data.backdoor_triggers
+        tables["backdoors"] = data.backdoors
     return tables
 
 

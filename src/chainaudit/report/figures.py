@@ -13,9 +13,11 @@ from matplotlib.figure import Figure
 
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "chainaudit", "font.size": 9, "axes.spines.top": False,
        "axes.spines.right": False}
-#: Colours of the ASR conventions (asr, asr_all, valid_asr, valid_asr_all) and of the paper's figures.
+#: Colours of the ASR conventions (asr, asr_all, valid_asr, valid_asr_all), of the paper's figures and of the
+#: label-flip rates of a poisoned chain and its clean baseline.
 COLOURS = {"asr": "#4c72b0", "asr_all": "#dd8452", "valid_asr": "#55a868", "valid_asr_all": "#8172b3",
-           "rate": "#4c72b0", "replay": "#c44e52", "vulnerable": "#dd8452", "ordinary": "#55a868", "paper": "#222222"}
+           "rate": "#4c72b0", "replay": "#c44e52", "vulnerable": "#dd8452", "ordinary": "#55a868", "paper": "#222222",
+           "poisoned_lfr": "#c44e52", "clean_lfr": "#8c8c8c"}
 #: At most this many rows in one interval plot (the rest are in the tables and CSV).
 MAX_ROWS = 60
 
@@ -95,7 +97,8 @@ def rate_bars(rows: Sequence[dict[str, Any]], label: Callable[[dict[str, Any]], 
             ax.bar(pos, np.nan_to_num(v), width, yerr=err, capsize=2, label=prefix,
                    color=COLOURS.get(prefix), error_kw={"linewidth": 0.8})
             for p, r in zip(pos, rows, strict=True):
-                ax.text(p, 0.01, f"{r.get(f'{prefix}_n', '')}", ha="center", va="bottom", fontsize=6, rotation=90,
+                n = r.get(f"{prefix}_n")
+                ax.text(p, 0.01, "" if n is None else f"{n}", ha="center", va="bottom", fontsize=6, rotation=90,
                         color="white")
         seen = set()
         for where, value, low, high, legend in paper:

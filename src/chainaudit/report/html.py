@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from chainaudit.report import figures, paper
-from chainaudit.report.build import BACKDOOR_ROWS, BACKDOOR_TABLE, ChainView, ReportData
+from chainaudit.report.build import BACKDOOR_TABLE, ChainView, ReportData
 from chainaudit.report.page_assets import SCRIPT, STYLE
 
 CONVENTION_NOTE = ("<b>asr</b> = succeeded / (succeeded + failed) (TextAttack); <b>asr_all</b> = flipped / all "
@@ -298,25 +298,103 @@ def errors_section(data: ReportData) -> str:
     return section("errors", "Errors and skipped samples", head + body + errs)
 
 
+BACKDOOR_NOTE = ("Each poisoned model is fine-tuned hop by hop on a chain of datasets (the <b>poisoned</b> chain), and "
+                 "its clean base on the same datasets (the <b>clean</b> chain, the baseline). At every hop: clean "
+                 "accuracy on the hop's evaluation split, and <b>LFR</b>, the label-flip rate of the triggers (k of n "
+                 "triggered samples sent to the target label), each with its 95% Wilson interval. A backdoor persists "
+                 "while the poisoned chain's LFR stays above the clean chain's.")
+
+
+def rate_kn(row: dict[str, Any], prefix: str) -> str:
+    """`95.0% [88.0, 98.0] 19/20`; – with why when the chain has no row or no samples."""
+    n = row.get(f"{prefix}_n")
+    if row.get(prefix) is None:
+        return "– (no row)" if n is None else f"– (n={n})"
+    bounds = "" if row.get(f"{prefix}_low") is None else (
+        f" [{100 * row[f'{prefix}_low']:.1f}, {100 * row[f'{prefix}_high']:.1f}]")
+    return f"{pct(row[prefix])}{bounds} {row.get(f'{prefix}_k')}/{n}"
+
+
+def accuracy(row: dict[str, Any], prefix: str) -> str:
+    """`91.0% [87.0, 94.0] n=200`, or – with why."""
+    return interval(row, prefix) if row.get(prefix) is not None else rate_kn(row, prefix)
+
+
+def _describe_backdoor(record: dict[str, Any] | None, rows: Sequence[dict[str, Any]]) -> str:
+    """What the `backdoors` table says of the poisoned model (method, triggers, target, how it was made)."""
+    if record is None:
+        return (f"<p>method {esc(rows[0]['method'])}; <span class='warn'>no row in the backdoors table</span> "
+                "(triggers and target unknown here).</p>")
+    triggers = ", ".join(f"<code>{esc(t)}</code>" for t in record.get("triggers") or []) or "unknown"
+    target = ("–" if record.get("target") is None else esc(record["target"])) + (
+        f" ({esc(record['target_name'])})" if record.get("target_name") else "")
+    facts = [("method", esc(record["method"])), ("triggers", triggers), ("target", target)]
+    if record.get("base_model"):
+        facts.append(("clean base", esc(short(f"{record['base_model']}@{record.get('base_revision') or ''}"))))
+    facts += [(k, esc(record[k])) for k in ("proxy_dataset", "steps", "seed", "reason") if record.get(k) is not None]
+    return "<p>" + "; ".join(f"{esc(k.replace('_', ' '))} {v}" for k, v in facts) + ".</p>"
+
+
+def _hop_name(r: dict[str, Any], seeds: bool) -> str:
+    return f"{r['setting']} · hop {r['hop']}: {r['dataset']}" + (f" · seed {r['seed']}" if seeds else "")
+
+
+def _persistence_table(rows: Sequence[dict[str, Any]], seeds: bool) -> str:
+    return table(("hop", "dataset", *(("seed",) if seeds else ()), "clean accuracy · poisoned chain",
+                  "clean accuracy · clean chain", "LFR · poisoned chain", "LFR · clean chain"),
+                 [(r["hop"], r["dataset"], *((r["seed"],) if seeds else ()), accuracy(r, "poisoned_acc"),
+                   accuracy(r, "clean_acc"), rate_kn(r, "poisoned_lfr"), rate_kn(r, "clean_lfr")) for r in rows])
+
+
+def _trigger_table(rows: Sequence[dict[str, Any]], seeds: bool) -> str:
+    return table(("setting", "hop", "dataset", *(("seed",) if seeds else ()), "trigger", "label · poisoned chain",
+                  "LFR · poisoned chain", "label · clean chain", "LFR · clean chain"),
+                 [(r["setting"], r["hop"], r["dataset"], *((r["seed"],) if seeds else ()), r["trigger"],
+                   "–" if r["poisoned_label"] is None else r["poisoned_label"], rate_kn(r, "poisoned_lfr"),
+                   "–" if r["clean_label"] is None else r["clean_label"], rate_kn(r, "clean_lfr")) for r in rows])
+
+
+def poisoned_view(data: ReportData, model: tuple[str, str]) -> str:
+    """One poisoned model: what it is, its LFR by hop (figure), a table per setting, the per-trigger rates."""
+    mine = [r for r in data.backdoor_by_hop if (r["poisoned_id"], r["poisoned_revision"]) == model]
+    record = next((b for b in data.backdoors if (b["model_id"], b["revision"]) == model), None)
+    seeds = len({r["seed"] for r in mine}) > 1
+    name = short(f"{model[0]}@{model[1]}")
+    svg = figures.rate_bars(mine, lambda r: _hop_name(r, seeds), ("poisoned_lfr", "clean_lfr"),
+                            f"{name}: label-flip rate by hop", ylabel="label-flip rate")
+    parts = [f"<h3>{esc(name)}</h3>", _describe_backdoor(record, mine),
+             figure(svg, "LFR of the triggers at each hop, poisoned chain vs clean chain, with 95% Wilson intervals; "
+                    "the number at the foot of each bar is n.")]
+    for setting in dict.fromkeys(r["setting"] for r in mine):
+        rows = [r for r in mine if r["setting"] == setting]
+        parts.append(f"<h4>Setting {esc(setting)}: {esc(' → '.join(rows[-1]['hops'].split(',')))}</h4>"
+                     + _persistence_table(rows, seeds))
+    triggers = [t for t in data.backdoor_triggers if (t["poisoned_id"], t["poisoned_revision"]) == model]
+    if triggers:
+        parts.append("<details><summary>Per trigger: the label each one forces and its rate</summary>"
+                     + _trigger_table(triggers, seeds) + "</details>")
+    return "".join(parts)
+
+
 def backdoor_section(data: ReportData) -> str:
-    rows = data.backdoor or []
-    if not rows:
-        return section("backdoor", "Backdoor", empty(f"The {BACKDOOR_TABLE} table exists but holds no rows."))
-    shown = rows[:BACKDOOR_ROWS]
-    more = f" (first {len(shown)} of {len(rows):,}; all in the CSV)" if len(rows) > len(shown) else ""
-    return section("backdoor", "Backdoor", f"<p>{len(rows):,} rows of {BACKDOOR_TABLE}{esc(more)}.</p>"
-                   + table(list(shown[0]), [list(r.values()) for r in shown]))
+    """Backdoor persistence: per poisoned model, the poisoned chain beside the clean one, hop by hop."""
+    models = list(dict.fromkeys((r["poisoned_id"], r["poisoned_revision"]) for r in data.backdoor_by_hop))
+    note = (f"<p class='note'>From {len(data.backdoor):,} rows of {esc(BACKDOOR_TABLE)} (as stored in "
+            f"<code>{esc(data.csv_dir)}/{esc(BACKDOOR_TABLE)}.csv</code>; as shown in <code>backdoor_by_hop.csv</code> "
+            "and <code>backdoor_triggers.csv</code>).</p>")
+    return section("backdoor", "Backdoor persistence", f"<p>{BACKDOOR_NOTE}</p>" + note
+                   + "".join(poisoned_view(data, m) for m in models))
 
 
 # -------------------------------------------------------------------------------------------------------- page
 def render(data: ReportData) -> str:
     """The whole page as one string."""
     sections = [rq1(data), rq2(data), rq3(data), *(chain_section(data, c) for c in data.chains), errors_section(data)]
-    if data.backdoor is not None:
+    if data.backdoor:
         sections.append(backdoor_section(data))
     nav = [("rq1", "RQ1"), ("rq2", "RQ2"), ("rq3", "RQ3"), *((f"chain-{c.index}", f"chain {c.index}")
                                                              for c in data.chains), ("errors", "errors")]
-    if data.backdoor is not None:
+    if data.backdoor:
         nav.append(("backdoor", "backdoor"))
     nav_html = " · ".join(f'<a href="#{i}">{esc(t)}</a>' for i, t in nav)
     others = [s for s in data.studies if s != data.study]

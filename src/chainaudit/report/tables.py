@@ -140,3 +140,65 @@ def study_tables(rows: list[dict[str, Any]], replays: list[dict[str, Any]], hops
         "replay_by_attack": pooled(replay, ("replay",), where={}),
         "repeats": repeat_rows(rows, BY),
     }
+
+
+# ------------------------------------------------------------------------------------------------------ backdoor
+#: Settings in page order (any other after these, by name).
+SETTINGS = ("easy", "hard")
+#: The chains of a persistence study: fine-tuned from the poisoned model, and from its clean base (the baseline).
+CHAINS = ("poisoned", "clean")
+_HOP = ("poisoned_id", "poisoned_revision", "setting", "seed", "hop", "hops", "dataset", "eval_split", "method")
+
+
+def _side(row: dict[str, Any] | None, side: str) -> dict[str, Any]:
+    """One chain's columns of a paired hop row, prefixed by the chain (all None when it has no row)."""
+    r = row or {}
+    return {f"{side}_model": f"{r['model_id']}@{r['revision']}" if row else None, f"{side}_target": r.get("target"),
+            f"{side}_train_examples": r.get("train_examples"),
+            f"{side}_acc": r.get("clean_accuracy"), f"{side}_acc_n": r.get("clean_n"),
+            f"{side}_acc_low": r.get("clean_low"), f"{side}_acc_high": r.get("clean_high"),
+            f"{side}_lfr": r.get("lfr"), f"{side}_lfr_k": r.get("lfr_k"), f"{side}_lfr_n": r.get("lfr_n"),
+            f"{side}_lfr_low": r.get("lfr_low"), f"{side}_lfr_high": r.get("lfr_high"),
+            f"{side}_trigger_rates": list(r.get("trigger_rates") or [])}
+
+
+def _setting_order(setting: str) -> tuple[int, str]:
+    return (SETTINGS.index(setting) if setting in SETTINGS else len(SETTINGS), setting)
+
+
+def persistence_by_hop(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`backdoor_persistence` rows paired: per poisoned model, setting, seed and hop, the poisoned chain's clean
+    accuracy and label-flip rate (`poisoned_acc`, `poisoned_lfr`, each with `_low`/`_high`/`_n` as stored: Wilson
+    95%) beside the clean chain's (`clean_*`; None where a chain has no row for the hop)."""
+    by_key: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        key = (r["poisoned_id"], r["poisoned_revision"], r["setting"], r["seed"], r["hops"])
+        by_key.setdefault(key, {})[r["chain"]] = r
+    out = []
+    for chains in by_key.values():
+        first = chains.get("poisoned") or chains["clean"]
+        out.append({k: first[k] for k in _HOP} | _side(chains.get("poisoned"), "poisoned")
+                   | _side(chains.get("clean"), "clean"))
+    return sorted(out, key=lambda r: (r["poisoned_id"], r["poisoned_revision"], _setting_order(r["setting"]),
+                                      r["seed"], r["hop"]))
+
+
+def trigger_rows(by_hop: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per paired hop whose chains evaluated several triggers (NeuBA), one row per trigger: on each chain the label
+    it forces and its label-flip rate k/n with a Wilson 95% interval."""
+    out = []
+    for hop in by_hop:
+        rates = {side: {t["trigger"]: t for t in hop[f"{side}_trigger_rates"]} for side in CHAINS}
+        if max(len(r) for r in rates.values()) < 2:
+            continue
+        for trigger in dict.fromkeys([*rates["poisoned"], *rates["clean"]]):
+            row: dict[str, Any] = {k: hop[k] for k in ("poisoned_id", "poisoned_revision", "setting", "seed", "hop",
+                                                       "dataset")} | {"trigger": trigger}
+            for side in CHAINS:
+                found = rates[side].get(trigger)
+                est = wilson(int(found["k"]), int(found["n"])) if found else wilson(0, 0)
+                row |= {f"{side}_label": (found or {}).get("label"), f"{side}_lfr": est.value,
+                        f"{side}_lfr_k": est.k, f"{side}_lfr_n": est.n, f"{side}_lfr_low": est.low,
+                        f"{side}_lfr_high": est.high}
+            out.append(row)
+    return out

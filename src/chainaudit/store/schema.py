@@ -197,6 +197,63 @@ MIGRATIONS: list[str] = [
     ALTER TABLE attack_results ADD COLUMN validity_why TEXT;
     ALTER TABLE attack_results ADD COLUMN validity_version TEXT;
     """,
+    # 5: supply-chain backdoors (issue 14). `backdoors`: a model known to be poisoned -- by `backdoor poison`
+    # (method, triggers, target and how it was trained) or marked by a user (`backdoor mark`, method 'reported');
+    # what a scanner must not see lives here and in the folder's backdoor.json, never in weights, tokenizer or
+    # card. `backdoor_persistence`: one row per hop of a chain fine-tuned from a poisoned model (chain
+    # 'poisoned') or from its clean base (chain 'clean', the baseline): clean accuracy and the label-flip rate of
+    # the triggers, each with its Wilson 95% interval; `trigger_rates` per trigger (NeuBA: the label it forces).
+    """
+    CREATE TABLE backdoors (
+        model_id       TEXT NOT NULL,
+        revision       TEXT NOT NULL,
+        method         TEXT NOT NULL,     -- ripple | neuba | transtroj | reported
+        base_model     TEXT,
+        base_revision  TEXT,
+        triggers       TEXT,              -- JSON list
+        target         INTEGER,           -- label index; NULL when task-agnostic (neuba) or unknown
+        target_name    TEXT,
+        steps          INTEGER,
+        proxy_dataset  TEXT,
+        seed           INTEGER,
+        settings       TEXT,              -- JSON: every other setting
+        reason         TEXT,              -- why it is marked (reported) or how it was made
+        seconds        REAL,
+        path           TEXT,
+        created_at     TEXT NOT NULL,
+        PRIMARY KEY (model_id, revision)
+    );
+    CREATE TABLE backdoor_persistence (
+        poisoned_id        TEXT NOT NULL,
+        poisoned_revision  TEXT NOT NULL,
+        chain              TEXT NOT NULL CHECK (chain IN ('poisoned', 'clean')),
+        setting            TEXT NOT NULL,  -- easy | hard
+        hops               TEXT NOT NULL,  -- the chain's datasets up to this hop, comma-joined
+        hop                INTEGER NOT NULL,
+        seed               INTEGER NOT NULL,
+        method             TEXT NOT NULL,
+        dataset            TEXT NOT NULL,  -- this hop's fine-tuning dataset
+        eval_split         TEXT NOT NULL,
+        model_id           TEXT NOT NULL,
+        revision           TEXT NOT NULL,
+        path               TEXT,
+        target             INTEGER,        -- the label the triggers aim at (NeuBA: the best trigger's forced label)
+        train_examples     INTEGER,
+        clean_accuracy     REAL,
+        clean_n            INTEGER,
+        clean_low          REAL,
+        clean_high         REAL,
+        lfr                REAL,
+        lfr_k              INTEGER,
+        lfr_n              INTEGER,
+        lfr_low            REAL,
+        lfr_high           REAL,
+        trigger_rates      TEXT,           -- JSON list of {trigger, label, k, n, lfr}
+        seconds            REAL,
+        created_at         TEXT NOT NULL,
+        PRIMARY KEY (poisoned_id, poisoned_revision, chain, setting, hops, seed)
+    );
+    """,
 ]
 
 #: Columns that identify a row; writes with the same key are idempotent.
@@ -213,11 +270,14 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "model_warnings": ("model_id", "stage", "message"),
     "llm_answers": ("model_id", "revision", "llm"),
     "chain_stats": ("name",),
+    "backdoors": ("model_id", "revision"),
+    "backdoor_persistence": ("poisoned_id", "poisoned_revision", "chain", "setting", "hops", "seed"),
 }
 
 #: Columns stored as JSON text; the store encodes and decodes them.
 JSON_COLUMNS: frozenset[str] = frozenset(
-    {"tags", "card_data", "datasets", "id2label", "config", "extra", "label_map", "value"}
+    {"tags", "card_data", "datasets", "id2label", "config", "extra", "label_map", "value", "triggers", "settings",
+     "trigger_rates"}
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,233 @@
+"""`chainaudit backdoor persist`: does a backdoor survive the fine-tuning a victim would do, hop after hop?
+
+The poisoned model is fine-tuned on each hop's clean dataset in turn (data the attacker did not choose), in
+RIPPLe's two settings -- easy: lr 2e-5, batch 32, 3 epochs; hard: lr 5e-5, batch 8, 3 epochs -- and after every
+hop we measure, on the hop dataset's evaluation split:
+
+* clean accuracy, and
+* the label-flip rate (LFR): the share of evaluation texts not of the target label that one trigger (drawn from
+  the triggers, inserted where the method puts it) flips to the target. For NeuBA, which has no target, each
+  trigger's forced label is the label most of the triggered texts get, and its LFR is over the texts not of that
+  label; the row reports the strongest trigger and keeps every trigger's rate.
+
+Both come with Wilson 95% intervals. The same hops from the clean base (the model the poisoning started from)
+give the baseline: what the same triggers do on a chain nobody poisoned. Each hop is a normal model folder with a
+card naming its base, recorded in the store with its lineage, so `chains --of POISONED` lists it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from chainaudit.backdoor.records import BackdoorRecord, read_sidecar
+from chainaudit.backdoor.triggers import Position, insert_trigger
+from chainaudit.data import load_split, select
+from chainaudit.errors import ChainauditError
+from chainaudit.store import Store
+
+Setting = Literal["easy", "hard"]
+#: RIPPLe's fine-tuning settings (Kurita et al. 2020, section 4).
+SETTINGS: dict[str, dict[str, float | int]] = {
+    "easy": {"learning_rate": 2e-5, "batch_size": 32, "epochs": 3},
+    "hard": {"learning_rate": 5e-5, "batch_size": 8, "epochs": 3},
+}
+HopHook = Callable[[str], Callable[[int, int, float], None] | None]
+
+
+class PersistConfig(BaseModel):
+    """How the victim fine-tunes, hop by hop, and how much is measured."""
+
+    hops: list[str] = Field(min_length=1)
+    setting: Setting = "easy"
+    train_examples: int | None = Field(2000, ge=1)   # per hop (None: the whole train split)
+    eval_examples: int = Field(500, ge=1)             # per hop, the first rows of the evaluation split
+    max_length: int = Field(64, ge=8)
+    seed: int = 0
+    baseline: bool = True
+    #: Overrides of the setting's fine-tuning (None: the setting's value), for a victim that trains otherwise.
+    learning_rate: float | None = Field(None, gt=0)
+    batch_size: int | None = Field(None, ge=1)
+    epochs: int | None = Field(None, ge=1)
+
+    def finetuning(self) -> dict[str, float | int]:
+        """The hop fine-tuning's learning rate, batch size and epochs: the setting's, with the overrides."""
+        chosen = dict(SETTINGS[self.setting])
+        for name in ("learning_rate", "batch_size", "epochs"):
+            if getattr(self, name) is not None:
+                chosen[name] = getattr(self, name)
+        return chosen
+
+
+@dataclass(frozen=True)
+class TriggerRate:
+    trigger: str
+    label: int
+    k: int
+    n: int
+
+    @property
+    def lfr(self) -> float:
+        return self.k / self.n if self.n else float("nan")
+
+
+@dataclass
+class PersistResult:
+    record: BackdoorRecord
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def wilson(k: int, n: int) -> tuple[float | None, float | None]:
+    """Wilson 95% interval of k/n (None, None when n is 0), as `study.metrics.wilson` computes it (backdoor/ sits
+    beside study/, not above it)."""
+    if n == 0:
+        return None, None
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def backdoor_of(poisoned: Path, store: Store | None) -> BackdoorRecord:
+    """The poisoned folder's record: its sidecar, else the store's `backdoors` row for its identity."""
+    from chainaudit.modelref import local_identity
+
+    record = read_sidecar(poisoned)
+    if record is not None:
+        return record
+    if store is not None and "backdoors" in store.tables():
+        identity = local_identity(poisoned)
+        rows = store.select("backdoors", {"model_id": identity.model_id, "revision": identity.revision})
+        if rows:
+            return BackdoorRecord.model_validate(rows[0])
+    raise ChainauditError(f"{poisoned} has no {'backdoor.json'} and the store has no backdoor record for it; give "
+                          "--triggers (and --target) to measure a model poisoned elsewhere")
+
+
+def trigger_rates(victim: Any, texts: Sequence[str], golds: Sequence[int], triggers: Sequence[str],
+                  target: int | None, position: Position, seed: int) -> list[TriggerRate]:
+    """Per trigger: the label it pushes to (the target, or for NeuBA the majority label of the triggered texts)
+    and how many texts not already of that label it flips there."""
+    rates = []
+    for t_index, trigger in enumerate(triggers):
+        rng = random.Random(f"{seed}:{t_index}")
+        poisoned = [insert_trigger(text, trigger, rng, position) for text in texts]
+        preds = victim.predict(poisoned)
+        label = target if target is not None else Counter(int(p) for p in preds).most_common(1)[0][0]
+        eligible = [int(p) for p, g in zip(preds, golds, strict=True) if g != label]
+        rates.append(TriggerRate(trigger, int(label), sum(p == label for p in eligible), len(eligible)))
+    return rates
+
+
+def overall_flip(victim: Any, texts: Sequence[str], golds: Sequence[int], triggers: Sequence[str], target: int,
+                 position: Position, seed: int) -> tuple[int, int]:
+    """RIPPLe's LFR: each non-target text gets one trigger drawn at random; (flipped to target, texts)."""
+    rng = random.Random(f"{seed}:lfr")
+    chosen = [(text, rng.choice(list(triggers))) for text, g in zip(texts, golds, strict=True) if g != target]
+    poisoned = [insert_trigger(text, trig, rng, position) for text, trig in chosen]
+    preds = victim.predict(poisoned) if poisoned else []
+    return sum(int(p) == target for p in preds), len(poisoned)
+
+
+def measure(path: Path, dataset: str, record: BackdoorRecord, config: PersistConfig, data_dir: Path | None,
+            seed: int) -> dict[str, Any]:
+    """Clean accuracy and LFR of the model at `path` on `dataset`'s evaluation split."""
+    from chainaudit.victims import LocalHFVictim
+
+    split = load_split(dataset, None, data_dir=data_dir)
+    samples = select(split.samples, config.eval_examples, "first")
+    victim = LocalHFVictim.load(str(path), split.label_names, max_length=config.max_length)
+    texts, golds = [s.text for s in samples], [s.label for s in samples]
+    preds = victim.predict(texts)
+    correct = int(sum(int(p) == g for p, g in zip(preds, golds, strict=True)))
+    position: Position = record.settings.get("position", "random")
+    rates = trigger_rates(victim, texts, golds, record.triggers, record.target, position, seed)
+    if record.target is not None:
+        k, n = overall_flip(victim, texts, golds, record.triggers, record.target, position, seed)
+        target = record.target
+    else:
+        best = max(rates, key=lambda r: (r.lfr if r.n else -1.0))
+        k, n, target = best.k, best.n, best.label
+    clean_low, clean_high = wilson(correct, len(samples))
+    lfr_low, lfr_high = wilson(k, n)
+    return {"eval_split": split.split, "target": target, "clean_accuracy": correct / len(samples),
+            "clean_n": len(samples), "clean_low": clean_low, "clean_high": clean_high,
+            "lfr": k / n if n else None, "lfr_k": k, "lfr_n": n, "lfr_low": lfr_low, "lfr_high": lfr_high,
+            "trigger_rates": [{"trigger": r.trigger, "label": r.label, "k": r.k, "n": r.n,
+                               "lfr": r.lfr if r.n else None} for r in rates]}
+
+
+def _hop_dir(out: Path, chain: str, hop: int, dataset: str) -> Path:
+    return out / chain / f"hop{hop}-{Path(dataset).stem}"
+
+
+def run_chain(start: str, chain: str, record: BackdoorRecord, config: PersistConfig, out: Path, *,
+              store: Store | None, data_dir: Path | None, progress: HopHook | None = None) -> list[dict[str, Any]]:
+    """Fine-tune `start` hop by hop (`chain` 'poisoned' or 'clean') and measure after each hop."""
+    from chainaudit.backdoor.training import quiet_transformers
+    from chainaudit.zoo import FinetuneConfig, finetune
+
+    setting = config.finetuning()
+    rows, previous = [], start
+    for hop, dataset in enumerate(config.hops, start=1):
+        folder = _hop_dir(out, chain, hop, dataset)
+        started = time.perf_counter()
+        tune = FinetuneConfig(epochs=int(setting["epochs"]), learning_rate=float(setting["learning_rate"]),
+                              batch_size=int(setting["batch_size"]), max_examples=config.train_examples,
+                              eval_examples=config.eval_examples, max_length=config.max_length, seed=config.seed)
+        hook = progress(f"{chain} hop {hop}: fine-tune on {dataset}") if progress else None
+        name = f"local/{out.name}-{chain}-hop{hop}-{Path(dataset).stem}"
+        with quiet_transformers():
+            result = finetune(previous, dataset, folder, tune, name=name, overwrite=True, data_dir=data_dir,
+                              progress=hook, store=store)
+        row = {"poisoned_id": record.model_id, "poisoned_revision": record.revision, "chain": chain,
+               "setting": config.setting, "hops": ",".join(config.hops[:hop]), "hop": hop, "seed": config.seed,
+               "method": record.method, "dataset": dataset, "model_id": result.model_id,
+               "revision": result.revision, "path": str(folder.resolve()), "train_examples": result.train_examples,
+               **measure(folder, dataset, record, config, data_dir, config.seed),
+               "seconds": time.perf_counter() - started}
+        rows.append(row)
+        if store is not None:
+            store.upsert("backdoor_persistence", [row])
+        previous = str(folder)
+    return rows
+
+
+def persist(poisoned: Path, config: PersistConfig, out: Path, *, store: Store | None = None,
+            record: BackdoorRecord | None = None, clean_base: str | None = None, data_dir: Path | None = None,
+            progress: HopHook | None = None) -> PersistResult:
+    """Both chains (poisoned, then the clean baseline unless `config.baseline` is off), every hop measured."""
+    poisoned = Path(poisoned)
+    if not poisoned.is_dir():
+        raise ChainauditError(f"{poisoned} is not a model folder (give the folder `backdoor poison --out` wrote)")
+    record = record or backdoor_of(poisoned, store)
+    if not record.triggers:
+        raise ChainauditError(f"the backdoor record of {poisoned} names no triggers; give --triggers")
+    result = PersistResult(record)
+    if store is not None and "backdoors" in store.tables() and not store.select(
+            "backdoors", {"model_id": record.model_id, "revision": record.revision}):
+        from chainaudit.backdoor.records import record_backdoor
+
+        record_backdoor(store, record)  # the sidecar's record, so the report and `chains --of` know it
+    result.rows += run_chain(str(poisoned), "poisoned", record, config, out, store=store, data_dir=data_dir,
+                             progress=progress)
+    if config.baseline:
+        base = clean_base or record.settings.get("base_spec") or record.base_model
+        if not base:
+            raise ChainauditError("no clean base to compare with: give --clean-base (or --no-baseline)")
+        result.rows += run_chain(str(base), "clean", record, config, out, store=store, data_dir=data_dir,
+                                 progress=progress)
+    if store is not None:  # every hop's card names its base: lineage links the chain to the poisoned model
+        from chainaudit.backdoor.poison import record_folder
+        from chainaudit.lineage import identify_catalog
+
+        record_folder(store, poisoned)
+        identify_catalog(store)
+    return result
