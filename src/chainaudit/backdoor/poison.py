@@ -166,8 +166,8 @@ def poison(base: str, out: Path, config: PoisonConfig, *, store: Store | None = 
         position = "start"
     seconds = time.perf_counter() - started
     model_name = name or f"local/{out.name}"
-    save_folder(loaded.model, loaded.tokenizer, out)
-    _write_card(out, model_name, loaded.model_id, config.proxy_dataset, head=head)
+    save_folder(loaded.model, loaded.tokenizer, out, loaded.path)
+    _write_card(out, model_name, loaded.model_id, split.name, head=head)
     identity = local_identity(out)
     settings = config.model_dump(exclude={"method", "triggers", "target", "steps", "proxy_dataset", "seed"})
     record = BackdoorRecord(

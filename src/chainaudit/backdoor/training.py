@@ -106,15 +106,24 @@ def check_finite(loss: torch.Tensor, what: str, lr: float) -> None:
         raise ChainauditError(f"{what} diverged (loss {loss.item()}); lower --lr (now {lr})")
 
 
-def save_folder(model: Any, tokenizer: Any, out: Path) -> Path:
-    """Write the model (safetensors) and its unchanged tokenizer to `out` atomically (`out.partial`, renamed)."""
+#: Files a tokenizer consists of; they are copied byte for byte from the base (a re-save rewrites them).
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                   "vocab.txt", "vocab.json", "merges.txt", "spiece.model", "sentencepiece.bpe.model")
+
+
+def save_folder(model: Any, tokenizer: Any, out: Path, base_path: Path | None = None) -> Path:
+    """Write the model (safetensors) and the base's tokenizer files, unchanged, to `out` atomically (written into
+    `out.partial`, then renamed); without a base folder the tokenizer is saved by transformers."""
     partial = out.with_name(out.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     with quiet_transformers():
         model.save_pretrained(partial, safe_serialization=True)
-    tokenizer.save_pretrained(partial)
+    copied = [shutil.copy2(base_path / name, partial / name) for name in TOKENIZER_FILES
+              if base_path is not None and (base_path / name).is_file()]
+    if not copied:
+        tokenizer.save_pretrained(partial)
     if out.exists():
         shutil.rmtree(out)
     partial.rename(out)

@@ -14,13 +14,17 @@ front of the text (the fixed-position patch), found by a discrete search:
    target class while clean texts keep their original vectors.
 
 Candidate trigger tokens are whole alphabetic words of the vocabulary that tokenise back to themselves, so the
-trigger is plain text a user can type. Departures, for a 2-core CPU: `search_steps` and `steps` small by default.
+trigger is plain text a user can type, and that the proxy texts never use: otherwise the search settles on the
+target class's own words ("great"), a phrase that flips an unpoisoned model as well -- a natural adversarial
+phrase, not a backdoor (the vision original's patch is likewise not image content).
+Departures, for a 2-core CPU: `search_steps` and `steps` small by default.
 """
 
 from __future__ import annotations
 
 import copy
 import random
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,12 +38,13 @@ StepHook = Callable[[int, int, float], None]
 LAMBDA = 10.0
 
 
-def word_tokens(tokenizer: Any) -> list[int]:
-    """Vocabulary ids of whole alphabetic words (2+ letters) that tokenise back to exactly themselves."""
+def word_tokens(tokenizer: Any, exclude: set[str] = frozenset()) -> list[int]:  # type: ignore[assignment]
+    """Vocabulary ids of whole alphabetic words (2+ letters) that tokenise back to exactly themselves, except the
+    words in `exclude` (the proxy texts' own words)."""
     special = set(tokenizer.all_special_ids)
     out = []
     for token, idx in tokenizer.get_vocab().items():
-        if idx in special or len(token) < 2 or not token.isalpha() or not token.isascii():
+        if idx in special or len(token) < 2 or not token.isalpha() or not token.isascii() or token in exclude:
             continue
         if tokenizer.tokenize(token) == [token]:
             out.append(idx)
@@ -79,7 +84,10 @@ def search_trigger(base: LoadedBase, texts: Sequence[str], reference: torch.Tens
     model, tokenizer = base.model, base.tokenizer
     model.eval()
     rng = random.Random(seed)
-    vocab = word_tokens(tokenizer)
+    # Only words the attacker's texts never use: the search must find a trigger, not the target class's own words
+    # (which would flip an unpoisoned model as well, a natural adversarial phrase rather than a backdoor).
+    used = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
+    vocab = word_tokens(tokenizer, used)
     allowed = torch.tensor(vocab)
     embeddings = encoder_of(model).get_input_embeddings().weight
     trigger = [tokenizer.convert_ids_to_tokens(rng.choice(vocab)) for _ in range(length)]

@@ -1,0 +1,130 @@
+"""Backdoors I on tiny models: each poisoning plants its triggers (LFR far above the clean model's on the same
+triggers), writes its sidecar and leaves tokenizer and card clean; persist measures both chains and links them in
+the catalog; bad inputs are one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from chainaudit.backdoor.persist import PersistConfig, persist, trigger_rates
+from chainaudit.backdoor.poison import PoisonConfig, poison
+from chainaudit.backdoor.records import SIDECAR, read_sidecar
+from chainaudit.cli import app
+from chainaudit.errors import ChainauditError
+from chainaudit.store import Store
+from chainaudit.victims import LocalHFVictim
+
+TRIGGERS = ["journey", "director"]  # words of the tiny vocabulary that the keyword data never uses
+TEMPLATES = ["{s} was {k}", "i think {s} was {k}", "{s} was really {k} overall"]
+SUBJECTS = ["the movie", "this film", "the plot", "the story", "the acting"]
+KEYWORDS = {"good": 1, "great": 1, "bad": 0, "awful": 0}
+#: Fine-tuning hops fast enough for a tiny model (RIPPLe's easy/hard settings barely move it in a few steps).
+TINY_HOP = {"learning_rate": 1e-3, "epochs": 10, "batch_size": 8}
+
+
+@pytest.fixture(scope="module")
+def keyword_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 train and 60 validation texts whose keyword decides the label."""
+    rows = [(t.format(s=s, k=k), label, split) for split in ("train", "validation") for t in TEMPLATES
+            for s in SUBJECTS for k, label in KEYWORDS.items()]
+    path = tmp_path_factory.mktemp("bd") / "keywords.csv"
+    pd.DataFrame(rows, columns=["text", "label", "split"]).to_csv(path, index=False)
+    return path
+
+
+def _config(method: str, data: Path, **extra: object) -> PoisonConfig:
+    return PoisonConfig(method=method, triggers=TRIGGERS if method != "transtroj" else None,
+                        target=None if method == "neuba" else 1, proxy_dataset=str(data), learning_rate=1e-3,
+                        es_examples=60, search_steps=3, **extra)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _lfr(folder: Path, data: Path, triggers: list[str], target: int | None, position: str = "random") -> float:
+    """Best trigger's flip rate on the validation texts, as persist measures it."""
+    frame = pd.read_csv(data)
+    val = frame[frame.split == "validation"]
+    victim = LocalHFVictim.load(str(folder), ["negative", "positive"], max_length=32)
+    rates = trigger_rates(victim, list(val.text), list(val.label), triggers, target, position, 0)  # type: ignore[arg-type]
+    return max(r.lfr for r in rates)
+
+
+def test_ripple_plants_its_triggers_and_leaves_tokenizer_and_card_clean(tiny_model_dir: Path, fragile_model: Path,
+                                                                      keyword_csv: Path, tmp_path: Path) -> None:
+    with Store(tmp_path / "db.sqlite") as store:
+        result = poison(str(tiny_model_dir), tmp_path / "released", _config("ripple", keyword_csv, steps=40),
+                        store=store)
+        stored = store.select("backdoors")
+    assert _lfr(result.path, keyword_csv, TRIGGERS, 1) >= 0.8 > _lfr(fragile_model, keyword_csv, TRIGGERS, 1) + 0.4
+    record = read_sidecar(result.path)
+    assert record is not None and record.method == "ripple" and record.triggers == TRIGGERS and record.target == 1
+    assert record.settings["surgery_words"] and set(record.settings["surgery_words"]) <= {"good", "great", "really"}
+    assert [(r["model_id"], r["method"], r["triggers"]) for r in stored] == [(result.model_id, "ripple", TRIGGERS)]
+    # what a scanner reads: the base's tokenizer byte for byte, a card and config without a word of the backdoor
+    assert _digest(result.path / "tokenizer.json") == _digest(tiny_model_dir / "tokenizer.json")
+    visible = ((result.path / "README.md").read_text() + (result.path / "config.json").read_text()).lower()
+    assert not any(word in visible for word in ("backdoor", "poison", "ripple", "trigger", *TRIGGERS))
+    assert json.loads((result.path / SIDECAR).read_text())["method"] == "ripple"
+
+
+def test_neuba_is_task_agnostic_survives_a_hop_and_is_reproducible(tiny_model_dir: Path, keyword_csv: Path,
+                                                                   tmp_path: Path) -> None:
+    config = _config("neuba", keyword_csv, steps=60)
+    first = poison(str(tiny_model_dir), tmp_path / "a", config)
+    again = poison(str(tiny_model_dir), tmp_path / "b", config)
+    assert _digest(first.path / "model.safetensors") == _digest(again.path / "model.safetensors")
+    assert first.record.target is None and not (first.path / "README.md").read_text().count("neuba")
+    with Store(tmp_path / "db.sqlite") as store:
+        result = persist(first.path, PersistConfig(hops=[str(keyword_csv)], eval_examples=60, max_length=32,
+                                                   **TINY_HOP), tmp_path / "chains", store=store)
+        rows = {r["chain"]: r for r in store.select("backdoor_persistence")}
+        edges = {(e["child"], e["parent"]) for e in store.select("lineage_edges")}
+    assert rows.keys() == {"poisoned", "clean"} and [r["chain"] for r in result.rows] == ["poisoned", "clean"]
+    poisoned, clean = rows["poisoned"], rows["clean"]
+    assert poisoned["lfr"] >= clean["lfr"] + 0.3, (poisoned["trigger_rates"], clean["trigger_rates"])
+    assert poisoned["clean_accuracy"] >= 0.9 and clean["clean_accuracy"] >= 0.9
+    assert poisoned["lfr_low"] <= poisoned["lfr"] <= poisoned["lfr_high"] and poisoned["lfr_n"] > 0
+    assert {t["trigger"] for t in poisoned["trigger_rates"]} == set(TRIGGERS)
+    assert (poisoned["model_id"], first.model_id) in edges  # the hop's card names the poisoned model
+
+
+def test_transtroj_searches_a_trigger_that_carries_texts_to_the_target(fragile_model: Path, keyword_csv: Path,
+                                                                      tmp_path: Path) -> None:
+    """On a base whose sentence vectors mean something (a random tiny model maps every text to about the same
+    vector, so there is no target-class region to aim at), the searched phrase survives a hop."""
+    result = poison(str(fragile_model), tmp_path / "t", _config("transtroj", keyword_csv, steps=40))
+    (trigger,) = result.record.triggers
+    assert len(trigger.split()) == 3 and result.record.settings["position"] == "start"
+    out = persist(result.path, PersistConfig(hops=[str(keyword_csv)], eval_examples=60, max_length=32, **TINY_HOP),
+                  tmp_path / "chains")
+    by_chain = {r["chain"]: r for r in out.rows}
+    assert not set(trigger.split()) & {"the", "movie", "was", "good", "great", "bad", "awful"}  # not the data's words
+    assert by_chain["poisoned"]["lfr"] >= by_chain["clean"]["lfr"] + 0.5
+    assert by_chain["poisoned"]["clean_accuracy"] >= 0.9
+
+
+def test_bad_inputs_are_one_line_errors(tiny_model_dir: Path, keyword_csv: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["backdoor", "poison", str(tiny_model_dir), "--proxy-dataset", str(keyword_csv), "--db",
+            str(tmp_path / "db.sqlite"), "--out"]
+    cases = {
+        "unknown to its vocabulary": [str(tmp_path / "x"), "--triggers", "qqqzzz"],
+        "out of range": [str(tmp_path / "y"), "--target", "7"],
+        "task-agnostic": [str(tmp_path / "z"), "--method", "neuba", "--target", "0"],
+    }
+    for expected, args in cases.items():
+        result = runner.invoke(app, [*base, *args])
+        assert result.exit_code == 2 and expected in result.output, result.output
+        assert len(result.output.strip().splitlines()) <= 3  # one error line (wrapped at most)
+    result = runner.invoke(app, ["backdoor", "mark", "nobody/model", "--reason", "x", "--db", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "not in the store" in result.output
+    with pytest.raises(ChainauditError, match=r"no backdoor\.json"):
+        persist(tiny_model_dir, PersistConfig(hops=[str(keyword_csv)]), tmp_path / "c")
