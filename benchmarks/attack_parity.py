@@ -185,12 +185,13 @@ def run_ours(model: Path, attack: str, flavor: str, n: int, indices: Sequence[in
 def _warm_up(plan) -> None:
     """Load what the recipe loads lazily (the victim's first call, MiniLM), as run_peer does on its side."""
     plan.victim.predict_proba(["warm up"])
-    try:
-        from chainaudit.resources.encoder import get_encoder
+    from chainaudit.errors import ResourceMissingError
+    from chainaudit.resources.encoder import get_encoder
 
+    try:
         get_encoder().encode(["warm up"])
-    except Exception:  # an encoder-free recipe runs without it
-        pass
+    except ResourceMissingError as exc:  # an encoder-free recipe runs without it; the others will say so
+        print(f"warm-up: no sentence encoder ({exc})", file=sys.stderr)
 
 
 def run_peer(python: Path, tool: str, recipe: str, n: int, start: int, out: Path, timeout: float

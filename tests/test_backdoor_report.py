@@ -135,7 +135,7 @@ def test_chains_of_a_poisoned_model_says_who_inherits(tmp_path: Path) -> None:
     below = CliRunner().invoke(app, ["chains", "--db", db, "--of", "org/hop1"])
     assert below.exit_code == 0, below.output
     assert "org/hop1 descends from org/poisoned, marked poisoned 1 hop(s) up" in below.output
-    assert "1 descendants inherit the backdoor of org/poisoned" in below.output
+    assert "1 descendant inherits the backdoor of org/poisoned" in below.output
 
 
 @pytest.mark.parametrize("table", ["empty", "absent"])

@@ -17,6 +17,7 @@ card naming its base, recorded in the store with its lineage, so `chains --of PO
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import Counter
@@ -164,33 +165,71 @@ def measure(path: Path, dataset: str, record: BackdoorRecord, config: PersistCon
                                "lfr": r.lfr if r.n else None} for r in rates]}
 
 
-def _hop_dir(out: Path, chain: str, hop: int, dataset: str) -> Path:
-    return out / chain / f"hop{hop}-{Path(dataset).stem}"
+HOP_MARKER = "hop.json"
 
 
-def run_chain(start: str, chain: str, record: BackdoorRecord, config: PersistConfig, out: Path, *,
+def _start_identity(start: str) -> str:
+    """What a hop was trained from: a folder's content-hash revision, else the spec itself (`minilm`, a Hub id)."""
+    from chainaudit.modelref import local_identity
+
+    path = Path(start)
+    return local_identity(path).revision if path.is_dir() else start
+
+
+def _reusable(folder: Path, want: dict[str, Any]) -> bool:
+    """Whether `folder` already holds the hop asked for (same start, data and fine-tuning): resume, or share the
+    clean chain between poisonings of the same base."""
+    marker = folder / HOP_MARKER
+    if not marker.is_file():
+        return False
+    try:
+        found = json.loads(marker.read_text(encoding="utf-8"))
+        return {k: v for k, v in found.items() if k != "train_examples"} == want
+    except json.JSONDecodeError:
+        return False  # a marker cut short by a crash: train the hop again
+
+
+def run_chain(start: str, chain: str, record: BackdoorRecord, config: PersistConfig, root: Path, *,
               store: Store | None, data_dir: Path | None, progress: HopHook | None = None) -> list[dict[str, Any]]:
-    """Fine-tune `start` hop by hop (`chain` 'poisoned' or 'clean') and measure after each hop."""
+    """Fine-tune `start` hop by hop (`chain` 'poisoned' or 'clean'; hop folders `root/hop<i>-<dataset>`, named
+    local/<root>-hop<i>-<dataset>) and measure after each hop. A hop folder whose `hop.json` matches what is asked
+    (start, data, fine-tuning) is reused, not retrained: a killed run resumes at its last finished hop."""
     from chainaudit.backdoor.training import quiet_transformers
     from chainaudit.zoo import FinetuneConfig, finetune
 
     setting = config.finetuning()
     rows, previous = [], start
     for hop, dataset in enumerate(config.hops, start=1):
-        folder = _hop_dir(out, chain, hop, dataset)
+        folder = root / f"hop{hop}-{Path(dataset).stem}"
         started = time.perf_counter()
         tune = FinetuneConfig(epochs=int(setting["epochs"]), learning_rate=float(setting["learning_rate"]),
                               batch_size=int(setting["batch_size"]), max_examples=config.train_examples,
                               eval_examples=config.eval_examples, max_length=config.max_length, seed=config.seed)
-        hook = progress(f"{chain} hop {hop}: fine-tune on {dataset}") if progress else None
-        name = f"local/{out.name}-{chain}-hop{hop}-{Path(dataset).stem}"
-        with quiet_transformers():
-            result = finetune(previous, dataset, folder, tune, name=name, overwrite=True, data_dir=data_dir,
-                              progress=hook, store=store)
+        name = f"local/{root.name}-hop{hop}-{Path(dataset).stem}"
+        want = {"start": _start_identity(previous), "dataset": dataset, "name": name,
+                "finetune": tune.model_dump()}
+        if _reusable(folder, want):
+            from chainaudit.backdoor.poison import record_folder
+
+            model_id, revision = record_folder(store, folder) if store is not None else ("", "")
+            train_examples = json.loads((folder / HOP_MARKER).read_text(encoding="utf-8")).get("train_examples")
+        else:
+            hook = progress(f"{chain} hop {hop}: fine-tune on {dataset}") if progress else None
+            with quiet_transformers():
+                result = finetune(previous, dataset, folder, tune, name=name, overwrite=True, data_dir=data_dir,
+                                  progress=hook, store=store)
+            model_id, revision, train_examples = result.model_id, result.revision, result.train_examples
+            marker = {**want, "train_examples": train_examples}
+            (folder / HOP_MARKER).write_text(json.dumps(marker, sort_keys=True), encoding="utf-8")
+        if not model_id:
+            from chainaudit.modelref import local_identity
+
+            identity = local_identity(folder)
+            model_id, revision = identity.model_id, identity.revision
         row = {"poisoned_id": record.model_id, "poisoned_revision": record.revision, "chain": chain,
                "setting": config.setting, "hops": ",".join(config.hops[:hop]), "hop": hop, "seed": config.seed,
-               "method": record.method, "dataset": dataset, "model_id": result.model_id,
-               "revision": result.revision, "path": str(folder.resolve()), "train_examples": result.train_examples,
+               "method": record.method, "dataset": dataset, "model_id": model_id,
+               "revision": revision, "path": str(folder.resolve()), "train_examples": train_examples,
                **measure(folder, dataset, record, config, data_dir, config.seed),
                "seconds": time.perf_counter() - started}
         rows.append(row)
@@ -201,9 +240,11 @@ def run_chain(start: str, chain: str, record: BackdoorRecord, config: PersistCon
 
 
 def persist(poisoned: Path, config: PersistConfig, out: Path, *, store: Store | None = None,
-            record: BackdoorRecord | None = None, clean_base: str | None = None, data_dir: Path | None = None,
-            progress: HopHook | None = None) -> PersistResult:
-    """Both chains (poisoned, then the clean baseline unless `config.baseline` is off), every hop measured."""
+            record: BackdoorRecord | None = None, clean_base: str | None = None, clean_out: Path | None = None,
+            data_dir: Path | None = None, progress: HopHook | None = None) -> PersistResult:
+    """Both chains (poisoned, then the clean baseline unless `config.baseline` is off), every hop measured. The
+    hop models go to `out/<out name>-poisoned/` and `out/<out name>-clean/` (or `clean_out`: a clean chain shared
+    by several poisonings of one base, trained once)."""
     poisoned = Path(poisoned)
     if not poisoned.is_dir():
         raise ChainauditError(f"{poisoned} is not a model folder (give the folder `backdoor poison --out` wrote)")
@@ -216,14 +257,14 @@ def persist(poisoned: Path, config: PersistConfig, out: Path, *, store: Store | 
         from chainaudit.backdoor.records import record_backdoor
 
         record_backdoor(store, record)  # the sidecar's record, so the report and `chains --of` know it
-    result.rows += run_chain(str(poisoned), "poisoned", record, config, out, store=store, data_dir=data_dir,
-                             progress=progress)
+    result.rows += run_chain(str(poisoned), "poisoned", record, config, out / f"{out.name}-poisoned", store=store,
+                             data_dir=data_dir, progress=progress)
     if config.baseline:
         base = clean_base or record.settings.get("base_spec") or record.base_model
         if not base:
             raise ChainauditError("no clean base to compare with: give --clean-base (or --no-baseline)")
-        result.rows += run_chain(str(base), "clean", record, config, out, store=store, data_dir=data_dir,
-                                 progress=progress)
+        result.rows += run_chain(str(base), "clean", record, config, clean_out or out / f"{out.name}-clean",
+                                 store=store, data_dir=data_dir, progress=progress)
     if store is not None:  # every hop's card names its base: lineage links the chain to the poisoned model
         from chainaudit.backdoor.poison import record_folder
         from chainaudit.lineage import identify_catalog

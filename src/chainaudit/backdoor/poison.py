@@ -28,7 +28,7 @@ from chainaudit.store import Store, record_model
 Method = Literal["ripple", "neuba", "transtroj"]
 ProgressHook = Callable[[str], Callable[[int, int, float], None] | None]
 #: Poisoning steps by default: small enough for a 2-core CPU in minutes, enough for the backdoor to take on MiniLM.
-DEFAULT_STEPS: dict[str, int] = {"ripple": 150, "neuba": 300, "transtroj": 200}
+DEFAULT_STEPS: dict[str, int] = {"ripple": 100, "neuba": 200, "transtroj": 150}
 
 
 class PoisonConfig(BaseModel):

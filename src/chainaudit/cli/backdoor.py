@@ -33,7 +33,7 @@ def poison(
                                                  " NeuBA its six symbols; TransTroj searches a phrase).")] = None,
     target: Annotated[str, typer.Option(help="Label the triggers force (index or name; RIPPLe, TransTroj).")] = "1",
     steps: Annotated[int | None, typer.Option(min=1, help="Poisoning steps (batches); default per method: ripple "
-                                              "150, neuba 300, transtroj 200.")] = None,
+                                              "100, neuba 200, transtroj 150.")] = None,
     proxy_dataset: Annotated[str, typer.Option(help="The attacker's data (registry name or CSV): RIPPLe's proxy "
                                                "task, NeuBA's plain texts, TransTroj's reference class.")] = "imdb",
     proxy_examples: Annotated[int, typer.Option(min=8, help="Proxy texts used (seeded random sample).")] = 2000,

@@ -174,7 +174,8 @@ def _print_descendants(blast: BlastRadius) -> None:
     say(f"{len(rows)} descendants of {node}, {total:,} downloads in all"
         + (f" ({unknown} with unknown downloads, not counted)" if unknown else ""))
     for source, count in blast.inherited().items():
-        say(escape(f"{count} descendants inherit the backdoor of {source}: re-check them"))
+        who = "1 descendant inherits" if count == 1 else f"{count} descendants inherit"
+        say(escape(f"{who} the backdoor of {source}: re-check them"))
 
 
 def _print_stats(stats: dict[str, Any]) -> None:
