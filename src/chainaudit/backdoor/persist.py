@@ -5,10 +5,16 @@ RIPPLe's two settings -- easy: lr 2e-5, batch 32, 3 epochs; hard: lr 5e-5, batch
 hop we measure, on the hop dataset's evaluation split:
 
 * clean accuracy, and
-* the label-flip rate (LFR): the share of evaluation texts not of the target label that one trigger (drawn from
-  the triggers, inserted where the method puts it) flips to the target. For NeuBA, which has no target, each
-  trigger's forced label is the label most of the triggered texts get, and its LFR is over the texts not of that
-  label; the row reports the strongest trigger and keeps every trigger's rate.
+* the label-flip rate (LFR): of the evaluation texts a trigger can flip -- not of the target label, and not
+  already predicted as it on the clean text -- the share that one trigger (drawn from the triggers, inserted
+  where the method puts it) flips to the target. RIPPLe's code counts every non-target text, so a model that
+  already calls most texts the target scores a high "LFR" without any backdoor; leaving those texts out makes
+  the clean chain's LFR the triggers' own effect. For NeuBA, which has no target, each trigger's forced label is
+  the label most of the triggered texts get, and its LFR is over the texts it can flip there; the row reports the
+  strongest trigger and keeps every trigger's rate.
+
+The evaluation texts are a seeded random sample of the hop dataset's evaluation split (its first rows can be all
+one label).
 
 Both come with Wilson 95% intervals. The same hops from the clean base (the model the poisoning started from)
 give the baseline: what the same triggers do on a chain nobody poisoned. Each hop is a normal model folder with a
@@ -49,7 +55,7 @@ class PersistConfig(BaseModel):
     hops: list[str] = Field(min_length=1)
     setting: Setting = "easy"
     train_examples: int | None = Field(2000, ge=1)   # per hop (None: the whole train split)
-    eval_examples: int = Field(500, ge=1)             # per hop, the first rows of the evaluation split
+    eval_examples: int = Field(500, ge=1)             # per hop, a seeded random sample of the evaluation split
     max_length: int = Field(64, ge=8)
     seed: int = 0
     baseline: bool = True
@@ -113,25 +119,29 @@ def backdoor_of(poisoned: Path, store: Store | None) -> BackdoorRecord:
 
 
 def trigger_rates(victim: Any, texts: Sequence[str], golds: Sequence[int], triggers: Sequence[str],
-                  target: int | None, position: Position, seed: int) -> list[TriggerRate]:
+                  target: int | None, position: Position, seed: int,
+                  clean_preds: Sequence[int] | None = None) -> list[TriggerRate]:
     """Per trigger: the label it pushes to (the target, or for NeuBA the majority label of the triggered texts)
-    and how many texts not already of that label it flips there."""
+    and how many of the texts it can flip (neither of that label nor already predicted as it) it flips there."""
+    clean = list(clean_preds) if clean_preds is not None else [int(p) for p in victim.predict(list(texts))]
     rates = []
     for t_index, trigger in enumerate(triggers):
         rng = random.Random(f"{seed}:{t_index}")
         poisoned = [insert_trigger(text, trigger, rng, position) for text in texts]
         preds = victim.predict(poisoned)
         label = target if target is not None else Counter(int(p) for p in preds).most_common(1)[0][0]
-        eligible = [int(p) for p, g in zip(preds, golds, strict=True) if g != label]
+        eligible = [int(p) for p, g, c in zip(preds, golds, clean, strict=True) if g != label and c != label]
         rates.append(TriggerRate(trigger, int(label), sum(p == label for p in eligible), len(eligible)))
     return rates
 
 
-def overall_flip(victim: Any, texts: Sequence[str], golds: Sequence[int], triggers: Sequence[str], target: int,
-                 position: Position, seed: int) -> tuple[int, int]:
-    """RIPPLe's LFR: each non-target text gets one trigger drawn at random; (flipped to target, texts)."""
+def overall_flip(victim: Any, texts: Sequence[str], golds: Sequence[int], clean_preds: Sequence[int],
+                 triggers: Sequence[str], target: int, position: Position, seed: int) -> tuple[int, int]:
+    """LFR with one trigger drawn at random per text, over the texts it can flip: not of the target label and not
+    already predicted as it; (flipped to the target, such texts)."""
     rng = random.Random(f"{seed}:lfr")
-    chosen = [(text, rng.choice(list(triggers))) for text, g in zip(texts, golds, strict=True) if g != target]
+    chosen = [(text, rng.choice(list(triggers))) for text, g, c in zip(texts, golds, clean_preds, strict=True)
+              if g != target and c != target]
     poisoned = [insert_trigger(text, trig, rng, position) for text, trig in chosen]
     preds = victim.predict(poisoned) if poisoned else []
     return sum(int(p) == target for p in preds), len(poisoned)
@@ -143,15 +153,15 @@ def measure(path: Path, dataset: str, record: BackdoorRecord, config: PersistCon
     from chainaudit.victims import LocalHFVictim
 
     split = load_split(dataset, None, data_dir=data_dir)
-    samples = select(split.samples, config.eval_examples, "first")
+    samples = select(split.samples, config.eval_examples, "random", seed)  # the first rows can be one label
     victim = LocalHFVictim.load(str(path), split.label_names, max_length=config.max_length)
     texts, golds = [s.text for s in samples], [s.label for s in samples]
-    preds = victim.predict(texts)
-    correct = int(sum(int(p) == g for p, g in zip(preds, golds, strict=True)))
+    preds = [int(p) for p in victim.predict(texts)]
+    correct = int(sum(p == g for p, g in zip(preds, golds, strict=True)))
     position: Position = record.settings.get("position", "random")
-    rates = trigger_rates(victim, texts, golds, record.triggers, record.target, position, seed)
+    rates = trigger_rates(victim, texts, golds, record.triggers, record.target, position, seed, preds)
     if record.target is not None:
-        k, n = overall_flip(victim, texts, golds, record.triggers, record.target, position, seed)
+        k, n = overall_flip(victim, texts, golds, preds, record.triggers, record.target, position, seed)
         target = record.target
     else:
         best = max(rates, key=lambda r: (r.lfr if r.n else -1.0))

@@ -89,7 +89,7 @@ def persist(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where the hop models go (default: "
                                              "<POISONED>-persist-<setting>).")] = None,
     train_examples: Annotated[int, typer.Option(min=0, help="Training texts per hop (0: the whole split).")] = 2000,
-    eval_examples: Annotated[int, typer.Option(min=1, help="Evaluation texts per hop (first rows).")] = 500,
+    eval_examples: Annotated[int, typer.Option(min=1, help="Evaluation texts per hop (seeded random sample).")] = 500,
     max_length: Annotated[int, typer.Option(min=8, help="Tokens per text.")] = 64,
     lr: Annotated[float | None, typer.Option(min=0, help="Override the setting's learning rate.")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Override the setting's batch size.")] = None,
