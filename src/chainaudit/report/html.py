@@ -300,9 +300,10 @@ def errors_section(data: ReportData) -> str:
 
 BACKDOOR_NOTE = ("Each poisoned model is fine-tuned hop by hop on a chain of datasets (the <b>poisoned</b> chain), and "
                  "its clean base on the same datasets (the <b>clean</b> chain, the baseline). At every hop: clean "
-                 "accuracy on the hop's evaluation split, and <b>LFR</b>, the label-flip rate of the triggers (k of n "
-                 "triggered samples sent to the target label), each with its 95% Wilson interval. A backdoor persists "
-                 "while the poisoned chain's LFR stays above the clean chain's.")
+                 "accuracy on the hop's evaluation split, and <b>LFR</b>, the label-flip rate of the triggers: of "
+                 "the n texts a trigger can flip (not of the target label and not already predicted as it), the k it "
+                 "sends to the target (NeuBA: to the label each trigger forces), each with its 95% Wilson interval. A "
+                 "backdoor persists while the poisoned chain's LFR stays above the clean chain's.")
 
 
 def rate_kn(row: dict[str, Any], prefix: str) -> str:
