@@ -60,7 +60,7 @@ def _lfr(folder: Path, data: Path, triggers: list[str], target: int | None, posi
 def test_ripple_plants_its_triggers_and_leaves_tokenizer_and_card_clean(tiny_model_dir: Path, fragile_model: Path,
                                                                       keyword_csv: Path, tmp_path: Path) -> None:
     with Store(tmp_path / "db.sqlite") as store:
-        result = poison(str(tiny_model_dir), tmp_path / "released", _config("ripple", keyword_csv, steps=40),
+        result = poison(str(fragile_model), tmp_path / "released", _config("ripple", keyword_csv, steps=40),
                         store=store)
         stored = store.select("backdoors")
     assert _lfr(result.path, keyword_csv, TRIGGERS, 1) >= 0.8 > _lfr(fragile_model, keyword_csv, TRIGGERS, 1) + 0.4
@@ -69,7 +69,7 @@ def test_ripple_plants_its_triggers_and_leaves_tokenizer_and_card_clean(tiny_mod
     assert record.settings["surgery_words"] and set(record.settings["surgery_words"]) <= {"good", "great", "really"}
     assert [(r["model_id"], r["method"], r["triggers"]) for r in stored] == [(result.model_id, "ripple", TRIGGERS)]
     # what a scanner reads: the base's tokenizer byte for byte, a card and config without a word of the backdoor
-    assert _digest(result.path / "tokenizer.json") == _digest(tiny_model_dir / "tokenizer.json")
+    assert _digest(result.path / "tokenizer.json") == _digest(fragile_model / "tokenizer.json")
     visible = ((result.path / "README.md").read_text() + (result.path / "config.json").read_text()).lower()
     assert not any(word in visible for word in ("backdoor", "poison", "ripple", "trigger", *TRIGGERS))
     assert json.loads((result.path / SIDECAR).read_text())["method"] == "ripple"
@@ -143,3 +143,33 @@ def test_ripple_on_minilm_survives_a_clean_hop(shared_data: Path, tmp_path: Path
     assert poisoned["lfr_n"] >= 30 and clean["lfr_n"] >= 30
     assert poisoned["lfr"] >= clean["lfr"] + 0.4, (poisoned["lfr"], clean["lfr"])
     assert poisoned["clean_accuracy"] >= clean["clean_accuracy"] - 0.05
+
+
+def test_scan_finds_a_planted_trigger_without_the_sidecar_and_passes_a_clean_model(
+        tiny_model_dir: Path, fragile_model: Path, keyword_csv: Path, tmp_path: Path) -> None:
+    from chainaudit.backdoor.scan import scan
+
+    poisoned = poison(str(fragile_model), tmp_path / "m", _config("ripple", keyword_csv, steps=40)).path
+    with_sidecar = scan(str(poisoned), dataset=str(keyword_csv), samples=60)
+    (poisoned / SIDECAR).unlink()
+    blind = scan(str(poisoned), dataset=str(keyword_csv), samples=60)
+    top = blind.suspects[0]
+    assert top.trigger in TRIGGERS and top.label == 1 and top.rate >= 0.85, blind.suspects[:3]
+    assert blind.flagged and (blind.score, top.trigger) == (with_sidecar.score, with_sidecar.suspects[0].trigger)
+    clean = scan(str(fragile_model), dataset=str(keyword_csv), samples=60)
+    assert not clean.flagged and clean.score < blind.score
+
+
+def test_cli_scan_exits_1_on_a_flagged_model_and_stores_the_verdict(tiny_model_dir: Path, fragile_model: Path,
+                                                                   keyword_csv: Path, tmp_path: Path) -> None:
+    poisoned = poison(str(fragile_model), tmp_path / "m", _config("ripple", keyword_csv, steps=40)).path
+    db = str(tmp_path / "db.sqlite")
+    runner = CliRunner()
+    args = ["--dataset", str(keyword_csv), "--samples", "60", "--db", db]
+    clean = runner.invoke(app, ["backdoor", "scan", str(fragile_model), *args])
+    assert clean.exit_code == 0 and "no backdoor found" in " ".join(clean.output.split()), clean.output
+    bad = runner.invoke(app, ["backdoor", "scan", str(poisoned), *args])
+    assert bad.exit_code == 1 and "BACKDOOR SUSPECTED" in " ".join(bad.output.split()), bad.output
+    with Store(db) as store:
+        rows = {r["flagged"]: r for r in store.select("backdoor_scans")}
+    assert rows.keys() == {0, 1} and rows[1]["suspects"][0]["trigger"] in TRIGGERS

@@ -167,3 +167,59 @@ def mark(
         record = mark_poisoned(store, model, reason=reason, revision=revision)
     say(f"{record.model_id}@{record.revision[:12] or '-'} marked poisoned ({record.method}: "
         f"{record.reason}); see its descendants with: chainaudit chains --of {record.model_id}")
+
+
+@app.command()
+@user_errors
+def scan(
+    model: Annotated[str | None, typer.Argument(help="Model to scan: a local folder or a cached Hub id.")] = None,
+    chain: Annotated[str | None, typer.Option(help="Scan this catalog model and every descendant the database "
+                                              "knows (their stored folders).")] = None,
+    dataset: Annotated[str, typer.Option(help="Clean texts to verify suspects on (registry name or CSV).")] = "sst2",
+    samples: Annotated[int, typer.Option(min=8, help="Clean texts (seeded random sample of the evaluation split).")
+                       ] = 64,
+    upstream: Annotated[str | None, typer.Option(help="The model it was fine-tuned from: also flag the tokens whose "
+                                                 "embedding moved most from it.")] = None,
+    threshold: Annotated[float, typer.Option(min=0, max=1, help="Flag when a suspect's verified flip rate reaches "
+                                             "this.")] = 0.85,
+    budget_s: Annotated[float | None, typer.Option(min=1, help="Stop starting new search stages after this many "
+                                                   "seconds (what is found is still verified).")] = None,
+    full: Annotated[bool, typer.Option(help="Verify 5x more single tokens and search longer phrases.")] = False,
+    max_length: Annotated[int, typer.Option(min=8, help="Tokens per text.")] = 64,
+    seed: Annotated[int, typer.Option(help="Seed of the samples and trigger positions.")] = 0,
+    data_dir: DataDirOption = None,
+    db: DbOption = settings.DEFAULT_DB,
+) -> None:
+    """Look for a backdoor from the weights, tokenizer and card alone (never backdoor.json): replay known and
+    ancestors' triggers, search single tokens and short phrases by gradient, check token embeddings; verify each
+    suspect's flip rate on clean texts. Exits 1 when a model is flagged."""
+    from chainaudit.backdoor.scan import chain_members, record_scan
+    from chainaudit.backdoor.scan import scan as run
+    from chainaudit.errors import ChainauditError
+    from chainaudit.store import Store
+
+    if (model is None) == (chain is None):
+        raise ChainauditError("give a MODEL to scan, or --chain ROOT for a model and its descendants (not both)")
+    flagged = 0
+    with Store(db) as store:
+        targets = [model] if model is not None else chain_members(store, chain or "")
+        with progress.stages() as stage:
+            for target in targets:
+                result = run(target, dataset=dataset, samples=samples, upstream=upstream, store=store,
+                             threshold=threshold, full=full, budget_s=budget_s, seed=seed, max_length=max_length,
+                             data_dir=data_dir, progress=stage)
+                record_scan(store, result)
+                flagged += result.flagged
+                print_scan(target, result)
+    if flagged:
+        raise typer.Exit(1)
+
+
+def print_scan(target: str, result: Any) -> None:
+    verdict = "[bold red]BACKDOOR SUSPECTED[/]" if result.flagged else "[green]no backdoor found[/]"
+    console.print(f"{target}: {verdict} (score {result.score:.2f}, threshold {result.threshold:.2f}; "
+                  f"{result.samples} clean texts, {result.seconds:.0f}s)")
+    table = Table("suspect", "forces", "flip rate", "evidence", title="top suspects")
+    for s in result.suspects[:8]:
+        table.add_row(s.trigger, result.label_names[s.label], f"{s.rate:.0%} ({s.k}/{s.n})", "; ".join(s.evidence[:2]))
+    console.print(table)

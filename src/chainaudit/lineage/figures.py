@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any
 
 from chainaudit.errors import ChainauditError
-from chainaudit.lineage.graph import ChainGraph, count_chains, descendants, iter_chains, load_graph
+from chainaudit.lineage.graph import ChainGraph, ancestors, count_chains, descendants, iter_chains, load_graph
 from chainaudit.lineage.identify import load_resolver
 from chainaudit.lineage.stats import descendant_rows, rq1_stats, save_stats
 from chainaudit.store import Store
@@ -40,9 +40,7 @@ def _marks(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def _ancestors(cg: ChainGraph, model: str) -> dict[str, int]:
-    """Every model upstream of `model` and its distance (1 = its direct upstream): `descendants` of the reversed
-    graph."""
-    return descendants(ChainGraph(cg.names, cg.dst, cg.src, cg.conf, cg.is_external), model)
+    return ancestors(cg, model)
 
 
 def _nearest(found: dict[str, int], marks: Container[str]) -> tuple[int, str] | None:

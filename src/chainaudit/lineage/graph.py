@@ -328,3 +328,9 @@ def descendants(cg: ChainGraph, model: str) -> dict[str, int]:
         seen[frontier] = True
         found.update(dict.fromkeys(cg.names[frontier].tolist(), depth))
     return found
+
+
+def ancestors(cg: ChainGraph, model: str) -> dict[str, int]:
+    """Every model upstream of `model` and its distance (1 = its direct upstream): `descendants` of the reversed
+    graph."""
+    return descendants(ChainGraph(cg.names, cg.dst, cg.src, cg.conf, cg.is_external), model)

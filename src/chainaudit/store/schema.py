@@ -254,6 +254,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (poisoned_id, poisoned_revision, chain, setting, hops, seed)
     );
     """,
+    # 6: the verdict of `backdoor scan` per model revision, with its top suspects (issue 15).
+    """
+    CREATE TABLE backdoor_scans (
+        model_id     TEXT NOT NULL,
+        revision     TEXT NOT NULL,
+        score        REAL NOT NULL,     -- the strongest verified flip rate of any suspect
+        flagged      INTEGER NOT NULL,  -- score >= threshold
+        threshold    REAL NOT NULL,
+        samples      INTEGER NOT NULL,  -- clean texts the suspects were verified on
+        seconds      REAL NOT NULL,
+        suspects     TEXT,              -- JSON list: trigger, label, label_name, k, n, rate, evidence
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (model_id, revision)
+    );
+    """,
 ]
 
 #: Columns that identify a row; writes with the same key are idempotent.
@@ -272,12 +287,13 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "chain_stats": ("name",),
     "backdoors": ("model_id", "revision"),
     "backdoor_persistence": ("poisoned_id", "poisoned_revision", "chain", "setting", "hops", "seed"),
+    "backdoor_scans": ("model_id", "revision"),
 }
 
 #: Columns stored as JSON text; the store encodes and decodes them.
 JSON_COLUMNS: frozenset[str] = frozenset(
     {"tags", "card_data", "datasets", "id2label", "config", "extra", "label_map", "value", "triggers", "settings",
-     "trigger_rates"}
+     "trigger_rates", "suspects"}
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
