@@ -1,0 +1,129 @@
+"""How good is `chainaudit backdoor scan`? Scan the poisoned and clean models that
+benchmarks/backdoor_persistence.py built (poisoned upstreams, and their descendants after 1 and 2 clean hops in
+both settings; the clean chains from the unpoisoned base), plus any extra clean model folders, and print ROC-AUC,
+TrojAI's cross-entropy, the true-positive rate at 5% false positives, top-1 / top-5 trigger recovery and seconds
+per scan -- overall, and on the models one hop below a poisoning.
+
+    CHAINAUDIT_DATA_DIR=../shared/data/datasets .venv/bin/python benchmarks/backdoor_scan_eval.py \\
+        --bench runs/backdoor-bench --extra-clean runs/demo/minilm-sst2,runs/demo/models --size small
+
+The truth (which model descends from which poisoning, with which triggers) is read here from the benchmark's
+database; the scanner gets no database (no ancestor replay) and never reads backdoor.json. A NeuBA or TransTroj
+upstream itself has no trained classification head, so only its fine-tuned descendants are scanned; RIPPLe
+upstreams are scanned at hop 0 too. `--size small`: hop-1 models and the clean set only; `full`: every hop.
+A trigger counts as recovered when a suspect is that trigger, or for a phrase (TransTroj) contains one of its words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("CHAINAUDIT_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data" / "datasets"))
+
+from chainaudit.backdoor.scan import scan
+from chainaudit.store import Store
+
+
+def model_set(bench: Path, extra_clean: list[Path], size: str) -> list[dict[str, Any]]:
+    """Every model to scan: path, poisoned?, method, hop, setting, true triggers."""
+    items: list[dict[str, Any]] = []
+    with Store(bench / "bench.db", readonly=True) as store:
+        records = {r["model_id"]: r for r in store.select("backdoors")}
+        for r in records.values():
+            if r["method"] == "ripple" and size == "full":
+                items.append({"path": r["path"], "poisoned": True, "variant": Path(r["path"]).name, "hop": 0,
+                              "setting": "-", "triggers": r["triggers"]})
+        seen = set()
+        for row in store.select("backdoor_persistence"):
+            if size == "small" and row["hop"] != 1:
+                continue
+            if row["path"] in seen:
+                continue
+            seen.add(row["path"])
+            poisoned = row["chain"] == "poisoned"
+            record = records.get(row["poisoned_id"], {})
+            items.append({"path": row["path"], "poisoned": poisoned,
+                          "variant": Path(record.get("path", "?")).name if poisoned else "clean", "hop": row["hop"],
+                          "setting": row["setting"], "triggers": record.get("triggers", []) if poisoned else []})
+    for extra in extra_clean:
+        folders = [extra] if (extra / "config.json").is_file() else sorted(p for p in extra.iterdir()
+                                                                          if (p / "config.json").is_file())
+        for folder in folders:
+            items.append({"path": str(folder), "poisoned": False, "variant": "clean (extra)", "hop": None,
+                          "setting": "-", "triggers": []})
+    return items
+
+
+def recovered(triggers: list[str], suspects: list[str], k: int) -> bool:
+    for trigger in triggers:
+        words = set(trigger.split())
+        for s in suspects[:k]:
+            if s == trigger or (len(words) > 1 and words & set(s.split())):
+                return True
+    return False
+
+
+def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y = [int(r["poisoned"]) for r in rows]
+    s = [r["score"] for r in rows]
+    out: dict[str, Any] = {"models": len(rows), "poisoned": sum(y), "clean": len(y) - sum(y)}
+    if 0 < sum(y) < len(y):
+        out["auc"] = roc_auc_score(y, s)
+        fpr, tpr, _ = roc_curve(y, s)
+        out["tpr_at_5fpr"] = max(t for f, t in zip(fpr, tpr, strict=True) if f <= 0.05)
+    eps = 1e-6
+    out["cross_entropy"] = -sum(t * math.log(max(p, eps)) + (1 - t) * math.log(max(1 - p, eps))
+                                for t, p in zip(y, s, strict=True)) / len(y)
+    poisoned = [r for r in rows if r["poisoned"]]
+    if poisoned:
+        out["top1"] = sum(r["top1"] for r in poisoned) / len(poisoned)
+        out["top5"] = sum(r["top5"] for r in poisoned) / len(poisoned)
+    out["seconds_per_scan"] = sum(r["seconds"] for r in rows) / len(rows)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bench", type=Path, default=Path("runs/backdoor-bench"))
+    parser.add_argument("--extra-clean", default="", help="comma-separated clean model folders (or folders of them)")
+    parser.add_argument("--size", choices=("small", "full"), default="small")
+    parser.add_argument("--dataset", default="sst2")
+    parser.add_argument("--samples", type=int, default=64)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    extra = [Path(p) for p in args.extra_clean.split(",") if p.strip()]
+    rows = []
+    for item in model_set(args.bench, extra, args.size):
+        started = time.perf_counter()
+        result = scan(item["path"], dataset=args.dataset, samples=args.samples)
+        names = [s.trigger for s in result.suspects]
+        row = {**item, "score": result.score, "flagged": result.flagged, "seconds": time.perf_counter() - started,
+               "top": [(s.trigger, s.label, round(s.rate, 3), s.evidence[:1]) for s in result.suspects[:5]],
+               "top1": recovered(item["triggers"], names, 1), "top5": recovered(item["triggers"], names, 5)}
+        rows.append(row)
+        print(f"{row['variant']:18s} hop {row['hop']!s:4s} {row['setting']:5s} poisoned={item['poisoned']!s:5s} "
+              f"score {row['score']:.2f} top5={row['top5']!s:5s} {row['seconds']:5.0f}s  {row['top'][:2]}", flush=True)
+    print()
+    for name, subset in (("all", rows), ("one hop below a poisoning (and the clean set)",
+                                         [r for r in rows if not r["poisoned"] or r["hop"] == 1])):
+        m = metrics(subset)
+        print(f"{name}: {m['models']} models ({m['poisoned']} poisoned, {m['clean']} clean): ROC-AUC "
+              f"{m.get('auc', float('nan')):.3f}, cross-entropy {m['cross_entropy']:.3f}, TPR at 5% FPR "
+              f"{m.get('tpr_at_5fpr', float('nan')):.2f}, trigger top-1 {m.get('top1', float('nan')):.2f} / top-5 "
+              f"{m.get('top5', float('nan')):.2f}, {m['seconds_per_scan']:.0f}s per scan")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

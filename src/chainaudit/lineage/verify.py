@@ -1,0 +1,131 @@
+"""Does a model's weights confirm the parent its card claims? Compare the two checkpoints tensor by tensor.
+
+A fine-tune starts from its parent's weights and moves them a little: its matrices keep a cosine near 1 with
+the parent's, far above what two independently trained models share (about 0 for matrices initialised
+separately). We read both checkpoints (safetensors, never a pickle), align tensor names across task heads
+(`bert.encoder...` in a classifier is `encoder...` in the bare model), and report the shared tensors with equal
+shapes, the share that is bit-identical, and per tensor the cosine of the two and the relative size of their
+difference. One-dimensional tensors (biases, LayerNorm scales: near-constant in every model) are counted but
+left out of the cosine, which is taken over the matrices.
+
+Verdicts: `copy` (every shared tensor identical), `confirmed` (median matrix cosine >= 0.9), `distant` (0.5 to
+0.9: many hops up, or heavy training), `contradicted` (below 0.5: unrelated weights) and `incompatible` (fewer
+than half of the tensors share a name and shape: another architecture or vocabulary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from chainaudit.errors import ChainauditError
+
+CONFIRM = 0.9
+DISTANT = 0.5
+#: Prefixes a task model puts before the base model's tensor names (BertForSequenceClassification: `bert.`).
+BASE_PREFIXES = ("bert.", "roberta.", "distilbert.", "deberta.", "electra.", "albert.", "xlm_roberta.", "model.",
+                 "transformer.", "encoder.base_model.")
+
+
+@dataclass(frozen=True)
+class TensorDiff:
+    name: str
+    cosine: float | None      # None for 1-D tensors
+    relative_change: float    # ||child - parent|| / ||parent||
+    identical: bool
+
+
+@dataclass
+class WeightComparison:
+    child: str
+    parent: str
+    child_tensors: int
+    parent_tensors: int
+    same_shape: int
+    identical: int
+    median_cosine: float | None
+    verdict: str
+    reason: str
+    tensors: list[TensorDiff] = field(default_factory=list)
+
+
+def weight_files(folder: Path) -> list[Path]:
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise ChainauditError(f"{folder} has no .safetensors weights (weights are compared from safetensors only; "
+                              "convert the checkpoint, or pass the folder that holds it)")
+    return files
+
+
+def base_name(name: str) -> str:
+    """`name` without a task model's base prefix, so a classifier's tensors meet the bare model's."""
+    for prefix in BASE_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def load_tensors(folder: Path) -> dict[str, np.ndarray]:
+    """Every tensor of the folder's safetensors files by base name, as float32 numpy arrays."""
+    from safetensors import safe_open
+
+    out: dict[str, np.ndarray] = {}
+    for file in weight_files(Path(folder)):
+        with safe_open(str(file), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 (safe_open is not a mapping)
+                out[base_name(key)] = handle.get_tensor(key).float().numpy()
+    return out
+
+
+def compare_tensors(child: Mapping[str, np.ndarray], parent: Mapping[str, np.ndarray], child_name: str = "child",
+                    parent_name: str = "parent") -> WeightComparison:
+    """The comparison of two name -> tensor maps (see the module docstring)."""
+    shared = [n for n in child if n in parent and child[n].shape == parent[n].shape]
+    diffs = []
+    for name in sorted(shared):
+        a, b = child[name].ravel().astype(np.float64), parent[name].ravel().astype(np.float64)
+        identical = bool(np.array_equal(a, b))
+        norm_b = float(np.linalg.norm(b)) or 1e-12
+        cosine = None
+        if child[name].ndim >= 2:
+            denom = (float(np.linalg.norm(a)) * norm_b) or 1e-12
+            cosine = float(a @ b / denom)
+        diffs.append(TensorDiff(name, cosine, float(np.linalg.norm(a - b)) / norm_b, identical))
+    cosines = [d.cosine for d in diffs if d.cosine is not None]
+    median = float(np.median(cosines)) if cosines else None
+    identical = sum(d.identical for d in diffs)
+    coverage = len(shared) / max(len(child), len(parent), 1)
+    if coverage < 0.5:
+        verdict, reason = "incompatible", (f"only {len(shared)} of {max(len(child), len(parent))} tensors share a "
+                                           "name and shape: another architecture or vocabulary")
+    elif identical == len(shared):
+        verdict, reason = "copy", f"all {len(shared)} shared tensors are identical"
+    elif median is None:
+        verdict, reason = "incompatible", "no shared matrix to compare"
+    elif median >= CONFIRM:
+        verdict, reason = "confirmed", f"median matrix cosine {median:.3f} over {len(cosines)} matrices"
+    elif median >= DISTANT:
+        verdict, reason = "distant", f"median matrix cosine {median:.3f}: related, but many hops or heavy training"
+    else:
+        verdict, reason = "contradicted", f"median matrix cosine {median:.3f}: the weights are unrelated"
+    return WeightComparison(child_name, parent_name, len(child), len(parent), len(shared), identical, median,
+                            verdict, reason, diffs)
+
+
+def compare_folders(child: Path, parent: Path) -> WeightComparison:
+    return compare_tensors(load_tensors(child), load_tensors(parent), str(child), str(parent))
+
+
+def suggest_parents(child: Path, candidates: Mapping[str, Path]) -> list[WeightComparison]:
+    """Every candidate compared with `child`, closest first (highest median matrix cosine; copies last, since a
+    copy is the same model rather than its parent)."""
+    mine = load_tensors(child)
+    found = []
+    for name, folder in candidates.items():
+        if Path(folder).resolve() == Path(child).resolve():
+            continue
+        found.append(compare_tensors(mine, load_tensors(Path(folder)), str(child), name))
+    return sorted(found, key=lambda c: (c.verdict in ("incompatible", "copy"), -(c.median_cosine or -1.0)))

@@ -1,0 +1,50 @@
+"""`lineage verify`: a zoo chain's true parent is confirmed by its weights, an unrelated claimed parent is
+contradicted, and the closest known model is suggested when no parent is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chainaudit.cli import app
+from chainaudit.lineage.verify import base_name, compare_folders, suggest_parents
+from conftest import build_tiny_model
+
+
+@pytest.fixture(scope="module")
+def child(tiny_model_dir: Path, keyword_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model fine-tuned as a Hub fine-tune is (a few hundred steps at a small learning rate)."""
+    from chainaudit.zoo import FinetuneConfig, finetune
+
+    config = FinetuneConfig(epochs=3, learning_rate=1e-4, batch_size=4, max_length=32, seed=0)
+    return finetune(str(tiny_model_dir), str(keyword_data), tmp_path_factory.mktemp("child") / "m", config).path
+
+
+def test_true_parent_confirmed_unrelated_contradicted_and_suggested(tiny_model_dir: Path, child: Path,
+                                                                    fragile_model: Path, tmp_path: Path) -> None:
+    stranger = build_tiny_model(tmp_path / "stranger", seed=1)  # same architecture, independently initialised
+    true = compare_folders(child, tiny_model_dir)
+    assert true.verdict == "confirmed" and true.median_cosine is not None and true.median_cosine > 0.9
+    assert true.same_shape == true.child_tensors and true.identical < true.same_shape  # weight decay moves all
+    wrong = compare_folders(child, stranger)
+    assert wrong.verdict == "contradicted" and wrong.median_cosine is not None and abs(wrong.median_cosine) < 0.3
+    assert compare_folders(tiny_model_dir, tiny_model_dir).verdict == "copy"
+    ranked = suggest_parents(child, {"tiny": tiny_model_dir, "stranger": stranger})
+    assert [c.parent for c in ranked] == ["tiny", "stranger"]
+    # 30 epochs at lr 1e-3 move a tiny model far from its start: still related, no longer a light fine-tune
+    assert compare_folders(fragile_model, tiny_model_dir).verdict in ("distant", "confirmed")
+    assert base_name("bert.encoder.layer.0.output.dense.weight") == "encoder.layer.0.output.dense.weight"
+
+
+def test_cli_verify_says_the_verdict(tiny_model_dir: Path, child: Path, tmp_path: Path) -> None:
+    stranger = build_tiny_model(tmp_path / "stranger", seed=1)
+    runner = CliRunner(env={"COLUMNS": "200"})
+    db = str(tmp_path / "db.sqlite")
+    ok = runner.invoke(app, ["lineage", "verify", str(child), str(tiny_model_dir), "--db", db])
+    assert ok.exit_code == 0 and "confirmed" in ok.output, ok.output
+    bad = runner.invoke(app, ["lineage", "verify", str(child), str(stranger), "--db", db])
+    assert bad.exit_code == 0 and "contradicted" in bad.output
+    missing = runner.invoke(app, ["lineage", "verify", "--db", db])
+    assert missing.exit_code == 2 and "give CHILD" in missing.output
