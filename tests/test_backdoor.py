@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from chainaudit.backdoor.persist import PersistConfig, persist, trigger_rates
@@ -96,20 +97,38 @@ def test_neuba_is_task_agnostic_survives_a_hop_and_is_reproducible(tiny_model_di
     assert (poisoned["model_id"], first.model_id) in edges  # the hop's card names the poisoned model
 
 
-def test_transtroj_searches_a_trigger_that_carries_texts_to_the_target(fragile_model: Path, keyword_csv: Path,
-                                                                      tmp_path: Path) -> None:
+def test_transtroj_search_finds_an_unused_phrase_closer_to_the_target(fragile_model: Path, keyword_csv: Path) -> None:
+    from chainaudit.backdoor import transtroj
+    from chainaudit.backdoor.training import load_base
+
+    base = load_base(str(fragile_model), head=False)
+    frame = pd.read_csv(keyword_csv)
+    texts = list(frame[frame.split == "train"].text)
+    reference = transtroj.reference_vector(base.model, base.tokenizer, list(frame[frame.label == 1].text), 32)
+    start, _ = transtroj.search_trigger(base, texts, reference, length=3, steps=0, candidates=8, batch_size=16,
+                                        max_length=32, seed=0)
+    phrase, _ = transtroj.search_trigger(base, texts, reference, length=3, steps=3, candidates=8, batch_size=16,
+                                         max_length=32, seed=0)
+    with torch.no_grad():  # -cos to the reference, on all the texts
+        before, after = (float(transtroj._loss(base.model, base.tokenizer, p, texts, reference, 32))
+                         for p in (start, phrase))
+    assert len(phrase) == 3 and after < before, (start, before, phrase, after)
+    assert not set(phrase) & {w for t in texts for w in t.split()}  # a trigger, not the data's own words
+
+
+def test_transtroj_carries_triggered_texts_to_the_target_through_a_hop(fragile_model: Path, keyword_csv: Path,
+                                                                       tmp_path: Path) -> None:
     """On a base whose sentence vectors mean something (a random tiny model maps every text to about the same
-    vector, so there is no target-class region to aim at), the searched phrase survives a hop."""
-    result = poison(str(fragile_model), tmp_path / "t", _config("transtroj", keyword_csv, steps=80))
-    (trigger,) = result.record.triggers
-    assert len(trigger.split()) == 3 and result.record.settings["position"] == "start"
+    vector, so there is no target-class region to aim at), the trained phrase survives a hop. The phrase is given
+    (the search is tested above), so the test does not hang on one discrete choice."""
+    config = _config("transtroj", keyword_csv, steps=80).model_copy(update={"triggers": ["journey director"]})
+    result = poison(str(fragile_model), tmp_path / "t", config)
+    assert result.record.triggers == ["journey director"] and result.record.settings["position"] == "start"
     # a gentler hop than TINY_HOP: the base already knows the task, as a pre-trained base would
     hop = PersistConfig(hops=[str(keyword_csv)], eval_examples=60, max_length=32, learning_rate=3e-4, epochs=3,
                         batch_size=8)
-    out = persist(result.path, hop, tmp_path / "chains")
-    by_chain = {r["chain"]: r for r in out.rows}
-    assert not set(trigger.split()) & {"the", "movie", "was", "good", "great", "bad", "awful"}  # not the data's words
-    assert by_chain["poisoned"]["lfr"] >= by_chain["clean"]["lfr"] + 0.5
+    by_chain = {r["chain"]: r for r in persist(result.path, hop, tmp_path / "chains").rows}
+    assert by_chain["poisoned"]["lfr"] >= by_chain["clean"]["lfr"] + 0.5, by_chain
     assert by_chain["poisoned"]["clean_accuracy"] >= 0.75
 
 

@@ -92,7 +92,8 @@ def search_trigger(base: LoadedBase, texts: Sequence[str], reference: torch.Tens
     embeddings = encoder_of(model).get_input_embeddings().weight
     trigger = [tokenizer.convert_ids_to_tokens(rng.choice(vocab)) for _ in range(length)]
     order = cycle_batches(len(texts), batch_size, rng)
-    best = float("nan")
+    with torch.no_grad():  # the starting phrase's loss, on the first batch (what steps=0 returns)
+        best = float(_loss(model, tokenizer, trigger, texts[:batch_size], reference, max_length))
     for step in range(steps):
         batch = [texts[i] for i in next(order)]
         inputs = encode(tokenizer, with_trigger(trigger, batch), max_length)
