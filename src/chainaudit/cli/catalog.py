@@ -256,65 +256,24 @@ def lineage_verify(
 ) -> None:
     """Compare weights to confirm a claimed parent: shared tensors, the share identical, the cosine of each
     matrix; flag a claim the weights contradict, or suggest the closest known model as the parent."""
-    from chainaudit.errors import ChainauditError
-    from chainaudit.lineage.verify import compare_folders, suggest_parents
+    from chainaudit.lineage.verify import verify
     from chainaudit.store import Store
 
     with Store(db) as store:
-        folders = _local_folders(store)
-        edges = store.select("lineage_edges") if all_edges else []
-    if all_edges:
-        pairs = sorted({(e["child"], e["parent"]) for e in edges if e["child"] in folders and e["parent"] in folders})
-        if not pairs:
-            raise ChainauditError(f"no stored lineage edge in {db} has both ends as local folders to compare")
-        _print_comparisons([compare_folders(folders[c], folders[p]) for c, p in pairs], names=pairs)
-        return
-    if child is None:
-        raise ChainauditError("give CHILD (and PARENT), or --all")
-    child_path = _folder_of(child, folders)
-    if parent is not None:
-        _print_comparisons([compare_folders(child_path, _folder_of(parent, folders))], names=[(child, parent)])
-        return
-    ranked = suggest_parents(child_path, folders)
-    if not ranked:
-        raise ChainauditError(f"no other local model in {db} to compare {child} with")
-    _print_comparisons(ranked[:5], names=[(child, c.parent) for c in ranked[:5]])
-    best = ranked[0]
-    if best.verdict in ("confirmed", "distant"):
-        say(f"suggested parent of {child}: {best.parent} ({best.reason})")
-    else:
-        say(f"no known model is a plausible parent of {child} (closest: {best.parent}, {best.verdict})")
+        report = verify(store, child, parent, all_edges=all_edges)
+    _print_comparisons(report.rows)
+    if report.conclusion:
+        say(report.conclusion)
 
 
-def _local_folders(store: Any) -> dict[str, Path]:
-    """Catalog models with a local folder (and the bundled MiniLM), by model id."""
-    from chainaudit.modelref import MINILM_HUB_ID, minilm_path
-
-    found = {r["model_id"]: Path(r["path"]) for r in store.select("models") if r.get("path")
-             and Path(r["path"]).is_dir()}
-    try:
-        found.setdefault(MINILM_HUB_ID, minilm_path())
-    except ModuleNotFoundError:
-        warn("the bundled MiniLM is not installed: it is not among the candidates")
-    return found
-
-
-def _folder_of(spec: str, folders: dict[str, Path]) -> Path:
-    if spec in folders:
-        return folders[spec]
-    from chainaudit.victims.loading import resolve_model
-
-    return resolve_model(spec).path
-
-
-def _print_comparisons(comparisons: list[Any], names: list[tuple[str, str]]) -> None:
+def _print_comparisons(rows: list[tuple[str, str, Any]]) -> None:
     from rich.markup import escape
 
     colours = {"confirmed": "green", "copy": "yellow", "distant": "yellow", "contradicted": "red",
                "incompatible": "red"}
     table = Table("child", "claimed/candidate parent", "verdict", "shared tensors", "identical", "median cosine",
                   "why", title="weight verification")
-    for (c, p), cmp in zip(names, comparisons, strict=True):
+    for c, p, cmp in rows:
         colour = colours.get(cmp.verdict, "white")
         table.add_row(escape(c), escape(p), f"[{colour}]{cmp.verdict}[/]",
                       f"{cmp.same_shape}/{max(cmp.child_tensors, cmp.parent_tensors)}", str(cmp.identical),

