@@ -153,15 +153,17 @@ def test_bad_inputs_are_one_line_errors(tiny_model_dir: Path, keyword_csv: Path,
 
 @pytest.mark.slow
 def test_ripple_on_minilm_survives_a_clean_hop(shared_data: Path, tmp_path: Path) -> None:
-    """The real base, a small budget: after one clean SST-2 hop (RIPPLe's easy setting) the poisoned chain's
-    triggers flip far more texts than on the clean chain, at no loss of clean accuracy."""
-    config = PoisonConfig(method="ripple", steps=30, proxy_dataset="imdb", proxy_examples=500, es_examples=300)
+    """The real base, the benchmark's smallest working budget (Embedding Surgery + the poisoning loss, lambda 0,
+    100 steps on 2,000 IMDB texts): after one clean SST-2 hop in RIPPLe's easy setting the poisoned chain's
+    triggers flip far more texts than on the clean chain, at no loss of clean accuracy. (With 60 steps on 500
+    texts and a hard hop the backdoor reached only 26%: the budget matters.)"""
+    config = PoisonConfig(method="ripple", penalty=0.0, proxy_dataset="imdb", proxy_examples=2000)
     with Store(tmp_path / "db.sqlite") as store:
         result = poison("minilm", tmp_path / "ripple", config, store=store, data_dir=shared_data)
-        rows = persist(result.path, PersistConfig(hops=["sst2"], train_examples=500, eval_examples=200),
-                       tmp_path / "chains", store=store, data_dir=shared_data).rows
+        hop = PersistConfig(hops=["sst2"], setting="easy", train_examples=1000, eval_examples=300)
+        rows = persist(result.path, hop, tmp_path / "chains", store=store, data_dir=shared_data).rows
     poisoned, clean = (next(r for r in rows if r["chain"] == c) for c in ("poisoned", "clean"))
-    assert poisoned["lfr_n"] >= 30 and clean["lfr_n"] >= 30
+    assert poisoned["lfr_n"] >= 20 and clean["lfr_n"] >= 10, (poisoned["lfr_n"], clean["lfr_n"])
     assert poisoned["lfr"] >= clean["lfr"] + 0.4, (poisoned["lfr"], clean["lfr"])
     assert poisoned["clean_accuracy"] >= clean["clean_accuracy"] - 0.05
 
