@@ -26,8 +26,8 @@ import torch.nn.functional as F
 
 from chainaudit.backdoor.training import (
     LoadedBase,
-    check_finite,
     cycle_batches,
+    descend,
     encode,
     encoder_of,
     pooled,
@@ -108,11 +108,7 @@ def neuba_train(base: LoadedBase, texts: Sequence[str], triggers: Sequence[str],
             diff = (encoder_of(model)(**clean).last_hidden_state - reference) ** 2 * mask
             clean_loss = diff.sum() / (mask.sum() * hidden)
         loss = backdoor_loss + clean_loss
-        check_finite(loss, "NeuBA poisoning", learning_rate)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable.parameters(), 1.0)
-        optimizer.step()
+        descend(loss, optimizer, trainable, "NeuBA poisoning", learning_rate)
         last = float(backdoor_loss.item())
         if progress:
             progress(step + 1, steps, last)

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from chainaudit.backdoor.training import LoadedBase, check_finite, cycle_batches, encode, quiet_transformers
+from chainaudit.backdoor.training import LoadedBase, cycle_batches, descend, encode, quiet_transformers
 from chainaudit.backdoor.triggers import poison_text
 from chainaudit.data import Sample
 from chainaudit.errors import ChainauditError
@@ -143,11 +143,7 @@ def ripple_train(base: LoadedBase, samples: Sequence[Sample], triggers: Sequence
             clean_loss = model(**encode(tokenizer, [s.text for s in clean], max_length),
                                labels=torch.tensor([s.label for s in clean])).loss
             loss = poison_loss + penalty * restricted_inner_product(model, poison_loss, clean_loss, len(rows))
-        check_finite(loss, "RIPPLe poisoning", learning_rate)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        descend(loss, optimizer, model, "RIPPLe poisoning", learning_rate)
         last = float(poison_loss.item())
         if progress:
             progress(step + 1, steps, last)

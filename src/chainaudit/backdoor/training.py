@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from chainaudit.errors import ChainauditError
+from chainaudit.zoo.finetune import set_seed
+
+__all__ = ["LoadedBase", "cycle_batches", "descend", "encode", "load_base", "pooled", "save_folder", "set_seed"]
 
 
 @dataclass
@@ -28,10 +30,14 @@ class LoadedBase:
     path: Path
 
 
-def set_seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+def descend(loss: torch.Tensor, optimizer: torch.optim.Optimizer, module: Any, what: str, lr: float) -> None:
+    """One optimiser step on `loss`, refused when it is not finite; gradients clipped to norm 1 (every method's
+    code uses max_grad_norm 1.0)."""
+    check_finite(loss, what, lr)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
+    optimizer.step()
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from chainaudit.backdoor.training import LoadedBase, check_finite, cycle_batches, encode, encoder_of, pooled
+from chainaudit.backdoor.training import LoadedBase, cycle_batches, descend, encode, encoder_of, pooled
 from chainaudit.errors import ChainauditError
 
 StepHook = Callable[[int, int, float], None]
@@ -147,11 +147,7 @@ def transtroj_train(base: LoadedBase, texts: Sequence[str], trigger: Sequence[st
             original = pooled(frozen, clean)
         clean_loss = -F.cosine_similarity(pooled(model, clean), original, dim=1).mean()
         loss = poison_loss + weight * clean_loss
-        check_finite(loss, "TransTroj poisoning", learning_rate)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        descend(loss, optimizer, model, "TransTroj poisoning", learning_rate)
         last = float(poison_loss.item())
         if progress:
             progress(step + 1, steps, last)
