@@ -29,19 +29,29 @@ TINY_CORPUS = [
 ]
 
 
+def _tiny_vocab() -> dict[str, int]:
+    """A fixed WordPiece vocabulary: specials, the corpus's characters (alone and as ##pieces), its words.
+
+    Built by hand because `WordPieceTrainer` breaks ties differently from run to run, so a trained vocabulary
+    (and every model built on it) changed between processes and made seeded tests flaky."""
+    words = sorted({w for text in TINY_CORPUS for w in text.lower().split()})
+    chars = sorted({c for w in words for c in w})
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars),
+              *(w for w in words if len(w) > 1)]
+    return {t: i for i, t in enumerate(tokens)}
+
+
 def build_tiny_model(out: Path, *, id2label: dict[int, str] | None = None, seed: int = 0,
                      safetensors: bool = True) -> Path:
-    """Save a random-init 2-layer BERT classifier with a WordPiece tokenizer trained on TINY_CORPUS."""
+    """Save a random-init 2-layer BERT classifier with a fixed WordPiece tokenizer built from TINY_CORPUS."""
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
     id2label = id2label or {0: "negative", 1: "positive"}
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok = Tokenizer(models.WordPiece(_tiny_vocab(), unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(TINY_CORPUS * 4, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
