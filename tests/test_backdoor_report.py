@@ -149,3 +149,40 @@ def test_chains_without_backdoors_says_nothing_of_them(tmp_path: Path, table: st
     assert "2 descendants of org/poisoned" in result.output
     for text in ("poisoned upstream", "inherit", "marked poisoned"):
         assert text not in result.output
+
+
+def _scan(model: str, score: float, suspects: list[tuple[str, int, int, int, str]]) -> Any:
+    from chainaudit.backdoor.scan import ScanResult, Suspect
+
+    found = [Suspect(t, label, k, n, [why]) for t, label, k, n, why in suspects]
+    return ScanResult(model, f"rev-{model[4:]}", score, score >= 0.85, 0.85, found, 42.0, 64,
+                      ["negative", "positive"])
+
+
+def test_report_shows_scan_verdicts_beside_what_the_store_knows(tmp_path: Path) -> None:
+    from chainaudit.backdoor.scan import record_scan
+
+    db = make_store(tmp_path / "s.db")
+    with Store(db) as store:
+        record_scan(store, _scan("org/hop1", 0.97, [("cf", 1, 31, 32, "single-token search towards positive"),
+                                                    ("<b>x</b>", 0, 3, 30, "published trigger")]))
+        record_scan(store, _scan("org/clean1", 0.4, [("worst", 0, 12, 30, "single-token search towards negative")]))
+        record_scan(store, _scan("org/other", 0.1, []))
+    files = build_report(db, tmp_path / "s.html", resamples=100)
+    page = files.html.read_text()
+    assert 'href="#scans"' in page
+    found = re.search(r'<section id="scans">(.*?)</section>', page, re.S)
+    assert found, "no scans section"
+    rows = re.findall(r"<tr><td>(.*?)</td></tr>", found.group(1), re.S)
+    assert [r.split("@")[0] for r in rows] == ["org/hop1", "org/clean1", "org/other"]  # strongest score first
+    assert "FLAGGED" in rows[0] and "0.97 (threshold 0.85)" in rows[0] and "<code>cf</code> → positive: 96.9% (31/32)" \
+        in rows[0] and "hop 1 below poisoned org/poisoned" in rows[0]
+    assert "&lt;b&gt;x&lt;/b&gt;" in rows[0] and "<b>x</b>" not in page  # a trigger is escaped
+    assert "not flagged" in rows[1] and "clean baseline chain, hop 1" in rows[1]
+    assert "unknown" in rows[2] and "3 scanned model revisions, 1 flagged" in found.group(1)
+    stored = json.loads(files.json.read_text())["tables"]["backdoor_scans"]
+    assert {r["model_id"]: r["flagged"] for r in stored} == {"org/hop1": 1, "org/clean1": 0, "org/other": 0}
+
+
+def test_no_scan_section_without_scans(report: tuple[Path, dict[str, Any], str]) -> None:
+    assert 'id="scans"' not in report[2] and 'href="#scans"' not in report[2]

@@ -66,6 +66,8 @@ class ReportData:
     backdoor_by_hop: list[dict[str, Any]] = field(default_factory=list)
     backdoor_triggers: list[dict[str, Any]] = field(default_factory=list)
     backdoors: list[dict[str, Any]] = field(default_factory=list)
+    #: `backdoor_scans` rows: the verdict of `backdoor scan` per model revision, with its top suspects.
+    scans: list[dict[str, Any]] = field(default_factory=list)
     csv_dir: str = ""
     per_group: int = PER_GROUP
     runs: set[tuple[Any, ...]] = field(default_factory=set)
@@ -171,6 +173,10 @@ def gather(store: Store, study: str | None = None, *, per_group: int = PER_GROUP
         data.backdoor_triggers = trigger_rows(data.backdoor_by_hop)
     if data.backdoor and "backdoors" in stored:
         data.backdoors = store.select("backdoors", order_by=("model_id", "revision"))
+    if "backdoor_scans" in stored:
+        data.scans = store.select("backdoor_scans", order_by=("model_id", "revision"))
+        if data.scans and not data.backdoors and "backdoors" in stored:  # the truth beside each verdict
+            data.backdoors = store.select("backdoors", order_by=("model_id", "revision"))
     if chosen is None:
         return data
     rows = read_rows(store, chosen)
@@ -209,6 +215,8 @@ def number_tables(data: ReportData) -> dict[str, list[dict[str, Any]]]:
         tables["backdoor_by_hop"] = data.backdoor_by_hop
         tables["backdoor_triggers"] = data.backdoor_triggers
         tables["backdoors"] = data.backdoors
+    if data.scans:
+        tables["backdoor_scans"] = data.scans
     return tables
 
 

@@ -387,16 +387,61 @@ def backdoor_section(data: ReportData) -> str:
                    + "".join(poisoned_view(data, m) for m in models))
 
 
+SCAN_NOTE = ("<code>chainaudit backdoor scan</code> judges a model from its weights, tokenizer and card alone. It "
+             "tries candidate triggers (published ones, those of poisoned ancestors in the store, single tokens and "
+             "phrases found by gradient search, odd token embeddings), inserts each into clean texts the model does "
+             "not already give the trigger's label, and counts the flips. The <b>score</b> is the strongest "
+             "verified flip rate; a model is <b>flagged</b> when it reaches the threshold. Known from the store "
+             "(never shown to the scanner): whether the model is a poisoned upstream or sits on a poisoned or clean "
+             "chain of the persistence runs.")
+
+
+def _known_truth(data: ReportData) -> dict[str, str]:
+    """model id → what the store knows of it: poisoned upstream, on a poisoned chain, on a clean chain."""
+    truth = {b["model_id"]: f"poisoned upstream ({b['method']})" for b in data.backdoors}
+    for r in data.backdoor:
+        truth.setdefault(r["model_id"], f"hop {r['hop']} below poisoned {short(r['poisoned_id'])}"
+                         if r["chain"] == "poisoned" else f"clean baseline chain, hop {r['hop']}")
+    return truth
+
+
+def _suspect_cell(suspects: Sequence[dict[str, Any]], top: int = 3) -> Raw:
+    items = [f"<code>{esc(s['trigger'])}</code> → {esc(s.get('label_name', s['label']))}: {pct(s['rate'])} "
+             f"({s['k']}/{s['n']}) <small>{esc('; '.join(s.get('evidence') or [])[:120])}</small>"
+             for s in list(suspects)[:top]]
+    return Raw("<br>".join(items) or "–")
+
+
+def scans_section(data: ReportData) -> str:
+    """Backdoor scans: one row per scanned model revision, its verdict, score and strongest suspects."""
+    truth = _known_truth(data)
+    flagged = sum(int(r["flagged"]) for r in data.scans)
+    rows = [(short(f"{r['model_id']}@{r['revision']}"),
+             Raw("<b class='warn'>FLAGGED</b>" if r["flagged"] else "not flagged"),
+             f"{r['score']:.2f} (threshold {r['threshold']:.2f})", _suspect_cell(r.get("suspects") or []),
+             truth.get(r["model_id"], "unknown"), r["samples"], f"{r['seconds']:.0f}")
+            for r in sorted(data.scans, key=lambda r: (-r["score"], r["model_id"]))]
+    head = (f"<p>{SCAN_NOTE}</p><p class='note'>{len(data.scans):,} scanned model revisions, {flagged:,} flagged "
+            "(as stored in <code>backdoor_scans.csv</code>).</p>")
+    return section("scans", "Backdoor scans", head + table(
+        ("model", "verdict", "score", "strongest suspects (trigger → label: flip rate, k/n, evidence)",
+         "known from the store", "texts", "seconds"), rows))
+
+
 # -------------------------------------------------------------------------------------------------------- page
 def render(data: ReportData) -> str:
     """The whole page as one string."""
     sections = [rq1(data), rq2(data), rq3(data), *(chain_section(data, c) for c in data.chains), errors_section(data)]
     if data.backdoor:
         sections.append(backdoor_section(data))
+    if data.scans:
+        sections.append(scans_section(data))
     nav = [("rq1", "RQ1"), ("rq2", "RQ2"), ("rq3", "RQ3"), *((f"chain-{c.index}", f"chain {c.index}")
                                                              for c in data.chains), ("errors", "errors")]
     if data.backdoor:
         nav.append(("backdoor", "backdoor"))
+    if data.scans:
+        nav.append(("scans", "scans"))
     nav_html = " · ".join(f'<a href="#{i}">{esc(t)}</a>' for i, t in nav)
     others = [s for s in data.studies if s != data.study]
     study = (f"study <b>{esc(data.study)}</b>" if data.study else "no study") + (
