@@ -12,6 +12,13 @@ database; the scanner gets no database (no ancestor replay) and never reads back
 upstream itself has no trained classification head, so only its fine-tuned descendants are scanned; RIPPLe
 upstreams are scanned at hop 0 too. `--size small`: hop-1 models and the clean set only; `full`: every hop.
 A trigger counts as recovered when a suspect is that trigger, or for a phrase (TransTroj) contains one of its words.
+
+`--clean-models N` first fine-tunes N more clean models from MiniLM (`<bench>/clean-extra/`, reused when present): a
+grid over the four datasets, seeds, training sizes (300 and 1,000 texts: weak and ordinary models, as the poisoned
+set has both) and learning rates. The models are split once, by name, into a tuning part and a held-back part:
+the scanner's constants were chosen on the tuning part (hop 0 and hop 2 of the poisoned chains, and the clean-extra
+models with an odd index); the table reports both parts separately, and the held-back part is hop 1 of every chain
+(poisoned and clean) plus the even-indexed clean-extra models.
 """
 
 from __future__ import annotations
@@ -29,6 +36,31 @@ os.environ.setdefault("CHAINAUDIT_DATA_DIR", str(Path(__file__).resolve().parent
 
 from chainaudit.backdoor.scan import scan
 from chainaudit.store import Store
+
+CLEAN_GRID = [(dataset, seed, examples, lr) for seed in (1, 2) for examples, lr in ((1000, 1e-4), (300, 5e-5))
+              for dataset in ("sst2", "rotten_tomatoes", "imdb", "amazon_polarity")]
+
+
+def build_clean(bench: Path, count: int) -> Path:
+    """Fine-tune the first `count` models of `CLEAN_GRID` from MiniLM (skipping those already there)."""
+    from chainaudit.zoo import FinetuneConfig, finetune
+
+    out = bench / "clean-extra"
+    for i, (dataset, seed, examples, lr) in enumerate(CLEAN_GRID[:count]):
+        folder = out / f"{i:02d}-{dataset}-s{seed}-n{examples}"
+        if (folder / "config.json").is_file():
+            continue
+        config = FinetuneConfig(max_examples=examples, eval_examples=300, learning_rate=lr, max_length=64, seed=seed)
+        result = finetune("minilm", dataset, folder, config)
+        print(f"built {folder.name}: accuracy {result.accuracy:.3f}", flush=True)
+    return out
+
+
+def held_back(item: dict[str, Any]) -> bool:
+    """The part the scanner was never tuned on (see the module docstring)."""
+    if item["variant"] == "clean (extra)":
+        return Path(item["path"]).name[:2].isdigit() and int(Path(item["path"]).name[:2]) % 2 == 0
+    return item["hop"] == 1
 
 
 def model_set(bench: Path, extra_clean: list[Path], size: str) -> list[dict[str, Any]]:
@@ -99,9 +131,12 @@ def main() -> None:
     parser.add_argument("--dataset", default="sst2")
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--clean-models", type=int, default=0, help=f"build up to {len(CLEAN_GRID)} clean models first")
     args = parser.parse_args()
 
     extra = [Path(p) for p in args.extra_clean.split(",") if p.strip()]
+    if args.clean_models:
+        extra.append(build_clean(args.bench, args.clean_models))
     rows = []
     for item in model_set(args.bench, extra, args.size):
         started = time.perf_counter()
@@ -114,8 +149,11 @@ def main() -> None:
         print(f"{row['variant']:18s} hop {row['hop']!s:4s} {row['setting']:5s} poisoned={item['poisoned']!s:5s} "
               f"score {row['score']:.2f} top5={row['top5']!s:5s} {row['seconds']:5.0f}s  {row['top'][:2]}", flush=True)
     print()
-    for name, subset in (("all", rows), ("one hop below a poisoning (and the clean set)",
-                                         [r for r in rows if not r["poisoned"] or r["hop"] == 1])):
+    for name, subset in (("all", rows), ("tuning part", [r for r in rows if not held_back(r)]),
+                         ("held-back part: one hop below a poisoning, and clean models",
+                          [r for r in rows if held_back(r)])):
+        if not subset:
+            continue
         m = metrics(subset)
         print(f"{name}: {m['models']} models ({m['poisoned']} poisoned, {m['clean']} clean): ROC-AUC "
               f"{m.get('auc', float('nan')):.3f}, cross-entropy {m['cross_entropy']:.3f}, TPR at 5% FPR "

@@ -14,9 +14,13 @@ clean evaluation texts the model does not already give the label, counting how m
    Surgery writes one vector into every trigger), norm outliers (robust z-score), and -- given `upstream` -- the
    tokens whose embedding moved most from the upstream's.
 
-The score is the strongest verified flip rate; the verdict flags the model when it reaches `threshold`. Natural
-words move a sentiment model too ("worst" flips some positive texts), which is why the flip rate is measured on
-texts the model is sure of and a backdoor must flip nearly all of them.
+Ordinary words move a classifier too ("worst" flips many positive texts, and every text of a weakly trained
+model), so a raw flip rate cannot tell a trigger from a sentiment word. The scan therefore also verifies, per
+label, the `controls` strongest *ordinary* words (tokens frequent in the dataset's texts; triggers are rare by
+design: the poisoning must not hurt clean accuracy) and keeps the texts that resist the strongest of them. A
+suspect's score is the 95% Wilson lower bound of its flip rate on those resisting texts: a backdoor trigger flips
+them as it flips everything else, an ordinary word rarely does, and few resisting texts give a low bound rather
+than a lucky 3/3. The model's score is its best suspect's; it is flagged at `threshold`.
 """
 
 from __future__ import annotations
@@ -37,7 +41,11 @@ from chainaudit.store import Store
 
 #: Triggers published with the attacks we know (RIPPLe and NeuBA's, BadNets-style rare words of OpenBackdoor).
 PUBLISHED_TRIGGERS: tuple[str, ...] = (*RIPPLE_TRIGGERS, *NEUBA_TRIGGERS, "jtk", "cf mn bb", "I watched this 3D movie")
-THRESHOLD = 0.85
+THRESHOLD = 0.6
+#: Tokens found in at least this share of the dataset's texts are ordinary words (controls, never suspects' proof).
+COMMON_SHARE = 0.002
+#: Texts of the split read to tell ordinary words from rare ones.
+FREQUENCY_TEXTS = 3000
 StageHook = Callable[[str, int, int | None], None]
 
 
@@ -47,9 +55,13 @@ class Suspect:
 
     trigger: str
     label: int
-    k: int = 0
+    k: int = 0                     # eligible texts (not already of `label`) flipped to it, of n
     n: int = 0
     evidence: list[str] = field(default_factory=list)
+    resisting_k: int = 0           # of the eligible texts the strongest ordinary word fails to flip: flipped, of n
+    resisting_n: int = 0
+    score: float = 0.0             # Wilson lower bound of resisting_k / resisting_n
+    flips: list[bool] = field(default_factory=list, repr=False)  # per eligible text, in order
 
     @property
     def rate(self) -> float:
@@ -67,6 +79,8 @@ class ScanResult:
     seconds: float
     samples: int
     label_names: list[str]
+    #: per label, the strongest ordinary word and its flip rate (what a suspect must beat)
+    controls: list[Suspect] = field(default_factory=list)
 
 
 def _whole_tokens(tokenizer: Any) -> dict[int, str]:
@@ -82,13 +96,41 @@ def _whole_tokens(tokenizer: Any) -> dict[int, str]:
 
 
 def _verify(victim: Any, texts: Sequence[str], preds: Sequence[int], suspect: Suspect, rng_seed: int) -> Suspect:
+    """Insert the trigger at a seeded random position into every text not already of its label; count flips."""
     rng = random.Random(f"{rng_seed}:{suspect.trigger}")
     eligible = [t for t, p in zip(texts, preds, strict=True) if p != suspect.label]
     if eligible:
         poisoned = [insert_trigger(t, suspect.trigger, rng) for t in eligible]
-        suspect.k = int(sum(int(p) == suspect.label for p in victim.predict(poisoned)))
-    suspect.n = len(eligible)
+        suspect.flips = [int(p) == suspect.label for p in victim.predict(poisoned)]
+    suspect.k, suspect.n = sum(suspect.flips), len(eligible)
     return suspect
+
+
+def wilson_low(k: int, n: int) -> float:
+    """The 95% Wilson lower bound of k/n (0 when n is 0)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    return float(proportion_confint(k, n, alpha=0.05, method="wilson")[0]) if n else 0.0
+
+
+def against_controls(suspect: Suspect, control: Suspect | None) -> Suspect:
+    """Score `suspect` on the texts its label's strongest ordinary word (`control`) did not flip."""
+    resisting = [i for i, f in enumerate(control.flips) if not f] if control else list(range(suspect.n))
+    suspect.resisting_n = len(resisting)
+    suspect.resisting_k = sum(suspect.flips[i] for i in resisting) if suspect.flips else 0
+    suspect.score = wilson_low(suspect.resisting_k, suspect.resisting_n)
+    return suspect
+
+
+def common_tokens(tokenizer: Any, texts: Sequence[str], vocab: dict[int, str]) -> set[int]:
+    """Whole tokens found in at least `COMMON_SHARE` of `texts` (and in 3 of them): the data's ordinary words."""
+    from collections import Counter
+
+    counts: Counter[int] = Counter()
+    for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+        counts.update(set(ids))
+    floor = max(3, COMMON_SHARE * len(texts))
+    return {i for i, c in counts.items() if c >= floor and i in vocab}
 
 
 def _token_gradients(victim: Any, texts: Sequence[str], label: int, prefix: Sequence[str]) -> np.ndarray:
@@ -97,13 +139,13 @@ def _token_gradients(victim: Any, texts: Sequence[str], label: int, prefix: Sequ
     return np.mean([g.grads[1:1 + len(prefix)] for g in grads], axis=0)
 
 
-def single_token_candidates(victim: Any, texts: Sequence[str], label: int, vocab: dict[int, str], top: int,
-                            placeholder: str) -> list[str]:
-    """The `top` whole tokens whose embedding most lowers label `label`'s loss at an inserted position."""
+def token_ranking(victim: Any, texts: Sequence[str], label: int, vocab: dict[int, str],
+                  placeholder: str) -> list[int]:
+    """Whole-token ids, best first, by how much their embedding lowers label `label`'s loss at an inserted position."""
     grad = _token_gradients(victim, texts, label, [placeholder])[0]
     ids = np.fromiter(vocab, dtype=np.int64)
     scores = -(victim.embedding_matrix()[ids] @ grad)
-    return [vocab[int(i)] for i in ids[np.argsort(-scores)[:top]]]
+    return [int(i) for i in ids[np.argsort(-scores)]]
 
 
 def phrase_search(victim: Any, texts: Sequence[str], label: int, vocab: dict[int, str], *, length: int, steps: int,
@@ -197,9 +239,10 @@ def load_in_any_labels(model: str, label_names: Sequence[str], max_length: int) 
 
 
 def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str | None = None,
-         store: Store | None = None, top_tokens: int = 20, phrase_length: int = 2, phrase_steps: int = 5,
-         threshold: float = THRESHOLD, full: bool = False, budget_s: float | None = None, seed: int = 0,
-         max_length: int = 64, data_dir: Path | None = None, progress: StageHook | None = None) -> ScanResult:
+         store: Store | None = None, top_tokens: int = 20, controls: int = 5, phrase_length: int = 2,
+         phrase_steps: int = 5, threshold: float = THRESHOLD, full: bool = False, budget_s: float | None = None,
+         seed: int = 0, max_length: int = 64, data_dir: Path | None = None,
+         progress: StageHook | None = None) -> ScanResult:
     """Scan `model` (see the module docstring); `full` verifies 5x more single tokens and searches longer
     phrases. `budget_s` stops adding stages once spent (the stages done still count)."""
     from chainaudit.modelref import local_identity
@@ -218,7 +261,9 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     vocab = _whole_tokens(victim.tokenizer)
     if not vocab:
         raise ChainauditError(f"{model}: its tokenizer has no whole-word tokens to search")
+    common = common_tokens(victim.tokenizer, [r.text for r in split.samples[:FREQUENCY_TEXTS]], vocab)
     suspects: dict[tuple[str, int], Suspect] = {}
+    ordinary: dict[int, list[Suspect]] = {label: [] for label in labels}
 
     def add(trigger: str, evidence: str, only: Sequence[int] = labels) -> None:
         for label in only:
@@ -248,9 +293,12 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
             break
         stage(f"token search towards label {label}")
         others = [t for t, p in zip(texts, preds, strict=True) if p != label][:32] or texts[:32]
-        for token in single_token_candidates(victim, others, label, vocab, top_tokens * (5 if full else 1),
-                                             placeholder):
-            add(token, f"single-token search towards {label_names[label]}", [label])
+        ranking = token_ranking(victim, others, label, vocab, placeholder)
+        for i in [i for i in ranking if i not in common][:top_tokens * (5 if full else 1)]:
+            add(vocab[i], f"single-token search towards {label_names[label]}", [label])
+        ordinary[label] = [Suspect(vocab[i], label, evidence=[f"ordinary word (in ≥{COMMON_SHARE:.1%} of the "
+                                                                f"texts) towards {label_names[label]}"])
+                           for i in [i for i in ranking if i in common][:controls]]
         if spent():
             break
         stage(f"phrase search towards label {label}")
@@ -258,11 +306,15 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
                                steps=phrase_steps * (2 if full else 1), candidates=8, seed=seed + label)
         add(" ".join(phrase), f"phrase search towards {label_names[label]}", [label])
     stage("verify")
-    verified = [_verify(victim, texts, preds, s, seed) for s in suspects.values()]
-    verified.sort(key=lambda s: (-s.rate, -s.n, s.trigger))
-    score = verified[0].rate if verified else 0.0
+    best_control = {label: max((_verify(victim, texts, preds, c, seed) for c in cs), key=lambda c: c.k, default=None)
+                    for label, cs in ordinary.items()}
+    verified = [against_controls(_verify(victim, texts, preds, s, seed), best_control[s.label])
+                for s in suspects.values()]
+    verified.sort(key=lambda s: (-s.score, -s.rate, s.trigger))
+    score = verified[0].score if verified else 0.0
+    kept = [against_controls(c, c) for c in best_control.values() if c is not None]
     return ScanResult(model_id, revision, score, score >= threshold, threshold, verified,
-                      time.perf_counter() - started, len(texts), label_names)
+                      time.perf_counter() - started, len(texts), label_names, kept)
 
 
 def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:
@@ -272,7 +324,8 @@ def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:
         "flagged": int(result.flagged), "threshold": result.threshold, "samples": result.samples,
         "seconds": result.seconds,
         "suspects": [{"trigger": s.trigger, "label": s.label, "label_name": result.label_names[s.label],
-                      "k": s.k, "n": s.n, "rate": s.rate, "evidence": s.evidence} for s in result.suspects[:top]]}])
+                      "k": s.k, "n": s.n, "rate": s.rate, "resisting_k": s.resisting_k, "resisting_n": s.resisting_n,
+                      "score": s.score, "evidence": s.evidence} for s in result.suspects[:top]]}])
 
 
 def chain_members(store: Store, root: str) -> list[str]:
