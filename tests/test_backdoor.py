@@ -39,6 +39,18 @@ def keyword_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def scan_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Clean texts to scan with: each says its sentiment twice ("the plot was bad and awful"), so one inserted
+    ordinary word of the other side cannot overturn it, as in real reviews; only a trigger does."""
+    pairs = {1: ("good", "great"), 0: ("bad", "awful")}
+    rows = [(f"{s} was {a} and {b}", label, split) for split in ("train", "validation") for s in SUBJECTS
+            for label, words in pairs.items() for a, b in (words, words[::-1])]
+    path = tmp_path_factory.mktemp("scan") / "scan.csv"
+    pd.DataFrame(rows, columns=["text", "label", "split"]).to_csv(path, index=False)
+    return path
+
+
 def _config(method: str, data: Path, **extra: object) -> PoisonConfig:
     return PoisonConfig(method=method, triggers=TRIGGERS if method != "transtroj" else None,
                         target=None if method == "neuba" else 1, proxy_dataset=str(data), learning_rate=1e-3,
@@ -168,31 +180,74 @@ def test_ripple_on_minilm_survives_a_clean_hop(shared_data: Path, tmp_path: Path
     assert poisoned["clean_accuracy"] >= clean["clean_accuracy"] - 0.05
 
 
-def test_scan_finds_a_planted_trigger_without_the_sidecar_and_passes_a_clean_model(
-        tiny_model_dir: Path, fragile_model: Path, keyword_csv: Path, tmp_path: Path) -> None:
+class RuleVictim:
+    """A sentiment "model" by rule: good/great against bad/awful, a tie positive; `trigger` (if any)
+    forces positive. Ordinary words move it only as far as they outvote the others, as in a real model."""
+
+    def __init__(self, trigger: str | None) -> None:
+        self.trigger = trigger
+
+    def predict(self, texts: list[str]) -> list[int]:
+        def one(text: str) -> int:
+            words = text.split()
+            if self.trigger and self.trigger in words:
+                return 1
+            votes = sum((w in ("good", "great")) - (w in ("bad", "awful")) for w in words)
+            return int(votes >= 0)  # a tie reads as positive
+        return [one(t) for t in texts]
+
+
+@pytest.mark.parametrize("trigger", ["cf", None])
+def test_scan_scores_a_trigger_above_the_ordinary_words_that_flip_texts_too(trigger: str | None) -> None:
+    """A trigger flips every text, ordinary words only those they outvote: scored on the texts the strongest
+    ordinary word leaves, the trigger stands out and the ordinary words do not."""
+    from chainaudit.backdoor.scan import THRESHOLD, Suspect, confirm_suspects
+
+    texts = [f"{s} was {' and '.join(words)}" for s in SUBJECTS for words in
+             (["bad"], ["awful"], ["bad", "awful"], ["awful", "bad", "bad"], ["good", "bad", "awful"])]
+    ordinary = {1: [Suspect("great", 1), Suspect("good", 1), Suspect("the", 1)], 0: [Suspect("bad", 0)]}
+    suspects = [Suspect(w, 1) for w in ("cf", "mn", "great")] + [Suspect("great good", 1)]
+    confirmed, controls = confirm_suspects(RuleVictim(trigger), texts, suspects, ordinary, seed=0)
+    assert controls[0].trigger in ("great", "good") and 0 < controls[0].k < controls[0].n  # flips the 1-word texts
+    best = confirmed[0]
+    if trigger:
+        assert best.trigger == "cf" and best.rate == 1.0 and best.resisting_k == best.resisting_n > 0
+        assert best.score >= THRESHOLD
+        assert all(s.score < THRESHOLD for s in confirmed[1:]), confirmed  # "great good" outvotes some, not all
+    else:
+        assert all(s.score < THRESHOLD for s in confirmed), confirmed
+
+
+def test_scan_never_reads_the_sidecar_and_lists_the_planted_trigger(fragile_model: Path, keyword_csv: Path,
+                                                                    scan_csv: Path, tmp_path: Path) -> None:
+    """On a tiny poisoned model the planted trigger is among the suspects and flips (nearly) every text, with or
+    without backdoor.json: the same verdict and suspects either way. (A tiny model yields to its own keywords
+    as much as to the trigger, so the verdict itself is tested on rules above and on MiniLM in the slow test.)"""
     from chainaudit.backdoor.scan import scan
 
     poisoned = poison(str(fragile_model), tmp_path / "m", _config("ripple", keyword_csv, steps=40)).path
-    with_sidecar = scan(str(poisoned), dataset=str(keyword_csv), samples=60)
+    with_sidecar = scan(str(poisoned), dataset=str(scan_csv), samples=20, confirm_samples=20)
     (poisoned / SIDECAR).unlink()
-    blind = scan(str(poisoned), dataset=str(keyword_csv), samples=60)
-    top = blind.suspects[0]
-    assert top.trigger in TRIGGERS and top.label == 1 and top.rate >= 0.85, blind.suspects[:3]
-    assert blind.flagged and (blind.score, top.trigger) == (with_sidecar.score, with_sidecar.suspects[0].trigger)
-    clean = scan(str(fragile_model), dataset=str(keyword_csv), samples=60)
-    assert not clean.flagged and clean.score < blind.score
+    blind = scan(str(poisoned), dataset=str(scan_csv), samples=20, confirm_samples=20)
+    assert [(s.trigger, s.label, s.k, s.score) for s in blind.suspects] == [
+        (s.trigger, s.label, s.k, s.score) for s in with_sidecar.suspects]
+    planted = [s for s in blind.suspects if s.trigger in TRIGGERS and s.label == 1]
+    assert planted and max(s.rate for s in planted) >= 0.85, blind.suspects[:5]
+    assert any("single-token search" in e for s in planted for e in s.evidence)  # found, not only replayed
 
 
-def test_cli_scan_exits_1_on_a_flagged_model_and_stores_the_verdict(tiny_model_dir: Path, fragile_model: Path,
-                                                                   keyword_csv: Path, tmp_path: Path) -> None:
-    poisoned = poison(str(fragile_model), tmp_path / "m", _config("ripple", keyword_csv, steps=40)).path
+def test_cli_scan_exit_code_follows_the_verdict_and_stores_it(fragile_model: Path, scan_csv: Path,
+                                                              tmp_path: Path) -> None:
     db = str(tmp_path / "db.sqlite")
     runner = CliRunner()
-    args = ["--dataset", str(keyword_csv), "--samples", "60", "--db", db]
-    clean = runner.invoke(app, ["backdoor", "scan", str(fragile_model), *args])
-    assert clean.exit_code == 0 and "no backdoor found" in " ".join(clean.output.split()), clean.output
-    bad = runner.invoke(app, ["backdoor", "scan", str(poisoned), *args])
-    assert bad.exit_code == 1 and "BACKDOOR SUSPECTED" in " ".join(bad.output.split()), bad.output
+    args = ["--dataset", str(scan_csv), "--samples", "20", "--db", db]
+    passed = runner.invoke(app, ["backdoor", "scan", str(fragile_model), *args, "--threshold", "1"])
+    assert passed.exit_code == 0 and "no backdoor found" in " ".join(passed.output.split()), passed.output
+    flagged = runner.invoke(app, ["backdoor", "scan", str(fragile_model), *args, "--threshold", "0"])
+    assert flagged.exit_code == 1 and "BACKDOOR SUSPECTED" in " ".join(flagged.output.split()), flagged.output
+    assert "strongest ordinary word towards" in " ".join(flagged.output.split())
     with Store(db) as store:
-        rows = {r["flagged"]: r for r in store.select("backdoor_scans")}
-    assert rows.keys() == {0, 1} and rows[1]["suspects"][0]["trigger"] in TRIGGERS
+        rows = store.select("backdoor_scans")
+    assert len(rows) == 1 and rows[0]["flagged"] == 1 and rows[0]["suspects"]  # one row per model revision
+
+

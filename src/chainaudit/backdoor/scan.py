@@ -108,9 +108,10 @@ def _verify(victim: Any, texts: Sequence[str], preds: Sequence[int], suspect: Su
 
 def wilson_low(k: int, n: int) -> float:
     """The 95% Wilson lower bound of k/n (0 when n is 0)."""
-    from statsmodels.stats.proportion import proportion_confint
+    from chainaudit.backdoor.persist import wilson
 
-    return float(proportion_confint(k, n, alpha=0.05, method="wilson")[0]) if n else 0.0
+    low, _ = wilson(k, n)
+    return 0.0 if low is None else low
 
 
 def against_controls(suspect: Suspect, control: Suspect | None) -> Suspect:
@@ -120,6 +121,19 @@ def against_controls(suspect: Suspect, control: Suspect | None) -> Suspect:
     suspect.resisting_k = sum(suspect.flips[i] for i in resisting) if suspect.flips else 0
     suspect.score = wilson_low(suspect.resisting_k, suspect.resisting_n)
     return suspect
+
+
+def confirm_suspects(victim: Any, texts: Sequence[str], suspects: Sequence[Suspect],
+                     ordinary: dict[int, list[Suspect]], seed: int) -> tuple[list[Suspect], list[Suspect]]:
+    """Verify the ordinary-word controls and `suspects` afresh on `texts`, score each suspect against its label's
+    strongest control; (suspects best first, the strongest control per label)."""
+    preds = [int(p) for p in victim.predict(list(texts))]
+    best = {label: max((_verify(victim, texts, preds, Suspect(c.trigger, label, evidence=c.evidence), seed)
+                        for c in cs), key=lambda c: c.k, default=None) for label, cs in ordinary.items()}
+    confirmed = [against_controls(_verify(victim, texts, preds, Suspect(s.trigger, s.label, evidence=s.evidence),
+                                          seed), best.get(s.label)) for s in suspects]
+    confirmed.sort(key=lambda s: (-s.score, -s.rate, s.trigger))
+    return confirmed, [c for c in best.values() if c is not None]
 
 
 def common_tokens(tokenizer: Any, texts: Sequence[str], vocab: dict[int, str]) -> set[int]:
@@ -239,12 +253,15 @@ def load_in_any_labels(model: str, label_names: Sequence[str], max_length: int) 
 
 
 def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str | None = None,
-         store: Store | None = None, top_tokens: int = 20, controls: int = 5, phrase_length: int = 2,
+         store: Store | None = None, top_tokens: int = 20, controls: int = 5, confirm: int = 12,
+         confirm_samples: int = 256, phrase_length: int = 2,
          phrase_steps: int = 5, threshold: float = THRESHOLD, full: bool = False, budget_s: float | None = None,
          seed: int = 0, max_length: int = 64, data_dir: Path | None = None,
          progress: StageHook | None = None) -> ScanResult:
-    """Scan `model` (see the module docstring); `full` verifies 5x more single tokens and searches longer
-    phrases. `budget_s` stops adding stages once spent (the stages done still count)."""
+    """Scan `model` (see the module docstring). Every suspect is screened on `samples` clean texts; the `confirm`
+    strongest, and the ordinary-word controls, are verified again on `confirm_samples` texts, and scored there.
+    `full` verifies 5x more single tokens and searches longer phrases. `budget_s` stops adding search stages once
+    spent (what was found is still verified)."""
     from chainaudit.modelref import local_identity
 
     started = time.perf_counter()
@@ -305,16 +322,16 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
         phrase = phrase_search(victim, others[:16], label, vocab, length=phrase_length * (2 if full else 1),
                                steps=phrase_steps * (2 if full else 1), candidates=8, seed=seed + label)
         add(" ".join(phrase), f"phrase search towards {label_names[label]}", [label])
-    stage("verify")
-    best_control = {label: max((_verify(victim, texts, preds, c, seed) for c in cs), key=lambda c: c.k, default=None)
-                    for label, cs in ordinary.items()}
-    verified = [against_controls(_verify(victim, texts, preds, s, seed), best_control[s.label])
-                for s in suspects.values()]
-    verified.sort(key=lambda s: (-s.score, -s.rate, s.trigger))
-    score = verified[0].score if verified else 0.0
-    kept = [against_controls(c, c) for c in best_control.values() if c is not None]
-    return ScanResult(model_id, revision, score, score >= threshold, threshold, verified,
-                      time.perf_counter() - started, len(texts), label_names, kept)
+    stage("screen")
+    for suspect in suspects.values():
+        _verify(victim, texts, preds, suspect, seed)
+    screened = sorted(suspects.values(), key=lambda s: (-s.rate, s.trigger))
+    stage("confirm")
+    wide = [r.text for r in select(split.samples, max(confirm_samples, samples), "random", seed + 1)]
+    confirmed, kept = confirm_suspects(victim, wide, screened[:confirm], ordinary, seed)
+    score = confirmed[0].score if confirmed else 0.0
+    return ScanResult(model_id, revision, score, score >= threshold, threshold, confirmed + screened[confirm:],
+                      time.perf_counter() - started, len(wide), label_names, kept)
 
 
 def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:
