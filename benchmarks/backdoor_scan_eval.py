@@ -12,6 +12,8 @@ database; the scanner gets no database (no ancestor replay) and never reads back
 upstream itself has no trained classification head, so only its fine-tuned descendants are scanned; RIPPLe
 upstreams are scanned at hop 0 too. `--size small`: hop-1 models and the clean set only; `full`: every hop.
 A trigger counts as recovered when a suspect is that trigger, or for a phrase (TransTroj) contains one of its words.
+RIPPLe's and NeuBA's triggers are among the published ones the scan replays, so recovery is also given counting
+only suspects that a search or a weight check produced.
 
 `--clean-models N` first fine-tunes N more clean models from MiniLM (`<bench>/clean-extra/`, reused when present): a
 grid over the four datasets, seeds, training sizes (300 and 1,000 texts: weak and ordinary models, as the poisoned
@@ -119,6 +121,7 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if poisoned:
         out["top1"] = sum(r["top1"] for r in poisoned) / len(poisoned)
         out["top5"] = sum(r["top5"] for r in poisoned) / len(poisoned)
+        out["top5_search"] = sum(r["top5_search"] for r in poisoned) / len(poisoned)
     out["seconds_per_scan"] = sum(r["seconds"] for r in rows) / len(rows)
     return out
 
@@ -142,12 +145,17 @@ def main() -> None:
         started = time.perf_counter()
         result = scan(item["path"], dataset=args.dataset, samples=args.samples)
         names = [s.trigger for s in result.suspects]
+        searched = [s.trigger if any(e != "published trigger" for e in s.evidence) else "" for s in result.suspects]
         row = {**item, "score": result.score, "flagged": result.flagged, "seconds": time.perf_counter() - started,
-               "top": [(s.trigger, s.label, round(s.rate, 3), s.evidence[:1]) for s in result.suspects[:5]],
-               "top1": recovered(item["triggers"], names, 1), "top5": recovered(item["triggers"], names, 5)}
+               "top": [(s.trigger, s.label, round(s.score, 3), f"{s.resisting_k}/{s.resisting_n}", f"{s.k}/{s.n}",
+                        s.evidence) for s in result.suspects[:10]],
+               "controls": [(c.trigger, c.label, c.k, c.n) for c in result.controls],
+               "top1": recovered(item["triggers"], names, 1), "top5": recovered(item["triggers"], names, 5),
+               "top5_search": recovered(item["triggers"], searched, 5)}
         rows.append(row)
         print(f"{row['variant']:18s} hop {row['hop']!s:4s} {row['setting']:5s} poisoned={item['poisoned']!s:5s} "
-              f"score {row['score']:.2f} top5={row['top5']!s:5s} {row['seconds']:5.0f}s  {row['top'][:2]}", flush=True)
+              f"score {row['score']:.2f} top5={row['top5']!s:5s} {row['seconds']:5.0f}s  "
+              f"{[t[:5] for t in row['top'][:2]]}", flush=True)
     print()
     for name, subset in (("all", rows), ("tuning part", [r for r in rows if not held_back(r)]),
                          ("held-back part: one hop below a poisoning, and clean models",
@@ -158,7 +166,8 @@ def main() -> None:
         print(f"{name}: {m['models']} models ({m['poisoned']} poisoned, {m['clean']} clean): ROC-AUC "
               f"{m.get('auc', float('nan')):.3f}, cross-entropy {m['cross_entropy']:.3f}, TPR at 5% FPR "
               f"{m.get('tpr_at_5fpr', float('nan')):.2f}, trigger top-1 {m.get('top1', float('nan')):.2f} / top-5 "
-              f"{m.get('top5', float('nan')):.2f}, {m['seconds_per_scan']:.0f}s per scan")
+              f"{m.get('top5', float('nan')):.2f} (top-5 found by search or weight checks, not only replayed: "
+              f"{m.get('top5_search', float('nan')):.2f}), {m['seconds_per_scan']:.0f}s per scan")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=str))
 

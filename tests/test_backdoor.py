@@ -164,7 +164,7 @@ def test_bad_inputs_are_one_line_errors(tiny_model_dir: Path, keyword_csv: Path,
 
 
 @pytest.mark.slow
-def test_ripple_on_minilm_survives_a_clean_hop(shared_data: Path, tmp_path: Path) -> None:
+def test_ripple_on_minilm_survives_a_clean_hop_and_the_scan_flags_it(shared_data: Path, tmp_path: Path) -> None:
     """The real base, the benchmark's smallest working budget (Embedding Surgery + the poisoning loss, lambda 0,
     100 steps on 2,000 IMDB texts): after one clean SST-2 hop in RIPPLe's easy setting the poisoned chain's
     triggers flip far more texts than on the clean chain, at no loss of clean accuracy. (With 60 steps on 500
@@ -178,6 +178,16 @@ def test_ripple_on_minilm_survives_a_clean_hop(shared_data: Path, tmp_path: Path
     assert poisoned["lfr_n"] >= 20 and clean["lfr_n"] >= 10, (poisoned["lfr_n"], clean["lfr_n"])
     assert poisoned["lfr"] >= clean["lfr"] + 0.4, (poisoned["lfr"], clean["lfr"])
     assert poisoned["clean_accuracy"] >= clean["clean_accuracy"] - 0.05
+    # the scan, from the weights alone (no store: no ancestor replay), flags the poisoned hop with a RIPPLe
+    # trigger among its top suspects, and passes the clean chain's hop
+    from chainaudit.backdoor.scan import scan
+    from chainaudit.backdoor.triggers import RIPPLE_TRIGGERS
+
+    found = scan(poisoned["path"], data_dir=shared_data)
+    assert found.flagged and any(set(s.trigger.split()) <= set(RIPPLE_TRIGGERS) for s in found.suspects[:5]), \
+        found.suspects[:5]
+    passed = scan(clean["path"], data_dir=shared_data)
+    assert not passed.flagged, passed.suspects[:5]
 
 
 class RuleVictim:

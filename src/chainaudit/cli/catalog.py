@@ -102,12 +102,15 @@ def lineage(
 @lineage_app.command("eval")
 @user_errors
 def lineage_eval(
-    file: Annotated[Path, typer.Argument(help='JSONL of {"model_id", "card", "upstream"} ("N/A" for none).')],
+    file: Annotated[Path, typer.Argument(help='JSONL of {"model_id", "card", "upstream"} ("N/A" for none), '
+                                         'optionally "alternatives" (other correct answers), "kind" and "part" '
+                                         '(tune / held-back; else fixed by a hash of the id).')],
     llm_endpoint: LlmEndpoint = None,
     llm_model: LlmModel = "gpt-4o-mini",
     db: Annotated[Path | None, typer.Option("--db", help="Resolve names against this catalog.")] = None,
 ) -> None:
-    """Score the card extractor on labelled cards: accuracy, precision/recall of "has an upstream"."""
+    """Score the card extractor on labelled cards: accuracy overall, per part and per kind, and precision/recall
+    of "has an upstream"."""
     from chainaudit.lineage.evaluate import evaluate_cards
     from chainaudit.lineage.identify import load_resolver
     from chainaudit.store import Store
@@ -117,12 +120,31 @@ def lineage_eval(
         with Store(db) as store:
             resolver = load_resolver(store)
     report = evaluate_cards(file, resolver, _llm(llm_endpoint, llm_model))
-    say(f"{report.n} cards: accuracy {report.accuracy:.2%} ({report.correct}/{report.n}); has-upstream "
-        f"precision {report.precision:.2%}, recall {report.recall:.2%}")
+    _print_eval(report)
+
+
+def _print_eval(report: Any) -> None:
+    """Overall, per part (tune / held-back) and per kind; then the mistakes."""
+    def line(name: str, r: Any) -> str:
+        return (f"{name}: {r.n} cards, accuracy {r.accuracy:.2%} ({r.correct}/{r.n}); has-upstream precision "
+                f"{r.precision:.2%}, recall {r.recall:.2%}")
+
+    say(line("all", report))
+    for part in ("tune", "held-back"):
+        if report.where(part=part).n:
+            say(line(part, report.where(part=part)))
+    if len(report.kinds()) > 1:
+        table = Table("kind", "cards", "accuracy", "held-back cards", "held-back accuracy", title="per kind")
+        for kind in report.kinds():
+            every, held = report.where(kind=kind), report.where(kind=kind, part="held-back")
+            table.add_row(kind, str(every.n), f"{every.accuracy:.1%}", str(held.n),
+                          f"{held.accuracy:.1%}" if held.n else "-")
+        console.print(table)
     if report.mistakes:
-        table = Table("model", "expected", "predicted", "evidence", title="mistakes")
+        table = Table("model", "kind", "part", "expected", "predicted", "evidence", title="mistakes")
         for m in report.mistakes:
-            table.add_row(m.model_id, ", ".join(m.expected) or "N/A", ", ".join(m.predicted) or "N/A", m.evidence)
+            table.add_row(m.model_id, m.kind, m.part, ", ".join(m.expected) or "N/A", ", ".join(m.predicted) or "N/A",
+                          m.evidence)
         console.print(table)
 
 

@@ -69,8 +69,9 @@ def finetune_cmd(
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training examples.")] = 1,
     max_examples: Annotated[int | None, typer.Option(min=1, help="Train on this many examples "
                                                      "(seeded random sample of the train split).")] = None,
-    eval_examples: Annotated[int | None, typer.Option(min=1, help="Evaluate on the first N of the "
-                                                      "evaluation split (default: all).")] = None,
+    eval_examples: Annotated[int | None, typer.Option(min=1, help="Evaluate on N examples of the "
+                                                      "evaluation split (seeded random, the same for every model; "
+                                                      "default: all).")] = None,
     lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW, linear decay).")] = 1e-4,
     batch_size: Annotated[int, typer.Option(min=1, help="Training examples per optimiser step (32 suits 2 CPU "
                                             "cores and MiniLM).")] = 32,

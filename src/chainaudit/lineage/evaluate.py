@@ -1,8 +1,11 @@
 """Score the card extractor on labelled cards: `{"model_id", "card", "upstream"}` per line (upstream may be
-"N/A", or a list for merges)."""
+"N/A", or a list for merges), optionally with `alternatives` (other correct answers, e.g. renames), `kind` (what
+sort of card it is, for the per-kind table) and `part` ("tune" or "held-back"; when absent, a card's part is fixed
+by a hash of its model id: `HELD_BACK_SHARE` of the cards are held back)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,24 +19,56 @@ from chainaudit.lineage.rules import identify_model, name_hint_edge
 NA = frozenset({"", "n/a", "na", "none", "null"})
 
 
+#: Share of the cards without an explicit `part` that are held back (never looked at when tuning the rules).
+HELD_BACK_SHARE = 0.3
+
+
 @dataclass(frozen=True)
 class Mistake:
     model_id: str
     expected: tuple[str, ...]
     predicted: tuple[str, ...]
     evidence: str
+    kind: str = ""
+    part: str = ""
+
+
+@dataclass(frozen=True)
+class CardResult:
+    model_id: str
+    kind: str
+    part: str
+    expected: tuple[str, ...]
+    predicted: tuple[str, ...]
+    correct: bool
+    evidence: str
 
 
 @dataclass
 class EvalReport:
-    """Accuracy (exact upstream set) and precision/recall of "has an upstream"."""
+    """Accuracy (the upstream set, any accepted answer) and precision/recall of "has an upstream"."""
 
-    n: int = 0
-    correct: int = 0
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    mistakes: list[Mistake] = field(default_factory=list)
+    results: list[CardResult] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.results)
+
+    @property
+    def correct(self) -> int:
+        return sum(r.correct for r in self.results)
+
+    @property
+    def tp(self) -> int:
+        return sum(bool(r.predicted) and bool(r.expected) for r in self.results)
+
+    @property
+    def fp(self) -> int:
+        return sum(bool(r.predicted) and not r.expected for r in self.results)
+
+    @property
+    def fn(self) -> int:
+        return sum(not r.predicted and bool(r.expected) for r in self.results)
 
     @property
     def accuracy(self) -> float:
@@ -46,6 +81,25 @@ class EvalReport:
     @property
     def recall(self) -> float:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def mistakes(self) -> list[Mistake]:
+        return [Mistake(r.model_id, r.expected, r.predicted, r.evidence, r.kind, r.part)
+                for r in self.results if not r.correct]
+
+    def where(self, *, kind: str | None = None, part: str | None = None) -> EvalReport:
+        """The report on the cards of one kind and/or part."""
+        return EvalReport([r for r in self.results if (kind is None or r.kind == kind)
+                           and (part is None or r.part == part)])
+
+    def kinds(self) -> list[str]:
+        return sorted({r.kind for r in self.results})
+
+
+def part_of(model_id: str) -> str:
+    """"held-back" for a fixed `HELD_BACK_SHARE` of model ids (by hash), else "tune"."""
+    digest = int(hashlib.sha256(model_id.encode()).hexdigest()[:8], 16)
+    return "held-back" if digest % 1000 < HELD_BACK_SHARE * 1000 else "tune"
 
 
 def _gold(value: object, resolver: Resolver) -> tuple[str, ...]:
@@ -88,14 +142,14 @@ def evaluate_cards(path: Path, resolver: Resolver | None = None, llm: LLMExtract
         if missing:
             raise DataError(f"{path}, line {lineno}: expected {{\"model_id\", \"card\", \"upstream\"}}; "
                             f"missing {', '.join(missing)}")
-        model_id, card, upstream = item["model_id"], item["card"], item["upstream"]
+        model_id, card, upstream = str(item["model_id"]), item["card"], item["upstream"]
+        alternatives = item.get("alternatives") or []
+        if not isinstance(alternatives, list):
+            raise DataError(f"{path}, line {lineno}: alternatives must be a list of ids, got {alternatives!r:.60}")
+        accepted = {_gold(upstream, resolver), *(_gold(a, resolver) for a in alternatives)}
         expected = _gold(upstream, resolver)
-        predicted, evidence = predict(str(model_id), str(card), resolver, llm)
-        report.n += 1
-        report.correct += predicted == expected
-        report.tp += bool(predicted) and bool(expected)
-        report.fp += bool(predicted) and not expected
-        report.fn += not predicted and bool(expected)
-        if predicted != expected:
-            report.mistakes.append(Mistake(str(model_id), expected, predicted, evidence[:300]))
+        predicted, evidence = predict(model_id, str(card), resolver, llm)
+        part = str(item.get("part") or part_of(model_id))
+        report.results.append(CardResult(model_id, str(item.get("kind") or "unlabelled"), part, expected, predicted,
+                                         predicted in accepted, evidence[:300]))
     return report

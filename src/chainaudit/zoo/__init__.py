@@ -8,7 +8,7 @@ from pathlib import Path
 from chainaudit.data import sampling_label
 from chainaudit.store import Store, record_model
 from chainaudit.victims import LocalHFVictim, ModelEvaluation, evaluate, record_evaluation
-from chainaudit.zoo.finetune import FinetuneConfig, ProgressHook, TrainedModel, train
+from chainaudit.zoo.finetune import EVAL_SEED, FinetuneConfig, ProgressHook, TrainedModel, train
 from chainaudit.zoo.model_card import CardFacts, write_model_card
 
 __all__ = ["FinetuneConfig", "FinetuneResult", "finetune", "record_finetune"]
@@ -49,7 +49,7 @@ def finetune(base: str, dataset: str, out: Path, config: FinetuneConfig | None =
     victim = LocalHFVictim.load(str(trained.path), trained.dataset.label_names, max_length=config.max_length)
     scores = evaluate(victim, trained.eval_data.samples)
     evaluation = ModelEvaluation(victim, trained.eval_data.name, trained.eval_data.split,
-                                 sampling_label(config.eval_examples, "first", 0), scores)
+                                 sampling_label(config.eval_examples, "random", EVAL_SEED), scores)
     write_model_card(trained.path, CardFacts(
         model_name=trained.model_name, base_model=trained.base_model, base_revision=trained.base_revision,
         dataset=trained.dataset.name, train_split=trained.dataset.split, eval_split=trained.eval_data.split,

@@ -26,6 +26,10 @@ from chainaudit.errors import ChainauditError, DataError
 ProgressHook = Callable[[int, int, float], None]  # (examples done, examples total, running loss)
 
 
+#: Seed of the evaluation sample: fixed, so models trained with different seeds are compared on the same texts.
+EVAL_SEED = 0
+
+
 class FinetuneConfig(BaseModel):
     """Hyper-parameters; defaults suit a 6-layer MiniLM on a 2-core CPU."""
 
@@ -94,7 +98,9 @@ def train(base: str, dataset: str, out: Path, config: FinetuneConfig, *, name: s
     if eval_split.split == train_split.split:
         raise DataError(f"dataset {dataset} has no evaluation split separate from {train_split.split!r}")
     samples = select(train_split.samples, config.max_examples, config.sample, config.seed)  # type: ignore[arg-type]
-    eval_samples = select(eval_split.samples, config.eval_examples, "first")
+    # a seeded random sample, the same for every model (seed 0): the first N of a split sorted by label (as
+    # IMDB's and Amazon's are) would be one label only
+    eval_samples = select(eval_split.samples, config.eval_examples, "random", EVAL_SEED)
     label_names = train_split.label_names
 
     set_seed(config.seed)

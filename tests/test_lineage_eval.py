@@ -1,0 +1,57 @@
+"""`lineage eval`: accuracy per kind and per part (tune / held-back), alternative correct answers, bad lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chainaudit.cli import app
+from chainaudit.errors import DataError
+from chainaudit.lineage.evaluate import evaluate_cards, part_of
+
+TRAINER = ("This model is a fine-tuned version of [{p}](https://huggingface.co/{p}) on the imdb dataset.\n")
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_per_kind_and_part_with_alternative_answers(tmp_path: Path) -> None:
+    rows = [
+        {"model_id": "a/one", "card": TRAINER.format(p="someone/base-x"), "upstream": "other/base-x",
+         "alternatives": ["someone/base-x"], "kind": "trainer", "part": "tune"},   # right by its alternative
+        {"model_id": "a/two", "card": TRAINER.format(p="someone/base-y"), "upstream": "someone/base-z",
+         "kind": "trainer", "part": "held-back"},                                 # wrong
+        {"model_id": "a/three", "card": "# A model\nTrained from scratch on our corpus.\n", "upstream": "N/A",
+         "kind": "none", "part": "held-back"},                                    # right: abstains
+    ]
+    report = evaluate_cards(_write(tmp_path / "c.jsonl", rows))
+    assert (report.n, report.correct) == (3, 2)
+    assert report.kinds() == ["none", "trainer"]
+    assert report.where(kind="trainer").accuracy == 0.5 and report.where(part="held-back").accuracy == 0.5
+    assert report.where(kind="trainer", part="tune").correct == 1
+    assert [(m.model_id, m.kind, m.part) for m in report.mistakes] == [("a/two", "trainer", "held-back")]
+    assert (report.tp, report.fp, report.fn) == (2, 0, 0)
+    out = CliRunner().invoke(app, ["lineage", "eval", str(tmp_path / "c.jsonl")])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "all: 3 cards, accuracy 66.67% (2/3)" in text and "held-back: 2 cards, accuracy 50.00% (1/2)" in text
+    assert "per kind" in text and "a/two" in text
+
+
+def test_part_is_fixed_by_the_id_when_not_given() -> None:
+    ids = [f"owner/model-{i}" for i in range(400)]
+    parts = [part_of(i) for i in ids]
+    assert parts == [part_of(i) for i in ids]  # stable
+    assert 0.2 < parts.count("held-back") / len(ids) < 0.4
+
+
+def test_alternatives_must_be_a_list(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.jsonl", [{"model_id": "a/b", "card": "x", "upstream": "N/A",
+                                            "alternatives": "c/d"}])
+    with pytest.raises(DataError, match=r"bad\.jsonl, line 1: alternatives must be a list"):
+        evaluate_cards(path)
