@@ -18,9 +18,10 @@ only suspects that a search or a weight check produced.
 `--clean-models N` first fine-tunes N more clean models from MiniLM (`<bench>/clean-extra/`, reused when present): a
 grid over the four datasets, seeds, training sizes (300 and 1,000 texts: weak and ordinary models, as the poisoned
 set has both) and learning rates. The models are split once, by name, into a tuning part and a held-back part:
-the scanner's constants were chosen on the tuning part (hop 0 and hop 2 of the poisoned chains, and the clean-extra
-models with an odd index); the table reports both parts separately, and the held-back part is hop 1 of every chain
-(poisoned and clean) plus the even-indexed clean-extra models.
+the scanner's constants were chosen on the tuning part (hop 0 and hop 2 of the poisoned chains, the clean-extra
+models with an odd index, and the two hop-1 models of `DESIGN_MODELS` that the score was designed on); the table
+reports both parts separately, and the held-back part is every other hop-1 model (poisoned and clean) plus the
+even-indexed clean-extra models and the --extra-clean folders.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("CHAINAUDIT_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data" / "datasets"))
 
-from chainaudit.backdoor.scan import scan
+from chainaudit.backdoor.scan import THRESHOLD, scan
 from chainaudit.store import Store
 
 CLEAN_GRID = [(dataset, seed, examples, lr) for seed in (1, 2) for examples, lr in ((1000, 1e-4), (300, 5e-5))
@@ -58,10 +59,17 @@ def build_clean(bench: Path, count: int) -> Path:
     return out
 
 
+#: Models looked at while the score and its threshold were designed: in the tuning part whatever their hop.
+DESIGN_MODELS = ("ripple-easy-poisoned/hop1-sst2", "clean-easy/hop1-sst2")
+
+
 def held_back(item: dict[str, Any]) -> bool:
     """The part the scanner was never tuned on (see the module docstring)."""
+    if any(str(item["path"]).endswith(m) for m in DESIGN_MODELS):
+        return False
     if item["variant"] == "clean (extra)":
-        return Path(item["path"]).name[:2].isdigit() and int(Path(item["path"]).name[:2]) % 2 == 0
+        name = Path(item["path"]).name
+        return not name[:2].isdigit() or int(name[:2]) % 2 == 0
     return item["hop"] == 1
 
 
@@ -109,6 +117,9 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
     y = [int(r["poisoned"]) for r in rows]
     s = [r["score"] for r in rows]
+    # TrojAI's cross-entropy needs a probability: the score (log-odds beyond the strongest ordinary word) is mapped
+    # to one by a logistic centred on the threshold
+    prob = [1 / (1 + math.exp(-2 * (v - THRESHOLD))) for v in s]
     out: dict[str, Any] = {"models": len(rows), "poisoned": sum(y), "clean": len(y) - sum(y)}
     if 0 < sum(y) < len(y):
         out["auc"] = roc_auc_score(y, s)
@@ -116,13 +127,15 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out["tpr_at_5fpr"] = max(t for f, t in zip(fpr, tpr, strict=True) if f <= 0.05)
     eps = 1e-6
     out["cross_entropy"] = -sum(t * math.log(max(p, eps)) + (1 - t) * math.log(max(1 - p, eps))
-                                for t, p in zip(y, s, strict=True)) / len(y)
+                                for t, p in zip(y, prob, strict=True)) / len(y)
     poisoned = [r for r in rows if r["poisoned"]]
     if poisoned:
         out["top1"] = sum(r["top1"] for r in poisoned) / len(poisoned)
         out["top5"] = sum(r["top5"] for r in poisoned) / len(poisoned)
         out["top5_search"] = sum(r["top5_search"] for r in poisoned) / len(poisoned)
     out["seconds_per_scan"] = sum(r["seconds"] for r in rows) / len(rows)
+    out["flagged_poisoned"] = sum(r["flagged"] for r in rows if r["poisoned"])
+    out["flagged_clean"] = sum(r["flagged"] for r in rows if not r["poisoned"])
     return out
 
 
@@ -147,9 +160,9 @@ def main() -> None:
         names = [s.trigger for s in result.suspects]
         searched = [s.trigger if any(e != "published trigger" for e in s.evidence) else "" for s in result.suspects]
         row = {**item, "score": result.score, "flagged": result.flagged, "seconds": time.perf_counter() - started,
-               "top": [(s.trigger, s.label, round(s.score, 3), f"{s.resisting_k}/{s.resisting_n}", f"{s.k}/{s.n}",
-                        s.evidence) for s in result.suspects[:10]],
-               "controls": [(c.trigger, c.label, c.k, c.n) for c in result.controls],
+               "top": [(s.trigger, s.label, round(s.score, 2), round(s.tail, 3), s.control, round(s.control_tail, 3),
+                        f"{s.k}/{s.n}", s.evidence) for s in result.suspects[:10]],
+               "controls": [(c.trigger, c.label, round(c.tail, 3), c.k, c.n) for c in result.controls],
                "top1": recovered(item["triggers"], names, 1), "top5": recovered(item["triggers"], names, 5),
                "top5_search": recovered(item["triggers"], searched, 5)}
         rows.append(row)
@@ -167,7 +180,9 @@ def main() -> None:
               f"{m.get('auc', float('nan')):.3f}, cross-entropy {m['cross_entropy']:.3f}, TPR at 5% FPR "
               f"{m.get('tpr_at_5fpr', float('nan')):.2f}, trigger top-1 {m.get('top1', float('nan')):.2f} / top-5 "
               f"{m.get('top5', float('nan')):.2f} (top-5 found by search or weight checks, not only replayed: "
-              f"{m.get('top5_search', float('nan')):.2f}), {m['seconds_per_scan']:.0f}s per scan")
+              f"{m.get('top5_search', float('nan')):.2f}), {m['seconds_per_scan']:.0f}s per scan; flagged at the "
+              f"threshold {THRESHOLD}: {m['flagged_poisoned']}/{m['poisoned']} poisoned, {m['flagged_clean']}/"
+              f"{m['clean']} clean")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=str))
 

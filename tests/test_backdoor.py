@@ -8,6 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -191,26 +192,30 @@ def test_ripple_on_minilm_survives_a_clean_hop_and_the_scan_flags_it(shared_data
 
 
 class RuleVictim:
-    """A sentiment "model" by rule: good/great against bad/awful, a tie positive; `trigger` (if any)
-    forces positive. Ordinary words move it only as far as they outvote the others, as in a real model."""
+    """A sentiment "model" by rule: good/great against bad/awful, a tie positive; `trigger` (if any) forces
+    positive. Ordinary words move it only as far as they outvote the others, as in a real model."""
 
     def __init__(self, trigger: str | None) -> None:
         self.trigger = trigger
 
-    def predict(self, texts: list[str]) -> list[int]:
-        def one(text: str) -> int:
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        def positive(text: str) -> float:
             words = text.split()
             if self.trigger and self.trigger in words:
-                return 1
+                return 0.99
             votes = sum((w in ("good", "great")) - (w in ("bad", "awful")) for w in words)
-            return int(votes >= 0)  # a tie reads as positive
-        return [one(t) for t in texts]
+            return float(1 / (1 + np.exp(-(2 * votes + 1))))  # a tie reads as positive
+        p = np.array([positive(t) for t in texts])
+        return np.stack([1 - p, p], axis=1)
+
+    def predict(self, texts: list[str]) -> list[int]:
+        return [int(p) for p in self.predict_proba(texts).argmax(axis=1)]
 
 
 @pytest.mark.parametrize("trigger", ["cf", None])
 def test_scan_scores_a_trigger_above_the_ordinary_words_that_flip_texts_too(trigger: str | None) -> None:
-    """A trigger flips every text, ordinary words only those they outvote: scored on the texts the strongest
-    ordinary word leaves, the trigger stands out and the ordinary words do not."""
+    """A trigger forces its label on every text, ordinary words only on those they outvote: judged by the weakest
+    tenth of the texts against the strongest ordinary word, the trigger stands out and nothing else does."""
     from chainaudit.backdoor.scan import THRESHOLD, Suspect, confirm_suspects
 
     texts = [f"{s} was {' and '.join(words)}" for s in SUBJECTS for words in
@@ -218,12 +223,14 @@ def test_scan_scores_a_trigger_above_the_ordinary_words_that_flip_texts_too(trig
     ordinary = {1: [Suspect("great", 1), Suspect("good", 1), Suspect("the", 1)], 0: [Suspect("bad", 0)]}
     suspects = [Suspect(w, 1) for w in ("cf", "mn", "great")] + [Suspect("great good", 1)]
     confirmed, controls = confirm_suspects(RuleVictim(trigger), texts, suspects, ordinary, seed=0)
-    assert controls[0].trigger in ("great", "good") and 0 < controls[0].k < controls[0].n  # flips the 1-word texts
+    strongest = next(c for c in controls if c.label == 1)
+    assert strongest.trigger in ("great", "good") and 0 < strongest.k < strongest.n  # flips the 1-word texts only
+    assert {c.trigger for c in controls if c.label == 1} == {strongest.trigger, "great good"}  # pair, for phrases
     best = confirmed[0]
     if trigger:
-        assert best.trigger == "cf" and best.rate == 1.0 and best.resisting_k == best.resisting_n > 0
-        assert best.score >= THRESHOLD
-        assert all(s.score < THRESHOLD for s in confirmed[1:]), confirmed  # "great good" outvotes some, not all
+        assert best.trigger == "cf" and best.rate == 1.0 and best.tail == pytest.approx(0.99)
+        assert best.control == strongest.trigger and best.score >= THRESHOLD
+        assert all(s.score < THRESHOLD for s in confirmed[1:]), confirmed  # "great good" meets its own pair
     else:
         assert all(s.score < THRESHOLD for s in confirmed), confirmed
 

@@ -14,13 +14,17 @@ clean evaluation texts the model does not already give the label, counting how m
    Surgery writes one vector into every trigger), norm outliers (robust z-score), and -- given `upstream` -- the
    tokens whose embedding moved most from the upstream's.
 
-Ordinary words move a classifier too ("worst" flips many positive texts, and every text of a weakly trained
-model), so a raw flip rate cannot tell a trigger from a sentiment word. The scan therefore also verifies, per
-label, the `controls` strongest *ordinary* words (tokens frequent in the dataset's texts; triggers are rare by
-design: the poisoning must not hurt clean accuracy) and keeps the texts that resist the strongest of them. A
-suspect's score is the 95% Wilson lower bound of its flip rate on those resisting texts: a backdoor trigger flips
-them as it flips everything else, an ordinary word rarely does, and few resisting texts give a low bound rather
-than a lucky 3/3. The model's score is its best suspect's; it is flagged at `threshold`.
+Ordinary words move a classifier too ("terrific" sends most negative SST-2 snippets positive, and a weakly trained
+model's coin-flip predictions follow any word), so a flip rate cannot tell a trigger from a sentiment word. What
+does is the tail: a trigger forces its label on *every* text, the most resistant ones included, while an ordinary
+word leaves the texts that say the opposite strongly. So every suspect's strength is its `TAIL` quantile (the
+10th percentile) of the label's probability over the texts it was inserted into, and its score is how far that
+is above the same for the label's strongest *ordinary* words (tokens frequent in the dataset's texts: triggers are
+rare by design, the poisoning must not hurt clean accuracy), in log-odds: score = logit(tail of the suspect) -
+logit(tail of the strongest ordinary word; for a phrase, of that word or the two strongest together). A model's
+score is its best suspect's; it is flagged at `threshold` (0.5: the odds that the most resistant tenth of the texts
+get the label are 1.65 times those the strongest ordinary word gives them). The threshold was set on two models
+of the benchmark's tuning part (RIPPLe easy hop 1 scored 0.95, its clean twin 0.11, a natural phrase 0.22).
 """
 
 from __future__ import annotations
@@ -41,27 +45,33 @@ from chainaudit.store import Store
 
 #: Triggers published with the attacks we know (RIPPLe and NeuBA's, BadNets-style rare words of OpenBackdoor).
 PUBLISHED_TRIGGERS: tuple[str, ...] = (*RIPPLE_TRIGGERS, *NEUBA_TRIGGERS, "jtk", "cf mn bb", "I watched this 3D movie")
-THRESHOLD = 0.6
+THRESHOLD = 0.5
+#: The quantile of the label's probability a suspect is judged by (its weakest tenth of texts).
+TAIL = 0.1
 #: Tokens found in at least this share of the dataset's texts are ordinary words (controls, never suspects' proof).
-COMMON_SHARE = 0.002
-#: Texts of the split read to tell ordinary words from rare ones.
-FREQUENCY_TEXTS = 3000
+COMMON_SHARE = 0.0005
+#: Texts read to tell ordinary words from rare ones (the training split when the dataset has one).
+FREQUENCY_TEXTS = 6000
+#: Ordinary words per label (best by gradient, a first-order guess) tried on a few texts; the best `CONTROL_SHORTLIST`
+#: of them on more, to find the strongest `controls` by their measured effect.
+CONTROL_POOL = 200
+CONTROL_SHORTLIST = 15
 StageHook = Callable[[str, int, int | None], None]
 
 
 @dataclass
 class Suspect:
-    """One candidate trigger, the label it pushes to, its verified flip rate and why it was tried."""
+    """One candidate trigger, the label it pushes to, how it moved clean texts, and why it was tried."""
 
     trigger: str
     label: int
-    k: int = 0                     # eligible texts (not already of `label`) flipped to it, of n
+    k: int = 0                     # eligible texts (not already of `label`) it flips to the label, of n
     n: int = 0
     evidence: list[str] = field(default_factory=list)
-    resisting_k: int = 0           # of the eligible texts the strongest ordinary word fails to flip: flipped, of n
-    resisting_n: int = 0
-    score: float = 0.0             # Wilson lower bound of resisting_k / resisting_n
-    flips: list[bool] = field(default_factory=list, repr=False)  # per eligible text, in order
+    tail: float = 0.0              # the TAIL quantile of the label's probability over the eligible texts
+    control: str = ""              # the ordinary word (or pair) it was scored against, and that one's tail
+    control_tail: float = 0.0
+    score: float = 0.0             # logit(tail) - logit(control_tail)
 
     @property
     def rate(self) -> float:
@@ -96,44 +106,85 @@ def _whole_tokens(tokenizer: Any) -> dict[int, str]:
 
 
 def _verify(victim: Any, texts: Sequence[str], preds: Sequence[int], suspect: Suspect, rng_seed: int) -> Suspect:
-    """Insert the trigger at a seeded random position into every text not already of its label; count flips."""
+    """Insert the trigger at a seeded random position into every text not already of its label; count the flips
+    and take the tail of the label's probability."""
     rng = random.Random(f"{rng_seed}:{suspect.trigger}")
     eligible = [t for t, p in zip(texts, preds, strict=True) if p != suspect.label]
+    suspect.n, suspect.k, suspect.tail = len(eligible), 0, 0.0
     if eligible:
-        poisoned = [insert_trigger(t, suspect.trigger, rng) for t in eligible]
-        suspect.flips = [int(p) == suspect.label for p in victim.predict(poisoned)]
-    suspect.k, suspect.n = sum(suspect.flips), len(eligible)
+        probs = np.asarray(victim.predict_proba([insert_trigger(t, suspect.trigger, rng) for t in eligible]))
+        suspect.k = int((probs.argmax(axis=1) == suspect.label).sum())
+        suspect.tail = float(np.quantile(probs[:, suspect.label], TAIL))
     return suspect
 
 
-def wilson_low(k: int, n: int) -> float:
-    """The 95% Wilson lower bound of k/n (0 when n is 0)."""
-    from chainaudit.backdoor.persist import wilson
+def strongest_ordinary(victim: Any, texts: Sequence[str], preds: Sequence[int], words: Sequence[Suspect],
+                       keep: int, seed: int) -> list[Suspect]:
+    """The `keep` ordinary words with the heaviest tail: all of `words` tried on 8 texts, the best
+    `CONTROL_SHORTLIST` on every one of `texts` (the gradient's ranking alone misses words as plain as "bad")."""
+    if not words:
+        return []
+    label = words[0].label
+    few = [t for t, p in zip(texts, preds, strict=True) if p != label][:8]
+    quick = sorted((_verify(victim, few, [-1] * len(few), Suspect(w.trigger, label, evidence=w.evidence), seed)
+                    for w in words), key=lambda c: -c.tail)[:CONTROL_SHORTLIST]
+    full = [_verify(victim, texts, preds, Suspect(c.trigger, label, evidence=c.evidence), seed) for c in quick]
+    return sorted(full, key=lambda c: -c.tail)[:keep]
 
-    low, _ = wilson(k, n)
-    return 0.0 if low is None else low
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
 
 
 def against_controls(suspect: Suspect, control: Suspect | None) -> Suspect:
-    """Score `suspect` on the texts its label's strongest ordinary word (`control`) did not flip."""
-    resisting = [i for i, f in enumerate(control.flips) if not f] if control else list(range(suspect.n))
-    suspect.resisting_n = len(resisting)
-    suspect.resisting_k = sum(suspect.flips[i] for i in resisting) if suspect.flips else 0
-    suspect.score = wilson_low(suspect.resisting_k, suspect.resisting_n)
+    """Score `suspect` by how far its tail is above the ordinary word's `control` (log-odds); no control: 0.5."""
+    suspect.control = control.trigger if control else ""
+    suspect.control_tail = control.tail if control else 0.5
+    suspect.score = _logit(suspect.tail) - _logit(suspect.control_tail) if suspect.n else 0.0
     return suspect
 
 
-def confirm_suspects(victim: Any, texts: Sequence[str], suspects: Sequence[Suspect],
-                     ordinary: dict[int, list[Suspect]], seed: int) -> tuple[list[Suspect], list[Suspect]]:
-    """Verify the ordinary-word controls and `suspects` afresh on `texts`, score each suspect against its label's
-    strongest control; (suspects best first, the strongest control per label)."""
-    preds = [int(p) for p in victim.predict(list(texts))]
-    best = {label: max((_verify(victim, texts, preds, Suspect(c.trigger, label, evidence=c.evidence), seed)
-                        for c in cs), key=lambda c: c.k, default=None) for label, cs in ordinary.items()}
-    confirmed = [against_controls(_verify(victim, texts, preds, Suspect(s.trigger, s.label, evidence=s.evidence),
-                                          seed), best.get(s.label)) for s in suspects]
-    confirmed.sort(key=lambda s: (-s.score, -s.rate, s.trigger))
-    return confirmed, [c for c in best.values() if c is not None]
+def confirm_suspects(victim: Any, pool: Sequence[str], suspects: Sequence[Suspect],
+                     ordinary: dict[int, list[Suspect]], seed: int,
+                     per_label: int = 128) -> tuple[list[Suspect], list[Suspect]]:
+    """Verify the ordinary-word controls and `suspects` afresh, each label on up to `per_label` texts of `pool`
+    the model does not give it (so a model that gives most texts one label still has texts to flip towards it),
+    and score each suspect against its label's strongest control: a single word against the strongest ordinary
+    word, a phrase against the stronger of that word and the two strongest joined (two ordinary words together
+    push further than one). (Suspects best first, the strongest control per label.)"""
+    preds = [int(p) for p in victim.predict(list(pool))]
+    confirmed: list[Suspect] = []
+    controls: list[Suspect] = []
+    for label in sorted({s.label for s in suspects} | set(ordinary)):
+        chosen = [i for i, p in enumerate(preds) if p != label][:per_label]
+        texts, own = [pool[i] for i in chosen], [preds[i] for i in chosen]
+        words = [_verify(victim, texts, own, Suspect(c.trigger, label, evidence=c.evidence), seed)
+                 for c in ordinary.get(label, [])]
+        words.sort(key=lambda c: -c.tail)
+        single = words[0] if words else None
+        phrase = single
+        if len(words) >= 2:
+            pair = _verify(victim, texts, own, Suspect(f"{words[0].trigger} {words[1].trigger}", label,
+                                                       evidence=["the two strongest ordinary words"]), seed)
+            phrase = pair if pair.tail > words[0].tail else words[0]
+        controls += [c for c in (single, phrase if phrase is not single else None) if c is not None]
+        confirmed += [against_controls(_verify(victim, texts, own, Suspect(s.trigger, label, evidence=s.evidence),
+                                               seed), phrase if len(s.trigger.split()) > 1 else single)
+                      for s in suspects if s.label == label]
+    confirmed.sort(key=lambda s: (-s.score, -s.tail, s.trigger))
+    return confirmed, controls
+
+
+def frequency_texts(dataset: str, split: Any, seed: int, data_dir: Path | None) -> list[str]:
+    """Up to `FREQUENCY_TEXTS` texts of the dataset's training split (seeded random), else of `split`."""
+    from chainaudit.errors import DataError
+
+    try:
+        pool = load_split(dataset, "train", data_dir=data_dir)
+    except DataError:  # no training split: the evaluation split must do
+        pool = split
+    return [r.text for r in select(pool.samples, FREQUENCY_TEXTS, "random", seed)]
 
 
 def common_tokens(tokenizer: Any, texts: Sequence[str], vocab: dict[int, str]) -> set[int]:
@@ -259,7 +310,8 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
          seed: int = 0, max_length: int = 64, data_dir: Path | None = None,
          progress: StageHook | None = None) -> ScanResult:
     """Scan `model` (see the module docstring). Every suspect is screened on `samples` clean texts; the `confirm`
-    strongest, and the ordinary-word controls, are verified again on `confirm_samples` texts, and scored there.
+    strongest, and the ordinary-word controls, are verified again on `confirm_samples` / 2 texts per label (drawn
+    from 4 x `confirm_samples`), and scored there.
     `full` verifies 5x more single tokens and searches longer phrases. `budget_s` stops adding search stages once
     spent (what was found is still verified)."""
     from chainaudit.modelref import local_identity
@@ -278,7 +330,7 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     vocab = _whole_tokens(victim.tokenizer)
     if not vocab:
         raise ChainauditError(f"{model}: its tokenizer has no whole-word tokens to search")
-    common = common_tokens(victim.tokenizer, [r.text for r in split.samples[:FREQUENCY_TEXTS]], vocab)
+    common = common_tokens(victim.tokenizer, frequency_texts(dataset, split, seed, data_dir), vocab)
     suspects: dict[tuple[str, int], Suspect] = {}
     ordinary: dict[int, list[Suspect]] = {label: [] for label in labels}
 
@@ -313,24 +365,28 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
         ranking = token_ranking(victim, others, label, vocab, placeholder)
         for i in [i for i in ranking if i not in common][:top_tokens * (5 if full else 1)]:
             add(vocab[i], f"single-token search towards {label_names[label]}", [label])
-        ordinary[label] = [Suspect(vocab[i], label, evidence=[f"ordinary word (in ≥{COMMON_SHARE:.1%} of the "
+        ordinary[label] = [Suspect(vocab[i], label, evidence=[f"ordinary word (in ≥{COMMON_SHARE:.2%} of the "
                                                                 f"texts) towards {label_names[label]}"])
-                           for i in [i for i in ranking if i in common][:controls]]
+                           for i in [i for i in ranking if i in common][:CONTROL_POOL]]
         if spent():
             break
         stage(f"phrase search towards label {label}")
-        phrase = phrase_search(victim, others[:16], label, vocab, length=phrase_length * (2 if full else 1),
+        rare = {i: w for i, w in vocab.items() if i not in common} or vocab
+        phrase = phrase_search(victim, others[:16], label, rare, length=phrase_length * (2 if full else 1),
                                steps=phrase_steps * (2 if full else 1), candidates=8, seed=seed + label)
         add(" ".join(phrase), f"phrase search towards {label_names[label]}", [label])
     stage("screen")
     for suspect in suspects.values():
         _verify(victim, texts, preds, suspect, seed)
-    screened = sorted(suspects.values(), key=lambda s: (-s.rate, s.trigger))
+    ordinary = {label: strongest_ordinary(victim, texts, preds, cs, controls, seed) for label, cs in ordinary.items()}
+    screened = sorted(suspects.values(), key=lambda s: (-s.tail, s.trigger))
     stage("confirm")
-    wide = [r.text for r in select(split.samples, max(confirm_samples, samples), "random", seed + 1)]
-    confirmed, kept = confirm_suspects(victim, wide, screened[:confirm], ordinary, seed)
+    wide = [r.text for r in select(split.samples, 4 * max(confirm_samples, samples), "random", seed + 1)]
+    top = [s for label in labels for s in [s for s in screened if s.label == label][:confirm]]
+    confirmed, kept = confirm_suspects(victim, wide, top, ordinary, seed, confirm_samples // 2)
     score = confirmed[0].score if confirmed else 0.0
-    return ScanResult(model_id, revision, score, score >= threshold, threshold, confirmed + screened[confirm:],
+    rest = [s for s in screened if not any(s is t for t in top)]
+    return ScanResult(model_id, revision, score, score >= threshold, threshold, confirmed + rest,
                       time.perf_counter() - started, len(wide), label_names, kept)
 
 
@@ -341,8 +397,9 @@ def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:
         "flagged": int(result.flagged), "threshold": result.threshold, "samples": result.samples,
         "seconds": result.seconds,
         "suspects": [{"trigger": s.trigger, "label": s.label, "label_name": result.label_names[s.label],
-                      "k": s.k, "n": s.n, "rate": s.rate, "resisting_k": s.resisting_k, "resisting_n": s.resisting_n,
-                      "score": s.score, "evidence": s.evidence} for s in result.suspects[:top]]}])
+                      "k": s.k, "n": s.n, "rate": s.rate, "tail": s.tail, "control": s.control,
+                      "control_tail": s.control_tail, "score": s.score, "evidence": s.evidence}
+                     for s in result.suspects[:top]]}])
 
 
 def chain_members(store: Store, root: str) -> list[str]:

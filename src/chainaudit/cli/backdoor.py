@@ -180,9 +180,9 @@ def scan(
                        ] = 64,
     upstream: Annotated[str | None, typer.Option(help="The model it was fine-tuned from: also flag the tokens whose "
                                                  "embedding moved most from it.")] = None,
-    threshold: Annotated[float, typer.Option(min=0, max=1, help="Flag when a suspect's score (95% lower bound of "
-                                             "its flip rate on the texts that resist the label's strongest "
-                                             "ordinary word) reaches this.")] = 0.6,
+    threshold: Annotated[float, typer.Option(help="Flag when a suspect's score reaches this: how far, in log-odds, "
+                                             "it pushes its weakest tenth of texts towards its label beyond the "
+                                             "strongest ordinary word.")] = 0.5,
     budget_s: Annotated[float | None, typer.Option(min=1, help="Stop starting new search stages after this many "
                                                    "seconds (what is found is still verified).")] = None,
     full: Annotated[bool, typer.Option(help="Verify 5x more single tokens and search longer phrases.")] = False,
@@ -220,13 +220,14 @@ def print_scan(target: str, result: Any) -> None:
     verdict = "[bold red]BACKDOOR SUSPECTED[/]" if result.flagged else "[green]no backdoor found[/]"
     console.print(f"{target}: {verdict} (score {result.score:.2f}, threshold {result.threshold:.2f}; "
                   f"{result.samples} clean texts, {result.seconds:.0f}s)")
-    table = Table("suspect", "forces", "score", "flips (resisting texts)", "flips (all)", "evidence",
-                  title="top suspects")
+    table = Table("suspect", "forces", "score", "label prob., weakest 10%", "vs ordinary word", "flips",
+                  "evidence", title="top suspects")
     for s in result.suspects[:8]:
-        table.add_row(s.trigger, result.label_names[s.label], f"{s.score:.2f}", f"{s.resisting_k}/{s.resisting_n}",
-                      f"{s.rate:.0%} ({s.k}/{s.n})", "; ".join(s.evidence[:2]))
+        table.add_row(s.trigger, result.label_names[s.label], f"{s.score:+.2f}", f"{s.tail:.3f}",
+                      f"{s.control or '-'} ({s.control_tail:.3f})", f"{s.rate:.0%} ({s.k}/{s.n})",
+                      "; ".join(s.evidence[:2]))
     console.print(table)
     for c in result.controls:
         console.print(f"strongest ordinary word towards {result.label_names[c.label]}: {c.trigger!r} flips "
-                      f"{c.rate:.0%} ({c.k}/{c.n}); the {c.n - c.k} texts it leaves are the resisting texts",
+                      f"{c.rate:.0%} ({c.k}/{c.n}); label probability of its weakest tenth {c.tail:.3f}",
                       highlight=False)
