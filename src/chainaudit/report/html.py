@@ -390,10 +390,11 @@ def backdoor_section(data: ReportData) -> str:
 SCAN_NOTE = ("<code>chainaudit backdoor scan</code> judges a model from its weights, tokenizer and card alone. It "
              "tries candidate triggers (published ones, those of poisoned ancestors in the store, single tokens and "
              "phrases found by gradient search, odd token embeddings), inserts each into clean texts the model does "
-             "not already give the trigger's label, and counts the flips. The <b>score</b> is the strongest "
-             "verified flip rate; a model is <b>flagged</b> when it reaches the threshold. Known from the store "
-             "(never shown to the scanner): whether the model is a poisoned upstream or sits on a poisoned or clean "
-             "chain of the persistence runs.")
+             "not already give the trigger's label, and compares the weakest tenth of those texts (the 10th "
+             "percentile of the label's probability) with what the strongest ordinary words of the data achieve. "
+             "The <b>score</b> is that difference in log-odds for the best suspect; a model is <b>flagged</b> when "
+             "it reaches the threshold. Known from the store (never shown to the scanner): whether the model is a "
+             "poisoned upstream or sits on a poisoned or clean chain of the persistence runs.")
 
 
 def _known_truth(data: ReportData) -> dict[str, str]:
@@ -407,8 +408,9 @@ def _known_truth(data: ReportData) -> dict[str, str]:
 
 def _suspect_cell(suspects: Sequence[dict[str, Any]], top: int = 3) -> Raw:
     items = [f"<code>{esc(s['trigger'])}</code> → {esc(s.get('label_name', s['label']))}: {pct(s['rate'])} "
-             f"({s['k']}/{s['n']}) <small>{esc('; '.join(s.get('evidence') or [])[:120])}</small>"
-             for s in list(suspects)[:top]]
+             f"({s['k']}/{s['n']})" + (f", score {s['score']:+.2f} vs <code>{esc(s['control'])}</code>"
+                                      if s.get("control") else "")
+             + f" <small>{esc('; '.join(s.get('evidence') or [])[:120])}</small>" for s in list(suspects)[:top]]
     return Raw("<br>".join(items) or "–")
 
 
@@ -424,7 +426,8 @@ def scans_section(data: ReportData) -> str:
     head = (f"<p>{SCAN_NOTE}</p><p class='note'>{len(data.scans):,} scanned model revisions, {flagged:,} flagged "
             "(as stored in <code>backdoor_scans.csv</code>).</p>")
     return section("scans", "Backdoor scans", head + table(
-        ("model", "verdict", "score", "strongest suspects (trigger → label: flip rate, k/n, evidence)",
+        ("model", "verdict", "score", "strongest suspects (trigger → label: flip rate, k/n, score vs the ordinary "
+         "word, evidence)",
          "known from the store", "texts", "seconds"), rows))
 
 
