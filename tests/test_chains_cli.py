@@ -67,7 +67,7 @@ def test_lineage_eval_command() -> None:
     result = runner.invoke(app, ["lineage", "eval", str(cards)])
     assert result.exit_code == 0, result.output
     # every labelled card is extracted right (38 with an upstream, 15 N/A): no mistakes table
-    assert "53 cards: accuracy 100.00% (53/53); has-upstream precision 100.00%, recall 100.00%" in result.output
+    assert "all: 53 cards, accuracy 100.00% (53/53); has-upstream precision 100.00%, recall 100.00%" in result.output
     assert "mistakes" not in result.output
 
 

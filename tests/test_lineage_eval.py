@@ -55,3 +55,12 @@ def test_alternatives_must_be_a_list(tmp_path: Path) -> None:
                                             "alternatives": "c/d"}])
     with pytest.raises(DataError, match=r"bad\.jsonl, line 1: alternatives must be a list"):
         evaluate_cards(path)
+
+
+def test_mistakes_with_brackets_print_as_text(tmp_path: Path) -> None:
+    """Card text is data: a local path like [/home/x/model] in the evidence must not be read as rich markup."""
+    card = "---\nbase_model: /home/x/model\n---\nFine-tuned from [/home/x/model](/home/x/model).\n"
+    path = _write(tmp_path / "m.jsonl", [{"model_id": "a/b", "card": card, "upstream": "org/real-base"}])
+    out = CliRunner().invoke(app, ["lineage", "eval", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "mistakes" in out.output and "a/b" in out.output

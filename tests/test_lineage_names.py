@@ -48,3 +48,27 @@ def test_resolver_catalog_case_and_legacy_both_ways() -> None:
     assert r.resolve("BERT") is None  # free text: not namespaced, not legacy, not in catalog
     assert r.resolve("my-model", loose=True).model_id == "my-model"  # metadata may name un-namespaced ids
     assert r.by_name("sentiment") == "Acme/Sentiment"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("/home/me/code/chatglm2-6b", "THUDM/chatglm2-6b"),                      # a folder named after a known base
+    ("https://huggingface.co//home/me/code/chatglm2-6b", "THUDM/chatglm2-6b"),  # a Trainer link to a local base
+    ("../ChatGLM2/THUDM/chatglm2-6b", "THUDM/chatglm2-6b"),                  # owner/name inside the path
+    ("model\\Qwen2-0.5B-Instruct", "Qwen/Qwen2-0.5B-Instruct"),              # Windows
+    ("/root/autodl-tmp/my-own-llama", None),                                 # names nothing known
+    ("outputs/checkpoint-500", None), ("home/ec2-user", None), ("./results", None),
+])
+def test_local_paths_are_never_hub_ids(raw: str, expected: str | None) -> None:
+    hit = Resolver().resolve(raw, loose=True)
+    assert (hit.model_id if hit else None) == expected
+
+
+def test_a_local_folder_resolves_to_the_catalog_model_of_that_name() -> None:
+    hit = Resolver(["acme/sentiment-base"]).resolve("/data/ckpt/sentiment-base", loose=True)
+    assert hit is not None and (hit.model_id, hit.in_catalog) == ("acme/sentiment-base", True)
+
+
+@pytest.mark.parametrize("prose", ["JAX/Flax", "CMU/Google", "PyTorch/XLA"])
+def test_capitalised_word_pairs_are_prose_not_ids(prose: str) -> None:
+    assert not Resolver().plausible(prose)
+    assert Resolver().plausible("EleutherAI/pythia-410m") and Resolver([prose]).plausible(prose)

@@ -141,10 +141,12 @@ def _print_eval(report: Any) -> None:
                           f"{held.accuracy:.1%}" if held.n else "-")
         console.print(table)
     if report.mistakes:
+        from rich.markup import escape  # card text is data: a "[/path]" in it is not markup
+
         table = Table("model", "kind", "part", "expected", "predicted", "evidence", title="mistakes")
         for m in report.mistakes:
-            table.add_row(m.model_id, m.kind, m.part, ", ".join(m.expected) or "N/A", ", ".join(m.predicted) or "N/A",
-                          m.evidence)
+            table.add_row(*(escape(c) for c in (m.model_id, m.kind, m.part, ", ".join(m.expected) or "N/A",
+                                                ", ".join(m.predicted) or "N/A", m.evidence)))
         console.print(table)
 
 

@@ -46,6 +46,40 @@ _LEGACY_BY_ORG: dict[str, tuple[str, ...]] = {
 #: Well-known un-namespaced ids (lower case) and where the Hub moved them.
 LEGACY_IDS: dict[str, str] = {name.lower(): f"{org}/{name}" for org, names in _LEGACY_BY_ORG.items()
                               for name in names}
+#: Popular base models by their name alone, for a card that names its base only through a local folder
+#: (`/home/me/models/chatglm2-6b`): the folder's name resolves here when the catalog does not know it.
+_BASES_BY_ORG: dict[str, tuple[str, ...]] = {
+    "THUDM": ("chatglm-6b", "chatglm2-6b", "chatglm3-6b", "glm-4-9b-chat"),
+    "Qwen": ("Qwen2-0.5B", "Qwen2-0.5B-Instruct", "Qwen2-1.5B", "Qwen2-1.5B-Instruct", "Qwen2-7B", "Qwen2-7B-Instruct",
+             "Qwen2.5-0.5B", "Qwen2.5-0.5B-Instruct", "Qwen2.5-1.5B-Instruct", "Qwen2.5-3B-Instruct", "Qwen2.5-7B",
+             "Qwen2.5-7B-Instruct", "Qwen-7B", "Qwen-7B-Chat", "Qwen1.5-7B-Chat"),
+    "meta-llama": ("Llama-2-7b-hf", "Llama-2-7b-chat-hf", "Llama-2-13b-hf", "Llama-2-13b-chat-hf",
+                   "Meta-Llama-3-8B", "Meta-Llama-3-8B-Instruct", "Llama-3.1-8B", "Llama-3.1-8B-Instruct",
+                   "Llama-3.2-1B", "Llama-3.2-1B-Instruct", "Llama-3.2-3B-Instruct"),
+    "mistralai": ("Mistral-7B-v0.1", "Mistral-7B-Instruct-v0.1", "Mistral-7B-Instruct-v0.2",
+                  "Mistral-7B-Instruct-v0.3", "Mixtral-8x7B-v0.1", "Mixtral-8x7B-Instruct-v0.1"),
+    "bigscience": ("bloom-560m", "bloom-1b1", "bloom-1b7", "bloom-3b", "bloom-7b1", "bloomz-560m", "bloomz-7b1"),
+    "baichuan-inc": ("Baichuan2-7B-Base", "Baichuan2-7B-Chat", "Baichuan2-13B-Chat", "Baichuan-7B"),
+    "google": ("gemma-2b", "gemma-7b", "gemma-2-2b-it", "gemma-2-9b-it", "flan-t5-small", "flan-t5-base",
+               "flan-t5-large", "mt5-small", "mt5-base", "electra-small-discriminator", "electra-base-discriminator"),
+    "microsoft": ("phi-2", "Phi-3-mini-4k-instruct", "deberta-v3-base", "deberta-v3-large", "deberta-base",
+                  "MiniLM-L12-H384-uncased"),
+    "EleutherAI": ("gpt-neo-125m", "gpt-neo-1.3B", "gpt-j-6b", "pythia-70m", "pythia-160m", "pythia-410m",
+                   "pythia-1b"),
+    "facebook": ("opt-125m", "opt-350m", "opt-1.3b", "bart-base", "bart-large", "bart-large-mnli",
+                 "bart-large-cnn"),
+    "TinyLlama": ("TinyLlama-1.1B-Chat-v1.0",),
+    "sentence-transformers": ("all-MiniLM-L6-v2", "all-mpnet-base-v2", "paraphrase-multilingual-MiniLM-L12-v2"),
+    "openai": ("whisper-tiny", "whisper-base", "whisper-small", "whisper-medium", "whisper-large-v2",
+               "clip-vit-base-patch32"),
+    "runwayml": ("stable-diffusion-v1-5",),
+}
+WELL_KNOWN: dict[str, str] = {**{name.lower(): f"{org}/{name}" for org, names in _BASES_BY_ORG.items()
+                                 for name in names}, **LEGACY_IDS}
+#: A path on someone's disk, never a Hub id: absolute, relative, home, Windows, or a training output folder.
+_LOCAL_PATH = re.compile(r"^(?:[a-z]:)?[\\/]|^\.{1,2}[\\/]|^~|\\|^(?:home|root|mnt|data|content|kaggle|tmp|workspace|"
+                         r"opt|users?|autodl-tmp|drive)/|(?:^|/)(?:outputs?|checkpoints?|checkpoint-\d+|runs|"
+                         r"saved_models?)(?:/|$)", re.I)
 
 _HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?(huggingface\.co|hf\.co)(?::\d+)?/", re.I)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -54,6 +88,9 @@ _REV_WORDS = frozenset({"tree", "blob", "resolve", "commit", "commits", "raw", "
 _NOT_MODELS = frozenset({"datasets", "spaces", "docs", "blog", "papers", "collections", "organizations",
                          "settings", "tasks", "learn", "join", "login", "pricing", "new", "models", "search",
                          "chat", "posts", "enterprise", "inference-endpoints", "api", "kernels", "buckets"})
+
+
+_PROSE_PAIR = re.compile(r"^[A-Z][A-Za-z]{1,15}/[A-Z][A-Za-z]{1,15}$")
 
 
 class Ref(NamedTuple):
@@ -128,15 +165,22 @@ class Resolver:
         return self._by_key.get(canonical(model_id).lower())
 
     def plausible(self, model_id: str) -> bool:
-        """Could name a real model when found in free text: catalog, legacy table, or owner/name."""
-        return "/" in model_id or model_id.lower() in LEGACY_IDS or self.lookup(model_id) is not None
+        """Could name a real model when found in free text: catalog, legacy table, or owner/name -- but not two
+        capitalised words joined by a slash (`JAX/Flax`, `CMU/Google`, `PyTorch/XLA`), which prose is full of."""
+        if self.lookup(model_id) is not None or model_id.lower() in LEGACY_IDS:
+            return True
+        return "/" in model_id and not _PROSE_PAIR.match(model_id)
 
     def resolve(self, raw: str, *, loose: bool = False) -> Ref | None:
-        """A reference as a `Ref`, or None. `loose` (card metadata) also accepts un-namespaced ids."""
+        """A reference as a `Ref`, or None. `loose` (card metadata) also accepts un-namespaced ids. A local path
+        is never a Hub id: it resolves only through a known model it names (`from_local_path`)."""
         simple = raw[len(_HUB_PREFIX):] if raw.startswith(_HUB_PREFIX) else raw
         hit = self._by_key.get(simple.lower())  # fast path: a catalog id, bare or as its Hub URL
         if hit is not None:
             return Ref(hit, None, True)
+        local = _HOST.sub("", raw.strip(" \t\n`'\"<>*[]()"), count=1) if _HOST.match(raw.strip()) else raw.strip()
+        if _LOCAL_PATH.search(local):
+            return self.from_local_path(local)
         cleaned = clean_reference(raw)
         if cleaned is None:
             return None
@@ -147,6 +191,25 @@ class Resolver:
         if not loose and not self.plausible(model_id):
             return None
         return Ref(canonical(model_id), revision, False)
+
+    def from_local_path(self, path: str) -> Ref | None:
+        """The known model a local folder names: an owner/name pair of the catalog inside the path
+        (`../ChatGLM2/THUDM/chatglm2-6b`), else its last folder as a catalog name or a well-known base."""
+        parts = [p for p in re.split(r"[\\/]+", path.strip().rstrip("/\\")) if p and p not in (".", "..")]
+        for owner, name in zip(parts[-3:], parts[-2:], strict=False):
+            hit = self.lookup(f"{owner}/{name}")
+            if hit is None and WELL_KNOWN.get(name.lower(), "").lower() == f"{owner}/{name}".lower():
+                hit = WELL_KNOWN[name.lower()]
+            if hit:
+                return Ref(hit, None, self.lookup(hit) is not None)
+        if not parts:
+            return None
+        last = parts[-1]
+        hit = self.by_name(last) if self._by_key else None
+        if hit:
+            return Ref(hit, None, True)
+        known = WELL_KNOWN.get(last.lower())
+        return Ref(known, None, self.lookup(known) is not None) if known else None
 
     def by_name(self, name: str) -> str | None:
         """The catalog model whose name part (after the owner) is `name`, when exactly one is."""
