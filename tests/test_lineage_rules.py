@@ -85,3 +85,21 @@ def test_labelled_cards_accuracy() -> None:
     report = evaluate_cards(CARDS)
     assert report.accuracy >= 0.95, report.mistakes
     assert report.precision >= 0.95 and report.recall >= 0.95
+
+
+@pytest.mark.parametrize("card", [
+    "| size | params | model |\n|---|---|---|\n| base | 74 M | [✓](https://huggingface.co/openai/whisper-base) |\n",
+    "If you'd like a larger BERT model fine-tuned on the same data, use [bert-large-NER]"
+    "(https://huggingface.co/dslim/bert-large-NER).\n",
+    "This is the distilled version of the [RoBERTa](https://huggingface.co/FacebookAI/roberta-base) model.\n",
+    "**Parent Model:** See the [BERT base model](https://huggingface.co/bert-base-uncased) for more information.\n",
+    "We release all intermediate checkpoints [here](https://huggingface.co/org/base-intermediate-checkpoints).\n",
+    "Models come in different sizes, including a base model [large](https://huggingface.co/org/model-large).\n",
+])
+def test_links_that_are_not_the_upstream(card: str) -> None:
+    """Comparison tables, sibling suggestions, distillation teachers, references for more information,
+    intermediate checkpoints and size lists name models that are not this one's parent."""
+    from chainaudit.lineage.evaluate import predict
+    from chainaudit.lineage.names import Resolver
+
+    assert predict("someone/model", card, Resolver()) == ((), "")

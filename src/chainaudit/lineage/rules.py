@@ -168,7 +168,9 @@ _RULES: list[_Rule] = [
                           r"(?P<tick>)(?P<bold>)"), 0.5, _any("huggingface.co", "hf.co"), weak=True),
 ]
 _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can skip ahead
-    r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|see also|"
+    r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|"
+    r"distilled\s+version|see also|if\s+you(?:'d|\s+would|\s+want)|for\s+more\s+(?:info|detail)|"
+    r"intermediate\s+checkpoints?|different\s+sizes|"
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
     r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version|sibling|more\s+models|"
     r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)")
@@ -246,10 +248,17 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 continue
             if (name == "hub-link" and not _CUE.search(low, s_start, s_end)) or _AFTER_DATASET.match(low, end):
                 continue
+            if name == "hub-link" and _in_table_row(low, start):  # tables list sizes, scores, siblings
+                continue
             ref = resolver.resolve(raw)
             if ref is None or ref.model_id == child:
                 continue
             yield _Hit(name, confidence, ref, not weak or hub_link or ref.in_catalog, _evidence(text, s_start, s_end))
+
+
+def _in_table_row(low: str, at: int) -> bool:
+    """Whether position `at` is on a Markdown table row (a line that starts with `|`)."""
+    return low[low.rfind("\n", 0, at) + 1:at].lstrip().startswith("|")
 
 
 def _evidence(text: str, start: int, end: int) -> str:
