@@ -103,3 +103,17 @@ def test_links_that_are_not_the_upstream(card: str) -> None:
     from chainaudit.lineage.names import Resolver
 
     assert predict("someone/model", card, Resolver()) == ((), "")
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("This repo contains GGUF format model files for [Meta's Llama 2 7B]"
+     "(https://huggingface.co/meta-llama/Llama-2-7b-hf).\n", "meta-llama/Llama-2-7b-hf"),
+    ("This repository hosts a quantized version of the **roberta-base** model, fine-tuned for spam detection.\n",
+     "FacebookAI/roberta-base"),
+])
+def test_quantized_copies_name_their_source_with_the_relation(card: str, parent: str) -> None:
+    from chainaudit.lineage.names import Resolver
+    from chainaudit.lineage.rules import identify_model
+
+    edges, _ = identify_model("someone/model-q4", {}, [], card, Resolver())
+    assert [(e.parent, e.relation) for e in edges] == [(parent, "quantized")]

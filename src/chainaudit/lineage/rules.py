@@ -132,6 +132,7 @@ class _Rule(NamedTuple):
     needles: re.Pattern[str]
     weak: bool = False
     before: bool = False
+    relation: str = "finetune"
 
 
 def _rx(*parts: str) -> re.Pattern[str]:
@@ -147,6 +148,9 @@ _RULES: list[_Rule] = [
     _Rule("template", _rx(r"fine-?tuned\s+from\s+model(?:\s*\[optional\])?[*_\s]*:[*_\s]*", _REF), 0.9,
           _any("from model")),
     _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _ADJ, _REF), 0.9, _any("version of")),
+    _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
+                           r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _ADJ,
+                           _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint")),
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
@@ -225,6 +229,7 @@ class _Hit(NamedTuple):
     ref: Ref
     corroborated: bool
     evidence: str
+    relation: str = "finetune"
 
 
 def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
@@ -233,7 +238,7 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
     low = text.lower()
     if len(low) != len(text):  # a few characters change length when lower-cased; keep spans aligned
         text = low
-    for name, pattern, confidence, needles, weak, before in _RULES:
+    for name, pattern, confidence, needles, weak, before, relation in _RULES:
         if not needles.search(low):
             continue
         for hit in pattern.finditer(low):
@@ -253,7 +258,8 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             ref = resolver.resolve(raw)
             if ref is None or ref.model_id == child:
                 continue
-            yield _Hit(name, confidence, ref, not weak or hub_link or ref.in_catalog, _evidence(text, s_start, s_end))
+            yield _Hit(name, confidence, ref, not weak or hub_link or ref.in_catalog, _evidence(text, s_start, s_end),
+                       relation)
 
 
 def _in_table_row(low: str, at: int) -> bool:
@@ -270,7 +276,7 @@ def text_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
     for hit in _text_hits(child, text, resolver):
         if hit.corroborated:
             return Edge(child, hit.ref.model_id, "card-text", hit.confidence, f"[{hit.rule}] {hit.evidence}",
-                        "finetune")
+                        hit.relation)
     return None
 
 
