@@ -154,7 +154,8 @@ def main() -> None:
     if args.clean_models:
         extra.append(build_clean(args.bench, args.clean_models))
     rows = []
-    for item in model_set(args.bench, extra, args.size):
+    items = sorted(model_set(args.bench, extra, args.size), key=lambda i: not held_back(i))  # held-back part first
+    for item in items:
         started = time.perf_counter()
         result = scan(item["path"], dataset=args.dataset, samples=args.samples)
         names = [s.trigger for s in result.suspects]
@@ -166,7 +167,10 @@ def main() -> None:
                "top1": recovered(item["triggers"], names, 1), "top5": recovered(item["triggers"], names, 5),
                "top5_search": recovered(item["triggers"], searched, 5)}
         rows.append(row)
-        print(f"{row['variant']:18s} hop {row['hop']!s:4s} {row['setting']:5s} poisoned={item['poisoned']!s:5s} "
+        if args.json:  # after every scan, so an interrupted run keeps what it measured
+            args.json.write_text(json.dumps(rows, indent=1, default=str))
+        print(f"{'held-back' if held_back(item) else 'tuning':9s} {Path(item['path']).name[:28]:28s} "
+              f"{row['variant']:18s} hop {row['hop']!s:4s} {row['setting']:5s} poisoned={item['poisoned']!s:5s} "
               f"score {row['score']:.2f} top5={row['top5']!s:5s} {row['seconds']:5.0f}s  "
               f"{[t[:5] for t in row['top'][:2]]}", flush=True)
     print()
