@@ -72,3 +72,10 @@ def test_a_local_folder_resolves_to_the_catalog_model_of_that_name() -> None:
 def test_capitalised_word_pairs_are_prose_not_ids(prose: str) -> None:
     assert not Resolver().plausible(prose)
     assert Resolver().plausible("EleutherAI/pythia-410m") and Resolver([prose]).plausible(prose)
+
+
+def test_popular_bases_named_without_their_owner_resolve() -> None:
+    r = Resolver()
+    assert r.resolve("internlm-chat-7b", loose=True).model_id == "internlm/internlm-chat-7b"
+    assert r.plausible("Qwen2-7B-Instruct") and canonical("qwen2-7b-instruct") == "Qwen/Qwen2-7B-Instruct"
+    assert canonical("someone/internlm-chat-7b") == "someone/internlm-chat-7b"  # an owner is kept as written

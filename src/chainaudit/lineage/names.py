@@ -73,6 +73,28 @@ _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "openai": ("whisper-tiny", "whisper-base", "whisper-small", "whisper-medium", "whisper-large-v2",
                "clip-vit-base-patch32"),
     "runwayml": ("stable-diffusion-v1-5",),
+    "internlm": ("internlm-7b", "internlm-chat-7b", "internlm2-7b", "internlm2-chat-7b", "internlm2_5-7b-chat"),
+    "tiiuae": ("falcon-7b", "falcon-7b-instruct", "falcon-40b", "falcon-40b-instruct"),
+    "deepseek-ai": ("deepseek-llm-7b-base", "deepseek-llm-7b-chat", "deepseek-coder-6.7b-instruct",
+                    "DeepSeek-R1-Distill-Qwen-7B", "DeepSeek-R1-Distill-Llama-8B"),
+    "01-ai": ("Yi-6B", "Yi-6B-Chat", "Yi-34B"),
+    "lmsys": ("vicuna-7b-v1.5", "vicuna-13b-v1.5"),
+    "HuggingFaceH4": ("zephyr-7b-beta",),
+    "upstage": ("SOLAR-10.7B-v1.0", "SOLAR-10.7B-Instruct-v1.0"),
+    "bigcode": ("starcoder", "starcoderbase", "starcoder2-3b", "starcoder2-7b"),
+    "stabilityai": ("stable-diffusion-xl-base-1.0", "stable-diffusion-2-1"),
+    "BAAI": ("bge-small-en-v1.5", "bge-base-en-v1.5", "bge-large-en-v1.5", "bge-m3"),
+    "intfloat": ("e5-small-v2", "e5-base-v2", "e5-large-v2", "multilingual-e5-base", "multilingual-e5-large"),
+    "thenlper": ("gte-small", "gte-base", "gte-large"),
+    "nlpaueb": ("legal-bert-base-uncased",),
+    "emilyalsentzer": ("Bio_ClinicalBERT",),
+    "allenai": ("scibert_scivocab_uncased", "longformer-base-4096"),
+    "dmis-lab": ("biobert-v1.1", "biobert-base-cased-v1.1"),
+    "cardiffnlp": ("twitter-roberta-base", "twitter-roberta-base-sentiment", "twitter-roberta-base-sentiment-latest"),
+    "vinai": ("bertweet-base", "phobert-base", "phobert-large"),
+    "dccuchile": ("bert-base-spanish-wwm-uncased", "bert-base-spanish-wwm-cased"),
+    "ProsusAI": ("finbert",),
+    "yiyanghkust": ("finbert-tone",),
 }
 WELL_KNOWN: dict[str, str] = {**{name.lower(): f"{org}/{name}" for org, names in _BASES_BY_ORG.items()
                                  for name in names}, **LEGACY_IDS}
@@ -102,8 +124,9 @@ class Ref(NamedTuple):
 
 
 def canonical(model_id: str) -> str:
-    """The Hub's current id for a legacy un-namespaced id, else the id unchanged."""
-    return LEGACY_IDS.get(model_id.lower(), model_id)
+    """The Hub's current id for a legacy un-namespaced id or a popular base named without its owner, else the id
+    unchanged."""
+    return WELL_KNOWN.get(model_id.lower(), model_id) if "/" not in model_id else model_id
 
 
 def is_model_id(value: str) -> bool:
@@ -167,7 +190,7 @@ class Resolver:
     def plausible(self, model_id: str) -> bool:
         """Could name a real model when found in free text: catalog, legacy table, or owner/name -- but not two
         capitalised words joined by a slash (`JAX/Flax`, `CMU/Google`, `PyTorch/XLA`), which prose is full of."""
-        if self.lookup(model_id) is not None or model_id.lower() in LEGACY_IDS:
+        if self.lookup(model_id) is not None or model_id.lower() in WELL_KNOWN:
             return True
         return "/" in model_id and not _PROSE_PAIR.match(model_id)
 

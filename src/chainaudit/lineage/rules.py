@@ -174,7 +174,8 @@ _RULES: list[_Rule] = [
 _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can skip ahead
     r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|"
     r"distilled\s+version|see also|if\s+you(?:'d|\s+would|\s+want)|for\s+more\s+(?:info|detail)|"
-    r"intermediate\s+checkpoints?|different\s+sizes|"
+    r"intermediate\s+checkpoints?|different\s+sizes|same\s+(?:training\s+)?(?:procedure|recipe|approach)|"
+    r"available\s+(?:at|on|from)\s|"
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
     r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version|sibling|more\s+models|"
     r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)")
