@@ -139,6 +139,24 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """The evaluation table: all models, the tuning part, the held-back part."""
+    print()
+    for name, subset in (("all", rows), ("tuning part", [r for r in rows if not held_back(r)]),
+                         ("held-back part: one hop below a poisoning, and clean models",
+                          [r for r in rows if held_back(r)])):
+        if not subset:
+            continue
+        m = metrics(subset)
+        print(f"{name}: {m['models']} models ({m['poisoned']} poisoned, {m['clean']} clean): ROC-AUC "
+              f"{m.get('auc', float('nan')):.3f}, cross-entropy {m['cross_entropy']:.3f}, TPR at 5% FPR "
+              f"{m.get('tpr_at_5fpr', float('nan')):.2f}, trigger top-1 {m.get('top1', float('nan')):.2f} / top-5 "
+              f"{m.get('top5', float('nan')):.2f} (top-5 found by search or weight checks, not only replayed: "
+              f"{m.get('top5_search', float('nan')):.2f}), {m['seconds_per_scan']:.0f}s per scan; flagged at the "
+              f"threshold {THRESHOLD}: {m['flagged_poisoned']}/{m['poisoned']} poisoned, {m['flagged_clean']}/"
+              f"{m['clean']} clean")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bench", type=Path, default=Path("runs/backdoor-bench"))
@@ -148,7 +166,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--clean-models", type=int, default=0, help=f"build up to {len(CLEAN_GRID)} clean models first")
+    parser.add_argument("--from-json", type=Path, default=None, help="print the table of a saved --json run (scan "
+                        "nothing): an interrupted run's scans so far")
     args = parser.parse_args()
+    if args.from_json:
+        print_table(json.loads(args.from_json.read_text()))
+        return
 
     extra = [Path(p) for p in args.extra_clean.split(",") if p.strip()]
     if args.clean_models:
@@ -173,20 +196,7 @@ def main() -> None:
               f"{row['variant']:18s} hop {row['hop']!s:4s} {row['setting']:5s} poisoned={item['poisoned']!s:5s} "
               f"score {row['score']:.2f} top5={row['top5']!s:5s} {row['seconds']:5.0f}s  "
               f"{[t[:5] for t in row['top'][:2]]}", flush=True)
-    print()
-    for name, subset in (("all", rows), ("tuning part", [r for r in rows if not held_back(r)]),
-                         ("held-back part: one hop below a poisoning, and clean models",
-                          [r for r in rows if held_back(r)])):
-        if not subset:
-            continue
-        m = metrics(subset)
-        print(f"{name}: {m['models']} models ({m['poisoned']} poisoned, {m['clean']} clean): ROC-AUC "
-              f"{m.get('auc', float('nan')):.3f}, cross-entropy {m['cross_entropy']:.3f}, TPR at 5% FPR "
-              f"{m.get('tpr_at_5fpr', float('nan')):.2f}, trigger top-1 {m.get('top1', float('nan')):.2f} / top-5 "
-              f"{m.get('top5', float('nan')):.2f} (top-5 found by search or weight checks, not only replayed: "
-              f"{m.get('top5_search', float('nan')):.2f}), {m['seconds_per_scan']:.0f}s per scan; flagged at the "
-              f"threshold {THRESHOLD}: {m['flagged_poisoned']}/{m['poisoned']} poisoned, {m['flagged_clean']}/"
-              f"{m['clean']} clean")
+    print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=str))
 
