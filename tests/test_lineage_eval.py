@@ -64,3 +64,13 @@ def test_mistakes_with_brackets_print_as_text(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["lineage", "eval", str(path)])
     assert out.exit_code == 0, out.output
     assert "mistakes" in out.output and "a/b" in out.output
+
+
+def test_a_folder_of_files_counts_each_model_once(tmp_path: Path) -> None:
+    card = {"model_id": "a/one", "card": TRAINER.format(p="someone/base-x"), "upstream": "someone/base-x"}
+    _write(tmp_path / "1.jsonl", [card])
+    _write(tmp_path / "2.jsonl", [{**card, "upstream": "N/A"}, {**card, "model_id": "a/two"}])
+    report = evaluate_cards(tmp_path)
+    assert (report.n, report.correct, report.duplicates) == (2, 2, 1)  # a/one as first labelled
+    with pytest.raises(DataError, match="no such file"):
+        evaluate_cards(tmp_path / "empty")

@@ -102,7 +102,8 @@ def lineage(
 @lineage_app.command("eval")
 @user_errors
 def lineage_eval(
-    file: Annotated[Path, typer.Argument(help='JSONL of {"model_id", "card", "upstream"} ("N/A" for none), '
+    file: Annotated[Path, typer.Argument(help='JSONL (or a folder of .jsonl files) of {"model_id", "card", '
+                                         '"upstream"} ("N/A" for none), '
                                          'optionally "alternatives" (other correct answers), "kind" and "part" '
                                          '(tune / held-back; else fixed by a hash of the id).')],
     llm_endpoint: LlmEndpoint = None,
@@ -129,7 +130,8 @@ def _print_eval(report: Any) -> None:
         return (f"{name}: {r.n} cards, accuracy {r.accuracy:.2%} ({r.correct}/{r.n}); has-upstream precision "
                 f"{r.precision:.2%}, recall {r.recall:.2%}")
 
-    say(line("all", report))
+    say(line("all", report) + (f" ({report.duplicates} lines skipped: their model id was labelled earlier)"
+                                if report.duplicates else ""))
     for part in ("tune", "held-back"):
         if report.where(part=part).n:
             say(line(part, report.where(part=part)))

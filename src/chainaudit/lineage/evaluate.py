@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chainaudit.errors import DataError, LLMError
 from chainaudit.files import read_jsonl
@@ -49,6 +50,7 @@ class EvalReport:
     """Accuracy (the upstream set, any accepted answer) and precision/recall of "has an upstream"."""
 
     results: list[CardResult] = field(default_factory=list)
+    duplicates: int = 0  # lines whose model id an earlier line already labelled (skipped)
 
     @property
     def n(self) -> int:
@@ -132,24 +134,38 @@ def predict(model_id: str, card_text: str, resolver: Resolver,
 
 
 def evaluate_cards(path: Path, resolver: Resolver | None = None, llm: LLMExtractor | None = None) -> EvalReport:
-    """Run the extractor on every labelled card of a JSONL file."""
+    """Run the extractor on every labelled card of a JSONL file, or of every .jsonl file in a folder (a model id
+    labelled twice counts once, as first labelled)."""
     resolver = resolver or Resolver()
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    if not files or not all(f.is_file() for f in files):
+        raise DataError(f"{path}: no such file (or a folder without .jsonl files)")
     report = EvalReport()
-    for lineno, item in read_jsonl(path, errors="replace"):
-        missing = [k for k in ("model_id", "card", "upstream") if k not in item]
-        if missing:
-            raise DataError(f"{path}, line {lineno}: expected {{\"model_id\", \"card\", \"upstream\"}}; "
-                            f"missing {', '.join(missing)}")
-        model_id, card, upstream = str(item["model_id"]), item["card"], item["upstream"]
-        alternatives = item.get("alternatives") or []
-        if not isinstance(alternatives, list):
-            raise DataError(f"{path}, line {lineno}: alternatives must be a list of ids, got {alternatives!r:.60}")
-        accepted = {_gold(upstream, resolver), *(_gold(a, resolver) for a in alternatives)}
-        expected = _gold(upstream, resolver)
-        predicted, evidence = predict(model_id, str(card), resolver, llm)
-        part = str(item.get("part") or part_of(model_id))
-        report.results.append(CardResult(model_id, str(item.get("kind") or "unlabelled"), part, expected, predicted,
-                                         predicted in accepted, evidence[:300]))
+    seen: set[str] = set()
+    for file in files:
+        for lineno, item in read_jsonl(file, errors="replace"):
+            if str(item.get("model_id")) in seen:  # the same card labelled twice (in two files): the first counts
+                report.duplicates += 1
+                continue
+            seen.add(str(item.get("model_id")))
+            _score_one(report, file, lineno, item, resolver, llm)
     return report
+
+
+def _score_one(report: EvalReport, path: Path, lineno: int, item: dict[str, Any], resolver: Resolver,
+               llm: LLMExtractor | None) -> None:
+    """Check one labelled line and add the extractor's answer on it to `report`."""
+    missing = [k for k in ("model_id", "card", "upstream") if k not in item]
+    if missing:
+        raise DataError(f"{path}, line {lineno}: expected {{\"model_id\", \"card\", \"upstream\"}}; "
+                        f"missing {', '.join(missing)}")
+    model_id, card, upstream = str(item["model_id"]), item["card"], item["upstream"]
+    alternatives = item.get("alternatives") or []
+    if not isinstance(alternatives, list):
+        raise DataError(f"{path}, line {lineno}: alternatives must be a list of ids, got {alternatives!r:.60}")
+    accepted = {_gold(upstream, resolver), *(_gold(a, resolver) for a in alternatives)}
+    expected = _gold(upstream, resolver)
+    predicted, evidence = predict(model_id, str(card), resolver, llm)
+    part = str(item.get("part") or part_of(model_id))
+    report.results.append(CardResult(model_id, str(item.get("kind") or "unlabelled"), part, expected, predicted,
+                                     predicted in accepted, evidence[:300]))
