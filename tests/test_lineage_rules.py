@@ -117,3 +117,14 @@ def test_quantized_copies_name_their_source_with_the_relation(card: str, parent:
 
     edges, _ = identify_model("someone/model-q4", {}, [], card, Resolver())
     assert [(e.parent, e.relation) for e in edges] == [(parent, "quantized")]
+
+
+def test_a_mergekit_card_lists_every_merged_model() -> None:
+    from chainaudit.lineage.names import Resolver
+    from chainaudit.lineage.rules import identify_model
+
+    card = ("# X\n\nX is a merge of the following models using [mergekit](https://github.com/cg123/mergekit):\n"
+            "* [org/left-7b](https://huggingface.co/org/left-7b)\n\n* `other/right-7b`\n\n## Configuration\n"
+            "See [org/unrelated](https://huggingface.co/org/unrelated) for more.\n")
+    edges, _ = identify_model("me/merged", {}, [], card, Resolver())
+    assert [(e.parent, e.relation) for e in edges] == [("org/left-7b", "merge"), ("other/right-7b", "merge")]

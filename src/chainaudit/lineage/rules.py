@@ -347,6 +347,34 @@ def name_hint_edge(child: str, resolver: Resolver) -> Edge | None:
     return Edge(child, ref.model_id, "name-hint", 0.3, f"name {child} starts with {base}", "finetune")
 
 
+_MERGE_INTRO = re.compile(r"(?:is\s+a\s+merge\s+of\s+the\s+following\s+(?:models|checkpoints)|"
+                          r"following\s+models\s+were\s+(?:included\s+in|used\s+(?:in|for))\s+the\s+merge)[^\n]*\n")
+_LIST_ITEM = re.compile(r"[ \t]*[*+-][ \t]+(?P<item>[^\n]+)\n?")
+_ITEM_REF = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)|`(?P<tick>[^`\n]+)`|(?P<bare>[\w.\-]+/[\w.\-]+)")
+
+
+def merge_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
+    """Every model of the bullet list after "is a merge of the following models" (mergekit's card), as merge
+    parents; [] when there is no such list."""
+    low = text[:MAX_TEXT_CHARS].lower()
+    intro = _MERGE_INTRO.search(low)
+    if intro is None:
+        return []
+    at, found = intro.end(), {}
+    while (item := _LIST_ITEM.match(text, at)) is not None or low[at:at + 1] == "\n":
+        if item is None:  # a blank line inside the list
+            at += 1
+            continue
+        ref_match = _ITEM_REF.search(item.group("item"))
+        raw = ref_match and (ref_match.group("url") or ref_match.group("tick") or ref_match.group("bare"))
+        ref = resolver.resolve(raw) if raw else None
+        if ref is not None and ref.model_id != child:
+            found.setdefault(ref.model_id, item.group("item").strip())
+        at = item.end()
+    return [Edge(child, parent, "card-text", 0.85, f"[merge-list] {line}", "merge")
+            for parent, line in list(found.items())[:MAX_PARENTS]] if len(found) >= 2 else []
+
+
 def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_text: str | None,
                    resolver: Resolver) -> tuple[list[Edge], list[str]]:
     """Card metadata and Hub tags (all upstreams); else the card text (one). Name hints are the caller's
@@ -360,6 +388,8 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
         elif edge.relation != "unknown" and "base_model_relation" not in card_data:
             i = position[edge.parent]  # the tag knows the relation the card left unsaid
             edges[i] = edges[i]._replace(relation=edge.relation)
+    if not edges and card_text:
+        edges = merge_edges(child, card_text, resolver)
     if not edges and card_text:
         edge = text_edge(child, card_text, resolver)
         if edge is not None:
