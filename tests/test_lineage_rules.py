@@ -128,3 +128,16 @@ def test_a_mergekit_card_lists_every_merged_model() -> None:
             "See [org/unrelated](https://huggingface.co/org/unrelated) for more.\n")
     edges, _ = identify_model("me/merged", {}, [], card, Resolver())
     assert [(e.parent, e.relation) for e in edges] == [("org/left-7b", "merge"), ("other/right-7b", "merge")]
+
+
+def test_a_popular_base_named_in_words_but_not_a_family_name() -> None:
+    from chainaudit.lineage.names import Resolver
+    from chainaudit.lineage.rules import identify_model
+
+    quantized = "This repository hosts a quantized version of the DistilBERT Base Uncased model, fine-tuned for x.\n"
+    edges, _ = identify_model("me/q", {}, [], quantized, Resolver())
+    assert [(e.parent, e.relation) for e in edges] == [("distilbert/distilbert-base-uncased", "quantized")]
+    family = "It is based on the [RoBERTa](https://arxiv.org/abs/1907.11692) base model, pre-trained on our corpus.\n"
+    assert identify_model("me/r", {}, [], family, Resolver())[0] == []
+    reference = "See the [roberta-base model card](https://huggingface.co/roberta-base/blob/main/README.md).\n"
+    assert identify_model("me/s", {}, [], "Based on our work. " + reference, Resolver())[0] == []

@@ -96,8 +96,20 @@ _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "ProsusAI": ("finbert",),
     "yiyanghkust": ("finbert-tone",),
 }
+#: How cards name those bases in words ("Mistral 7B", "Llama 2 7B"), hyphenated and lower-cased; never a bare family
+#: name ("RoBERTa", "BERT"), which names an architecture as often as a checkpoint.
+_ALIASES = {"mistral-7b": "mistralai/Mistral-7B-v0.1", "llama-2-7b": "meta-llama/Llama-2-7b-hf",
+            "llama-2-13b": "meta-llama/Llama-2-13b-hf", "llama-3-8b": "meta-llama/Meta-Llama-3-8B",
+            "llama-3.1-8b": "meta-llama/Llama-3.1-8B", "xlm-r-base": "FacebookAI/xlm-roberta-base",
+            "xlm-r-large": "FacebookAI/xlm-roberta-large", "gpt-j-6b": "EleutherAI/gpt-j-6b"}
 WELL_KNOWN: dict[str, str] = {**{name.lower(): f"{org}/{name}" for org, names in _BASES_BY_ORG.items()
-                                 for name in names}, **LEGACY_IDS}
+                                 for name in names}, **LEGACY_IDS, **_ALIASES}
+
+
+def well_known_by_words(words: str) -> str | None:
+    """The popular base a card names in words ("the DistilBERT Base Uncased", "Mistral 7B"), if any."""
+    key = re.sub(r"[\s_]+", "-", words.strip().lower().removeprefix("the ").strip())
+    return WELL_KNOWN.get(key)
 #: A path on someone's disk, never a Hub id: absolute, relative, home, Windows, or a training output folder.
 _LOCAL_PATH = re.compile(r"^(?:[a-z]:)?[\\/]|^\.{1,2}[\\/]|^~|\\|^(?:home|root|mnt|data|content|kaggle|tmp|workspace|"
                          r"opt|users?|autodl-tmp|drive)/|(?:^|/)(?:outputs?|checkpoints?|checkpoint-\d+|runs|"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from chainaudit.hub.card import as_str_list
-from chainaudit.lineage.names import Ref, Resolver
+from chainaudit.lineage.names import Ref, Resolver, well_known_by_words
 
 MAX_TEXT_CHARS = 64 * 1024
 MAX_PARENTS = 32
@@ -173,7 +173,7 @@ _RULES: list[_Rule] = [
 ]
 _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can skip ahead
     r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|"
-    r"distilled\s+version|see also|if\s+you(?:'d|\s+would|\s+want)|for\s+more\s+(?:info|detail)|"
+    r"distilled\s+version|see also|if\s+you(?:'d|\s+would|\s+want)|for\s+(?:more|further)\s+(?:info|detail)|"
     r"intermediate\s+checkpoints?|different\s+sizes|same\s+(?:training\s+)?(?:procedure|recipe|approach)|"
     r"available\s+(?:at|on|from)\s|"
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
@@ -254,13 +254,16 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 continue
             if (name == "hub-link" and not _CUE.search(low, s_start, s_end)) or _AFTER_DATASET.match(low, end):
                 continue
-            if name == "hub-link" and _in_table_row(low, start):  # tables list sizes, scores, siblings
-                continue
+            if name == "hub-link" and (_in_table_row(low, start) or _PAGE_LINK.search(raw or "")):
+                continue  # tables list sizes, scores and siblings; a link into a file or section is a reference
             ref = resolver.resolve(raw)
             if ref is None or ref.model_id == child:
                 continue
             yield _Hit(name, confidence, ref, not weak or hub_link or ref.in_catalog, _evidence(text, s_start, s_end),
                        relation)
+
+
+_PAGE_LINK = re.compile(r"/(?:blob|raw|resolve|discussions)/|#|readme\.md", re.I)
 
 
 def _in_table_row(low: str, at: int) -> bool:
@@ -375,6 +378,27 @@ def merge_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
             for parent, line in list(found.items())[:MAX_PARENTS]] if len(found) >= 2 else []
 
 
+_NAMED_BASE = re.compile(r"(?P<verb>(?:quantized\s+|fine-?tuned\s+)?version\s+of|based\s+on|built\s+on|"
+                         r"fine-?tuned\s+from|initiali[sz]ed\s+from|(?:further|continued)\s+(?:pre-?)?trained\s+from)"
+                         r"\s+(?:the\s+)?\**(?P<words>[a-z][a-z0-9.\- ]{1,40}?)\**\s+(?:model|checkpoint)\b")
+
+
+def named_base_edge(child: str, text: str) -> Edge | None:
+    """A popular base named in words in a sentence that says it is the base ("a quantized version of the
+    DistilBERT Base Uncased model"), resolved only through the table of popular bases."""
+    low = text[:MAX_TEXT_CHARS].lower()
+    for m in _NAMED_BASE.finditer(low):
+        s_start, _ = _sentence(low, m.start(), m.end())
+        if _blocked(low[s_start:m.start()]):
+            continue
+        parent = well_known_by_words(m.group("words"))
+        if parent and parent.lower() != child.lower():
+            relation = "quantized" if m.group("verb").startswith("quantized") else "finetune"
+            return Edge(child, parent, "card-text", 0.6, f"[named-base] {_evidence(text, m.start(), m.end())}",
+                        relation)
+    return None
+
+
 def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_text: str | None,
                    resolver: Resolver) -> tuple[list[Edge], list[str]]:
     """Card metadata and Hub tags (all upstreams); else the card text (one). Name hints are the caller's
@@ -391,7 +415,7 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
     if not edges and card_text:
         edges = merge_edges(child, card_text, resolver)
     if not edges and card_text:
-        edge = text_edge(child, card_text, resolver)
+        edge = text_edge(child, card_text, resolver) or named_base_edge(child, card_text)
         if edge is not None:
             edges.append(edge)
     return edges, warnings
