@@ -192,7 +192,7 @@ def _print_descendants(blast: BlastRadius) -> None:
     table = Table(*columns, title=f"descendants of {node}")
     for r in rows:
         cells = [escape(r["model"]) + (" (marked poisoned)" if r["poisoned"] else ""), str(r["depth"]),
-                 "-" if r["downloads"] is None else f"{r['downloads']:,}", r["pipeline_tag"] or "-"]
+                 "unknown" if r["downloads"] is None else f"{r['downloads']:,}", r["pipeline_tag"] or "-"]
         table.add_row(*cells, *([escape(r["poisoned_upstream"] or "-")] if flagged else []))
     console.print(table)
     total = sum(r["downloads"] or 0 for r in rows)
@@ -230,8 +230,8 @@ def _print_stats(stats: dict[str, Any]) -> None:
     for r in stats["top_upstreams"]:
         table.add_row(r["model"] + (" (external)" if r["external"] else ""), f"{r['downstream']:,}",
                       f"{r['share_of_pairs']:.2%}", f"{r['top_downstream_task'] or '-'} ({r['top_task_share']:.0%})",
-                      "-" if r["downloads"] is None else f"{r['downloads']:,}",
-                      "-" if r["download_rank"] is None else str(r["download_rank"]))
+                      "unknown" if r["downloads"] is None else f"{r['downloads']:,}",
+                      "unknown" if r["download_rank"] is None else str(r["download_rank"]))
     console.print(table)
 
 
