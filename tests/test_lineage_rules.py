@@ -141,3 +141,12 @@ def test_a_popular_base_named_in_words_but_not_a_family_name() -> None:
     assert identify_model("me/r", {}, [], family, Resolver())[0] == []
     reference = "See the [roberta-base model card](https://huggingface.co/roberta-base/blob/main/README.md).\n"
     assert identify_model("me/s", {}, [], "Based on our work. " + reference, Resolver())[0] == []
+
+
+@pytest.mark.parametrize("value", ["scratch", "None", ["scratch"]])
+def test_base_model_scratch_or_none_means_no_upstream(value: object) -> None:
+    from chainaudit.lineage.names import Resolver
+    from chainaudit.lineage.rules import identify_model
+
+    edges, _ = identify_model("me/m", {"base_model": value}, [], "Trained from scratch.\n", Resolver())
+    assert edges == []

@@ -18,6 +18,8 @@ MAX_TEXT_CHARS = 64 * 1024
 MAX_PARENTS = 32
 RELATIONS = frozenset({"finetune", "adapter", "quantized", "merge"})
 SOURCES = ("metadata", "tag", "card-text", "llm", "name-hint")
+#: `base_model` values that say there is none (a model trained from scratch, a template left unfilled).
+NO_BASE = frozenset({"", "scratch", "from scratch", "none", "null", "n/a", "na", "-", "unknown", "[optional]"})
 
 
 class Edge(NamedTuple):
@@ -44,7 +46,7 @@ def _relation(value: Any, n_parents: int) -> str:
 def metadata_edges(child: str, card_data: dict[str, Any], resolver: Resolver, warnings: list[str]) -> list[Edge]:
     """Edges from card metadata `base_model` (a string or a list), relation from `base_model_relation`."""
     raw = card_data.get("base_model")
-    if raw is None:
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in NO_BASE):
         return []
     if isinstance(raw, str) and "base_model_relation" not in card_data:  # the common case, kept fast
         ref = resolver.resolve(raw, loose=True)
@@ -59,6 +61,8 @@ def metadata_edges(child: str, card_data: dict[str, Any], resolver: Resolver, wa
         warnings.append(f"base_model_relation {relation_raw!r:.40} is not one of {sorted(RELATIONS)}")
     edges: list[Edge] = []
     for name in names:
+        if name.strip().lower() in NO_BASE:
+            continue
         ref = resolver.resolve(name, loose=True)
         if ref is None:
             warnings.append(f"base_model {name!r:.80} is not a model id; ignored")
@@ -378,7 +382,7 @@ def merge_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
             for parent, line in list(found.items())[:MAX_PARENTS]] if len(found) >= 2 else []
 
 
-_NAMED_BASE = re.compile(r"(?P<verb>(?:quantized\s+|fine-?tuned\s+)?version\s+of|based\s+on|built\s+on|"
+_NAMED_BASE = re.compile(r"(?P<verb>(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
                          r"fine-?tuned\s+from|initiali[sz]ed\s+from|(?:further|continued)\s+(?:pre-?)?trained\s+from)"
                          r"\s+(?:the\s+)?\**(?P<words>[a-z][a-z0-9.\- ]{1,40}?)\**\s+(?:model|checkpoint)\b")
 
