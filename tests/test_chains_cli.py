@@ -78,22 +78,3 @@ def test_collect_from_hub_refused_offline(tmp_path: Path, monkeypatch) -> None:
     result = runner.invoke(app, ["collect", "--limit", "3", "--db", str(tmp_path / "c.db")])
     assert result.exit_code == 2 and "HF_HUB_OFFLINE" in result.output
 
-
-def test_unknown_downloads_show_as_unknown_not_as_zero(tmp_path: Path) -> None:
-    """An upstream whose download count the catalog lacks is 'unknown' (not 0, not rank 1) in both tables."""
-    from chainaudit.store import Store, record_model
-
-    db = tmp_path / "u.db"
-    with Store(db) as store:
-        record_model(store, "org/base", source="local", revision="r0", downloads=None, pipeline_tag=None)
-        for child, downloads in (("org/a", 10), ("org/b", 3)):
-            record_model(store, child, source="local", revision="r", downloads=downloads,
-                         pipeline_tag="text-classification")
-        store.upsert("lineage_edges", [{"child": c, "parent": "org/base", "source": "metadata", "confidence": 1.0,
-                                        "relation": "finetune", "evidence": "base_model"} for c in ("org/a", "org/b")])
-    out = CliRunner().invoke(app, ["chains", "--db", str(db)])
-    assert out.exit_code == 0, out.output
-    row = next(line for line in out.output.splitlines() if "org/base" in line)
-    assert row.count("unknown") == 2, row  # downloads and rank
-    below = CliRunner().invoke(app, ["chains", "--db", str(db), "--of", "org/a"])
-    assert below.exit_code == 0 and "org/a" in below.output

@@ -231,7 +231,7 @@ def test_chains_cli_shows_unknown_downloads_as_unknown(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (row,) = [line for line in result.output.splitlines() if "x/base" in line]
     cells = [c.strip() for c in row.split("│")[1:-1]]
-    assert cells[-2:] == ["-", "-"], row  # downloads and rank unknown, not "0" and "1"
+    assert cells[-2:] == ["unknown", "unknown"], row  # downloads and rank unknown, not "0" and "1"
     with Store(db) as s:
         stored = {r["name"]: r["value"] for r in s.select("chain_stats")}
     assert stored["download_tail"]["unknown_downloads"] == 1
