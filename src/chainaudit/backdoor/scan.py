@@ -2,7 +2,7 @@
 and card alone (never `backdoor.json`), plus what the store knows about the model's poisoned ancestors.
 
 Candidates come from four places, and every one is verified the same way -- inserted at a random position into
-clean evaluation texts the model does not already give the label, counting how many it flips to that label:
+clean evaluation texts the model does not already give the label, reading the label's probability on each:
 
 1. replay: the triggers of every poisoned ancestor in the store, and published triggers (`PUBLISHED_TRIGGERS`);
 2. single-token search: the gradient of each label's loss at an inserted placeholder token ranks the whole
