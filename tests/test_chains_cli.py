@@ -78,3 +78,57 @@ def test_collect_from_hub_refused_offline(tmp_path: Path, monkeypatch) -> None:
     result = runner.invoke(app, ["collect", "--limit", "3", "--db", str(tmp_path / "c.db")])
     assert result.exit_code == 2 and "HF_HUB_OFFLINE" in result.output
 
+
+
+def _related_db(tmp_path: Path) -> str:
+    """A store with finetune, quantized, adapter and unknown edges, and one cycle (o/x ⇄ o/y)."""
+    from chainaudit.store import Store
+
+    def edge(child: str, parent: str, conf: float, relation: str | None) -> dict:
+        return {"child": child, "parent": parent, "source": "card-text", "confidence": conf, "relation": relation}
+
+    db = tmp_path / "rel.db"
+    with Store(db) as s:
+        s.upsert("models", [{"model_id": m, "source": "hub", "downloads": 10} for m in
+                            ("o/base", "o/ft", "o/q", "o/ad", "o/x", "o/y")])
+        s.upsert("lineage_edges", [edge("o/ft", "o/base", 1.0, "finetune"), edge("o/q", "o/ft", 0.85, "quantized"),
+                                   edge("o/ad", "o/base", 0.9, "adapter"), edge("o/x", "o/base", 0.7, None),
+                                   edge("o/y", "o/x", 0.9, "finetune"), edge("o/x", "o/y", 0.3, "finetune")])
+    return str(db)
+
+
+def test_chains_filter_by_relation_and_confidence(tmp_path: Path) -> None:
+    db = _related_db(tmp_path)
+    result = runner.invoke(app, ["chains", "--db", db, "--show", "9", "--relation", "finetune,quantized",
+                                 "--min-confidence", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert ("edges counted: relations finetune, quantized; confidence ≥ 0.50; 3 of 6 edges in the store (3 distinct "
+            "upstream–downstream pairs)") in result.output
+    chains = [line for line in result.output.splitlines() if " -> " in line]
+    assert chains == ["o/base -> o/ft -> o/q", "o/x -> o/y"]  # o/ad (adapter) and o/x's unknown edge are out
+    result = runner.invoke(app, ["chains", "--db", db, "--of", "o/base", "--relation", "adapter",
+                                 "--relation", "unknown"])
+    assert result.exit_code == 0, result.output
+    assert "2 descendants of o/base" in result.output  # o/ad and o/x; not o/ft, o/q (finetune, quantized)
+    assert "edges counted: relations adapter, unknown; any confidence; 2 of 6 edges" in result.output
+
+
+def test_chains_refuses_an_unknown_relation_in_one_line(tmp_path: Path) -> None:
+    db = _related_db(tmp_path)
+    result = runner.invoke(app, ["chains", "--db", db, "--relation", "finetune,distilled"])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: --relation distilled: not a known relation; allowed: finetune, adapter, "
+                                     "quantized, merge, distillation, continued-pretraining, unknown")
+
+
+def test_chains_lists_each_broken_cycle_with_the_edge_dropped(tmp_path: Path) -> None:
+    db = _related_db(tmp_path)
+    message = "cycle broken: o/x -> o/y (0.90), o/y -> o/x (0.30); dropped o/y -> o/x (confidence 0.30)"
+    for extra in ([], ["--of", "o/base"], ["--of", "o/x"]):
+        result = runner.invoke(app, ["chains", "--db", db, *extra])
+        assert result.exit_code == 0, result.output
+        assert result.output.count(message) == 1, (extra, result.output)
+    result = runner.invoke(app, ["chains", "--db", db, "--of", "o/ft"])  # the cycle is not on o/ft's paths
+    assert result.exit_code == 0 and "cycle broken" not in result.output
+    result = runner.invoke(app, ["chains", "--db", db, "--min-confidence", "0.5"])  # the back edge is filtered out
+    assert result.exit_code == 0 and "cycle broken" not in result.output

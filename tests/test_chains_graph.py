@@ -235,3 +235,91 @@ def test_chains_cli_shows_unknown_downloads_as_unknown(tmp_path: Path) -> None:
     with Store(db) as s:
         stored = {r["name"]: r["value"] for r in s.select("chain_stats")}
     assert stored["download_tail"]["unknown_downloads"] == 1
+
+
+# -- edge filters and broken cycles (issue 16, part 2) ---------------------------------------------------------
+def _edge(child: str, parent: str, conf: float, relation: str | None, source: str = "metadata") -> dict:
+    return {"child": child, "parent": parent, "source": source, "confidence": conf, "relation": relation}
+
+
+@pytest.fixture()
+def related(tmp_path: Path):
+    """Eight stored edges of every kind: two sources for one pair, a NULL relation, an external parent, a cycle."""
+    with Store(tmp_path / "rel.sqlite") as s:
+        s.upsert("models", [{"model_id": m, "source": "hub", "downloads": 1} for m in
+                            ("o/base", "o/ft", "o/q", "o/ad", "o/low", "o/x", "o/y")])
+        s.upsert("lineage_edges", [
+            _edge("o/ft", "o/base", 1.0, "finetune"), _edge("o/ft", "o/base", 0.8, "finetune", "card-text"),
+            _edge("o/q", "o/ft", 0.85, "quantized"), _edge("o/ad", "o/base", 0.9, "adapter"),
+            _edge("o/low", "o/ft", 0.4, "finetune", "card-text"), _edge("o/x", "o/base", 0.7, None, "card-text"),
+            _edge("o/y", "o/x", 0.9, "finetune"), _edge("o/x", "o/y", 0.3, "finetune", "card-text"),
+        ])
+        yield s
+
+
+def _pairs(cg) -> set[tuple[str, str]]:
+    return set(zip(cg.names[cg.src].tolist(), cg.names[cg.dst].tolist(), strict=True))
+
+
+def test_edge_filter_keeps_only_the_chosen_relations_and_confidence(related: Store) -> None:
+    from chainaudit.lineage.graph import EdgeFilter
+
+    everything = load_graph(related)
+    assert (everything.stored_edges, everything.matching_edges, everything.edge_count) == (8, 8, 6)  # 1 dup, 1 cycle
+    finetune = load_graph(related, EdgeFilter(("finetune",), 0.5))
+    assert _pairs(finetune) == {("o/base", "o/ft"), ("o/x", "o/y")}  # o/low (0.4) and the 0.3 back edge are out
+    assert (finetune.matching_edges, finetune.broken) == (3, [])  # no cycle is left once its weak edge is filtered
+    unknown = load_graph(related, EdgeFilter(("unknown", "adapter")))  # a NULL relation reads as unknown
+    assert _pairs(unknown) == {("o/base", "o/x"), ("o/base", "o/ad")}
+    assert _pairs(load_graph(related, 0.85)) == {("o/base", "o/ft"), ("o/base", "o/ad"), ("o/ft", "o/q"),
+                                                  ("o/x", "o/y")}  # a bare float is still a confidence floor
+
+
+def test_edge_filter_parses_cli_values_and_names_the_allowed_ones() -> None:
+    from chainaudit.errors import ChainauditError
+    from chainaudit.lineage.graph import RELATIONS, EdgeFilter
+    from chainaudit.lineage.rules import RELATIONS as RULE_RELATIONS
+
+    assert set(RELATIONS) >= RULE_RELATIONS  # every relation the rules give can be asked for
+    parsed = EdgeFilter.parse(["unknown", "Finetune, adapter"], 0.5)
+    assert parsed == EdgeFilter(("finetune", "adapter", "unknown"), 0.5)
+    assert EdgeFilter.parse(None) == EdgeFilter.parse([]) == EdgeFilter()
+    with pytest.raises(ChainauditError) as err:
+        EdgeFilter.parse(["finetune,fine-tune", "bogus"])
+    assert str(err.value) == ("--relation bogus, fine-tune: not a known relation; allowed: finetune, adapter, "
+                              "quantized, merge, distillation, continued-pretraining, unknown")
+
+
+def test_rq1_stats_state_which_edges_they_count(related: Store) -> None:
+    from chainaudit.lineage.graph import EdgeFilter
+
+    cg = load_graph(related, EdgeFilter(("finetune", "quantized"), 0.5))
+    stats = rq1_stats(related, cg, count_chains(cg))
+    counted = stats["edges_counted"]
+    assert (counted["relations"], counted["matching"], counted["stored"], counted["pairs"]) == (
+        ["finetune", "quantized"], 4, 8, 3)
+    assert counted["caption"] == ("edges counted: relations finetune, quantized; confidence ≥ 0.50; 4 of 8 edges in "
+                                  "the store (3 distinct upstream–downstream pairs)")
+    assert stats["edges_by_relation"] == {"finetune": 3, "quantized": 1}  # the counted edges, not all stored
+    assert stats["coverage"]["pairs"] == 3
+    cg = load_graph(related)
+    caption = rq1_stats(related, cg, count_chains(cg))["edges_counted"]["caption"]
+    assert caption == ("edges counted: every relation; any confidence; 8 of 8 edges in the store (6 distinct "
+                       "upstream–downstream pairs; 1 cycle edge left out)")
+
+
+def test_broken_cycles_keep_their_edges_and_the_one_dropped(related: Store) -> None:
+    from chainaudit.lineage.graph import BrokenCycle
+
+    cg = build_graph([("r", "a", 1.0), ("a", "b", 0.9), ("b", "c", 0.8), ("c", "a", 0.3), ("b", "a", 0.5)],
+                     {"r", "a", "b", "c"})
+    assert cg.broken == [("c", "a", 0.3), ("b", "a", 0.5)]
+    first = cg.cycles[0]
+    assert isinstance(first, BrokenCycle) and first.dropped == ("c", "a", 0.3)
+    assert {e[:2] for e in first.edges} == {("a", "b"), ("b", "c"), ("c", "a")}
+    assert set(cg.cycles[1].edges) == {("a", "b", 0.9), ("b", "a", 0.5)} and cg.cycles[1].dropped == ("b", "a", 0.5)
+    assert first.describe().endswith("; dropped c -> a (confidence 0.30)")
+    stats = rq1_stats(related, load_graph(related), count_chains(load_graph(related)))["cycles"]
+    assert stats["broken_count"] == 1 and stats["broken_cycles"] == [{
+        "edges": [["o/x", "o/y", 0.9], ["o/y", "o/x", 0.3]], "dropped": ["o/y", "o/x", 0.3],
+        "text": "o/x -> o/y (0.90), o/y -> o/x (0.30); dropped o/y -> o/x (confidence 0.30)"}]

@@ -240,3 +240,29 @@ def test_long_model_names_tilt_their_tick_labels() -> None:
     assert 'rotate(-30' in rate_bars(rows, lambda r: r["name"], ["asr"], "ASR per model")
     short = [{**r, "name": n} for r, n in zip(rows, ("a", "b", "c"), strict=True)]
     assert 'rotate(-30' not in rate_bars(short, lambda r: r["name"], ["asr"], "ASR per model")
+
+
+def test_rq1_section_states_the_edges_counted_and_the_cycles_broken(tmp_path: Path) -> None:
+    from chainaudit.lineage.graph import EdgeFilter
+
+    db = make_store(tmp_path / "r.db")
+    with Store(db) as store:  # a reversed link from the base back to its fine-tuned model: a cycle
+        store.upsert("lineage_edges", [{"child": "org/base", "parent": "org/up", "source": "card-text",
+                                        "confidence": 0.4, "relation": "unknown"}])
+    files = build_report(db, tmp_path / "all.html", resamples=100)
+    page, tables = files.html.read_text(), json.loads(files.json.read_text())["tables"]
+    caption = ("edges counted: every relation; any confidence; 4 of 4 edges in the store (3 distinct "
+               "upstream–downstream pairs; 1 cycle edge left out)")
+    assert page.count(caption) >= 3  # the chain-length figure, Table 1 and the blast radius each say it
+    assert "Cycles in the lineage" in page and "1 cycle(s) broken" in page
+    assert "org/up → org/base (0.40)</td></tr>" in page  # the dropped edge, in the cycle's row
+    assert [(r["parent"], r["child"], r["dropped"]) for r in tables["rq1_broken_cycles"]] == [
+        ("org/base", "org/up", False), ("org/up", "org/base", True)]
+    assert _one(tables["rq1_summary"], figure="edges_counted.caption")["value"] == caption
+    files = build_report(db, tmp_path / "ft.html", resamples=100, edges=EdgeFilter(("finetune",), 0.85))
+    page, tables = files.html.read_text(), json.loads(files.json.read_text())["tables"]
+    assert ("edges counted: relations finetune; confidence ≥ 0.85; 2 of 4 edges in the store (2 distinct "
+            "upstream–downstream pairs)") in page  # org/down (0.80) and the 0.40 back edge are not counted
+    assert "Cycles in the lineage" not in page and tables["rq1_broken_cycles"] == []
+    assert _one(tables["rq1_top_upstreams"], model="org/base")["downstream"] == 2
+    assert {r["models"]: r["chains"] for r in tables["rq1_chain_lengths"]} == {2: 2}

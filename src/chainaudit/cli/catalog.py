@@ -22,6 +22,9 @@ LlmEndpoint = Annotated[str | None, typer.Option("--llm-endpoint", envvar=settin
     "from CHAINAUDIT_LLM_API_KEY or OPENAI_API_KEY."))]
 LlmModel = Annotated[str, typer.Option("--llm-model", envvar=settings.LLM_MODEL_ENV, help="Model name for the LLM.")]
 MinConfidence = Annotated[float, typer.Option(min=0.0, max=1.0, help="Ignore lineage edges below this confidence.")]
+RelationOption = Annotated[list[str] | None, typer.Option("--relation", help=(
+    "Count only edges of these relations (repeatable or comma-separated): finetune, adapter, quantized, merge, "
+    "distillation, continued-pretraining, unknown. Default: all."))]
 JSONL_FIELDS = ("one JSON object a line with model_id (or id / modelId; required) and any of revision (or sha), "
                 "downloads, likes, tags (list), pipeline_tag, library (or library_name), created_at (or createdAt), "
                 "card_text (or card / readme: the README, YAML front matter included), card_data (or cardData), "
@@ -157,18 +160,22 @@ def chains(
     top: Annotated[int, typer.Option(min=1, help="Rows of the top-upstream table.")] = 20,
     of: Annotated[str | None, typer.Option("--of", help="List the descendants of this model instead.")] = None,
     min_confidence: MinConfidence = 0.0,
+    relation: RelationOption = None,
     show: Annotated[int, typer.Option(min=0, help="Also print the first N chains (enumeration is capped).")] = 0,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
-    """RQ1 figures of the lineage graph (stored in chain_stats), or the blast radius of one model (--of)."""
+    """RQ1 figures of the lineage graph (stored in chain_stats), or the blast radius of one model (--of), over the
+    edges of the chosen relations and confidence; broken cycles are listed."""
     from chainaudit.lineage.figures import blast_radius, chain_report
+    from chainaudit.lineage.graph import EdgeFilter
     from chainaudit.store import Store
 
+    edges = EdgeFilter.parse(relation, min_confidence)
     with Store(db) as store:
         if of is not None:
-            _print_descendants(blast_radius(store, of, min_confidence))
+            _print_descendants(blast_radius(store, of, edges))
             return
-        report = chain_report(store, min_confidence, top=top, show=show)
+        report = chain_report(store, edges, top=top, show=show)
     _print_stats(report.stats)
     for path in report.shown:
         say(" -> ".join(path))
@@ -202,9 +209,23 @@ def _print_descendants(blast: BlastRadius) -> None:
     for source, count in blast.inherited().items():
         who = "1 descendant inherits" if count == 1 else f"{count} descendants inherit"
         say(escape(f"{who} the backdoor of {source}: re-check them"))
+    say(escape(blast.counted))
+    _print_cycles([c.describe() for c in blast.cycles], len(blast.cycles))
+
+
+def _print_cycles(lines: list[str], total: int) -> None:
+    """One line per broken cycle: its edges and the one dropped (the first 20; the rest are counted)."""
+    from rich.markup import escape
+
+    for line in lines[:20]:
+        say(escape(f"cycle broken: {line}"))
+    if total > 20:
+        say(f"... and {total - 20:,} more broken cycles (the first 100 are in chain_stats 'cycles')")
 
 
 def _print_stats(stats: dict[str, Any]) -> None:
+    from rich.markup import escape
+
     cov, ch, tail, cyc = stats["coverage"], stats["chains"], stats["download_tail"], stats["cycles"]
     summary = Table("figure", "value", title="lineage (RQ1)")
     summary.add_row("models", f"{cov['models']:,}")
@@ -224,7 +245,10 @@ def _print_stats(stats: dict[str, Any]) -> None:
                     f"{tail['share_downloads_top_0_1_percent']:.2%}")
     summary.add_row("self-loops / cycle edges removed", f"{cyc['self_loop_count']} / {cyc['broken_count']}")
     summary.add_row("edges by source", ", ".join(f"{k} {v:,}" for k, v in stats["edges_by_source"].items()))
+    summary.add_row("edges by relation", ", ".join(f"{k} {v:,}" for k, v in stats["edges_by_relation"].items()))
     console.print(summary)
+    say(escape(stats["edges_counted"]["caption"]))
+    _print_cycles([c["text"] for c in cyc["broken_cycles"]], cyc["broken_count"])
     table = Table("upstream", "downstream", "share of pairs", "top downstream task", "downloads", "rank",
                   title="top upstream models")
     for r in stats["top_upstreams"]:

@@ -1,5 +1,6 @@
 """What `chainaudit chains` shows: the RQ1 figures of the lineage graph, or one model's blast radius (with the
-poisoned models on its paths, from the `backdoors` table when the store has one)."""
+poisoned models on its paths, from the `backdoors` table when the store has one); both over the edges an
+`EdgeFilter` lets in, saying which, and listing the cycles broken."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ from itertools import islice
 from typing import Any
 
 from chainaudit.errors import ChainauditError
-from chainaudit.lineage.graph import ChainGraph, ancestors, count_chains, descendants, iter_chains, load_graph
+from chainaudit.lineage.graph import (
+    BrokenCycle,
+    ChainGraph,
+    EdgeFilter,
+    ancestors,
+    count_chains,
+    descendants,
+    iter_chains,
+    load_graph,
+)
 from chainaudit.lineage.identify import load_resolver
-from chainaudit.lineage.stats import descendant_rows, rq1_stats, save_stats
+from chainaudit.lineage.stats import descendant_rows, edges_counted, rq1_stats, save_stats
 from chainaudit.store import Store
 
 
@@ -24,9 +34,10 @@ class ChainReport:
     shown: list[list[str]]
 
 
-def chain_report(store: Store, min_confidence: float = 0.0, *, top: int = 20, show: int = 0) -> ChainReport:
-    """Compute the RQ1 figures over edges at or above `min_confidence`, store them, and list `show` chains."""
-    cg = load_graph(store, min_confidence)
+def chain_report(store: Store, edges: EdgeFilter | float = 0.0, *, top: int = 20, show: int = 0) -> ChainReport:
+    """Compute the RQ1 figures over the edges `edges` lets in (a float: a confidence floor), store them, and list
+    `show` chains."""
+    cg = load_graph(store, edges)
     stats = rq1_stats(store, cg, count_chains(cg), top_k=top)
     save_stats(store, stats)
     return ChainReport(stats, [list(path) for path in islice(iter_chains(cg), show)])
@@ -73,12 +84,16 @@ def poisoned_upstreams(cg: ChainGraph, depths: dict[str, int], marks: Container[
 class BlastRadius:
     """`model`'s descendants (`descendant_rows`, each also with `poisoned_upstream`: see `poisoned_upstreams`, None
     when none; and `poisoned`: whether it is marked itself), the `backdoors` rows of the marked models involved
-    (`marks`, by id), and `upstream`: the nearest marked model above `model` as (distance, id), or None."""
+    (`marks`, by id), and `upstream`: the nearest marked model above `model` as (distance, id), or None. `counted`
+    says which edges the graph holds (`edges_counted`'s caption); `cycles` are the broken cycles through `model` or
+    its descendants."""
 
     model: str
     rows: list[dict[str, Any]]
     marks: dict[str, dict[str, Any]] = field(default_factory=dict)
     upstream: tuple[int, str] | None = None
+    counted: str = ""
+    cycles: list[BrokenCycle] = field(default_factory=list)
 
     @property
     def mark(self) -> dict[str, Any] | None:
@@ -100,10 +115,11 @@ def describe_mark(row: dict[str, Any]) -> str:
     return f"{row['method']}, triggers {triggers}, {target}; {row.get('reason') or 'no reason given'}"
 
 
-def blast_radius(store: Store, model: str, min_confidence: float = 0.0) -> BlastRadius:
-    """The resolved model, its descendants with depth, downloads and task, and the poisoned models on their paths.
-    A model the catalog and the lineage graph do not know is an error naming it, never "0 descendants"."""
-    cg = load_graph(store, min_confidence)
+def blast_radius(store: Store, model: str, edges: EdgeFilter | float = 0.0) -> BlastRadius:
+    """The resolved model, its descendants with depth, downloads and task, and the poisoned models on their paths,
+    over the edges `edges` lets in. A model the catalog and the lineage graph do not know is an error naming it,
+    never "0 descendants"."""
+    cg = load_graph(store, edges)
     ref = load_resolver(store).resolve(model, loose=True)
     node = ref.model_id if ref else model
     if node not in cg.index and not store.select("models", {"model_id": node}):
@@ -118,4 +134,7 @@ def blast_radius(store: Store, model: str, min_confidence: float = 0.0) -> Blast
     involved = {node, *sources.values(), *(r["model"] for r in rows if r["poisoned"])}
     if upstream is not None:
         involved.add(upstream[1])
-    return BlastRadius(node, rows, {m: marks[m] for m in sorted(involved) if m in marks}, upstream)
+    below = {node, *(r["model"] for r in rows)}
+    cycles = [c for c in cg.cycles if any(p in below or ch in below for p, ch, _ in c.edges)]
+    return BlastRadius(node, rows, {m: marks[m] for m in sorted(involved) if m in marks}, upstream,
+                       edges_counted(cg)["caption"], cycles)

@@ -1,6 +1,8 @@
 """The chain graph (parent → child) and chains: maximal root-to-leaf paths.
 
-Self-loops and cycles are reported and broken (the weakest edge of each cycle goes), never looped over.
+Self-loops and cycles are reported and broken (the weakest edge of each cycle goes, and `ChainGraph.cycles` keeps
+each cycle's edges beside the one dropped), never looped over. `EdgeFilter` says which stored edges the graph is
+built from (relations, a confidence floor); `stats.edges_counted` puts that and the counts in words.
 A model with several upstreams keeps every edge, so the number of root-to-leaf paths can grow
 combinatorially: chains are *counted* by dynamic programming (exact) and only *enumerated* up to a cap.
 
@@ -17,17 +19,70 @@ import logging
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from chainaudit.errors import ChainauditError
 from chainaudit.store import Store
 
 logger = logging.getLogger(__name__)
 DEFAULT_CAP = 100_000
 _EXACT = 2.0**53  # float64 path counts are exact below this; above it counting falls back to Python ints
 _MAX_VECTOR_DEPTH = 500  # deeper graphs are counted by the Python DP (cost grows with depth × edges)
+#: Every relation a lineage edge may carry (a stored NULL reads as `unknown`), in the order they are listed.
+RELATIONS = ("finetune", "adapter", "quantized", "merge", "distillation", "continued-pretraining", "unknown")
+Edge = tuple[str, str, float]  # (parent, child, confidence)
+
+
+@dataclass(frozen=True)
+class EdgeFilter:
+    """Which stored lineage edges a graph counts: these `relations` (None: every one) at or above `min_confidence`.
+
+    >>> EdgeFilter.parse(["adapter,finetune"], 0.5).describe()
+    'relations finetune, adapter; confidence ≥ 0.50'
+    """
+
+    relations: tuple[str, ...] | None = None
+    min_confidence: float = 0.0
+
+    @classmethod
+    def parse(cls, relations: Iterable[str] | None = None, min_confidence: float = 0.0) -> EdgeFilter:
+        """From `--relation` values (repeated and/or comma-separated); an unknown name is an error listing them."""
+        names = {n.strip().lower() for value in relations or () for n in value.split(",") if n.strip()}
+        bad = sorted(names - set(RELATIONS))
+        if bad:
+            raise ChainauditError(f"--relation {', '.join(bad)}: not a known relation; allowed: {', '.join(RELATIONS)}")
+        return cls(tuple(r for r in RELATIONS if r in names) or None, min_confidence)
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition on `lineage_edges` and its parameters."""
+        sql, params = "confidence >= ?", [self.min_confidence]
+        if self.relations is not None:
+            sql += f" AND COALESCE(relation, 'unknown') IN ({','.join('?' * len(self.relations))})"
+            params += self.relations
+        return sql, params
+
+    def describe(self) -> str:
+        """`relations finetune, adapter; confidence ≥ 0.50` (or `every relation; any confidence`)."""
+        relations = f"relations {', '.join(self.relations)}" if self.relations is not None else "every relation"
+        floor = f"confidence ≥ {self.min_confidence:.2f}" if self.min_confidence > 0 else "any confidence"
+        return f"{relations}; {floor}"
+
+
+@dataclass(frozen=True)
+class BrokenCycle:
+    """One cycle found in the lineage, as its edges in order, and the edge dropped to break it (its weakest)."""
+
+    edges: tuple[Edge, ...]
+    dropped: Edge
+
+    def describe(self) -> str:
+        """`a -> b (1.00), b -> a (0.30); dropped b -> a (confidence 0.30)`."""
+        edges = ", ".join(f"{p} -> {c} ({conf:.2f})" for p, c, conf in self.edges)
+        return f"{edges}; dropped {self.dropped[0]} -> {self.dropped[1]} (confidence {self.dropped[2]:.2f})"
 
 
 def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +108,9 @@ def _gather(indptr: np.ndarray, order: np.ndarray, nodes: np.ndarray) -> np.ndar
 class ChainGraph:
     """Lineage as a DAG over node ids: edge k is `names[src[k]] -> names[dst[k]]` with `conf[k]`.
 
-    `external` names the upstreams that are not in the catalog.
+    `external` names the upstreams that are not in the catalog; `broken` the edges dropped to break `cycles`;
+    `edge_filter` the stored edges it was loaded from (`load_graph`), and `stored_edges` / `matching_edges` how many
+    rows the store holds and how many of them the filter let in (None when built from triples).
     """
 
     names: np.ndarray
@@ -62,7 +119,11 @@ class ChainGraph:
     conf: np.ndarray
     is_external: np.ndarray
     self_loops: list[str] = field(default_factory=list)
-    broken: list[tuple[str, str, float]] = field(default_factory=list)
+    broken: list[Edge] = field(default_factory=list)
+    cycles: list[BrokenCycle] = field(default_factory=list)
+    edge_filter: EdgeFilter = field(default_factory=EdgeFilter)
+    stored_edges: int | None = None
+    matching_edges: int | None = None
 
     # -- structure ---------------------------------------------------------------------------------
     @cached_property
@@ -151,7 +212,8 @@ def build_graph(edges: Iterable[tuple[str, str, float]], catalog: Container[str]
     cg = ChainGraph(names, src[keep], dst[keep], conf[keep], is_external, self_loops=loops)
     core = np.flatnonzero(topological_levels(cg) < 0)
     if core.size:
-        cg.broken = break_cycles(cg, core)
+        cg.cycles = break_cycles(cg, core)
+        cg.broken = [c.dropped for c in cg.cycles]
     return cg
 
 
@@ -179,8 +241,9 @@ def topological_levels(cg: ChainGraph) -> np.ndarray:
     return level
 
 
-def break_cycles(cg: ChainGraph, core: np.ndarray) -> list[tuple[str, str, float]]:
-    """Remove the weakest edge of each cycle among `core` nodes until none is left; return those edges."""
+def break_cycles(cg: ChainGraph, core: np.ndarray) -> list[BrokenCycle]:
+    """Remove the weakest edge of each cycle among `core` nodes until none is left; return each cycle met (its
+    edges, and the one removed)."""
     in_core = np.zeros(len(cg.names), dtype=bool)
     in_core[core] = True
     inside = np.flatnonzero(in_core[cg.src] & in_core[cg.dst])
@@ -188,6 +251,11 @@ def break_cycles(cg: ChainGraph, core: np.ndarray) -> list[tuple[str, str, float
     sub.add_weighted_edges_from(zip(cg.src[inside].tolist(), cg.dst[inside].tolist(), inside.tolist(),
                                     strict=True), weight="edge")
     removed_edges: list[int] = []
+    found: list[BrokenCycle] = []
+
+    def edge(k: int) -> Edge:
+        return str(cg.names[cg.src[k]]), str(cg.names[cg.dst[k]]), float(cg.conf[k])
+
     for component in list(nx.strongly_connected_components(sub)):
         if len(component) < 2:
             continue
@@ -201,16 +269,14 @@ def break_cycles(cg: ChainGraph, core: np.ndarray) -> list[tuple[str, str, float
             weakest = min(edges, key=lambda k: (cg.conf[k], cg.names[cg.src[k]], cg.names[cg.dst[k]]))
             part.remove_edge(int(cg.src[weakest]), int(cg.dst[weakest]))
             removed_edges.append(weakest)
-            logger.warning("cycle through %s broken: removed %s -> %s (confidence %.2f)",
-                           " -> ".join(cg.names[u] for u, *_ in cycle), cg.names[cg.src[weakest]],
-                           cg.names[cg.dst[weakest]], cg.conf[weakest])
-    removed = [(cg.names[cg.src[k]], cg.names[cg.dst[k]], float(cg.conf[k])) for k in removed_edges]
+            found.append(BrokenCycle(tuple(edge(k) for k in edges), edge(weakest)))
+            logger.info("cycle broken: %s", found[-1].describe())  # shown by `chains` and the report
     keep = np.ones(len(cg.src), dtype=bool)
     keep[removed_edges] = False
     cg.src, cg.dst, cg.conf = cg.src[keep], cg.dst[keep], cg.conf[keep]
     for cached in ("out_csr", "in_degree", "out_degree", "graph"):
         cg.__dict__.pop(cached, None)
-    return removed
+    return found
 
 
 class _Except:
@@ -232,13 +298,18 @@ def external_upstreams(store: Store) -> list[str]:
     return [r[0] for r in store.conn.execute(_NOT_IN_CATALOG.format("parent") + " ORDER BY parent")]
 
 
-def load_graph(store: Store, min_confidence: float = 0.0) -> ChainGraph:
-    """The chain graph of the edges stored in `store` (at or above `min_confidence`)."""
+def load_graph(store: Store, edges: EdgeFilter | float = 0.0) -> ChainGraph:
+    """The chain graph of the edges stored in `store` that `edges` lets in (a bare float: a confidence floor)."""
+    chosen = edges if isinstance(edges, EdgeFilter) else EdgeFilter(min_confidence=edges)
     external = {r[0] for r in store.conn.execute(
         _NOT_IN_CATALOG.format("parent") + " UNION " + _NOT_IN_CATALOG.format("child"))}
-    edges = store.conn.execute("SELECT parent, child, confidence FROM lineage_edges WHERE confidence >= ?",
-                               (min_confidence,))
-    return build_graph(edges, _Except(external))
+    where, params = chosen.where()
+    cg = build_graph(store.conn.execute(f"SELECT parent, child, confidence FROM lineage_edges WHERE {where}", params),
+                     _Except(external))
+    stored, matching = store.conn.execute(
+        f"SELECT COUNT(*), COALESCE(SUM({where}), 0) FROM lineage_edges", params).fetchone()
+    cg.edge_filter, cg.stored_edges, cg.matching_edges = chosen, stored, matching
+    return cg
 
 
 # -- chains ------------------------------------------------------------------------------------------

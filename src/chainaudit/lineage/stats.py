@@ -1,4 +1,5 @@
-"""RQ1 figures of a catalog's lineage: upstream coverage, chains, top upstreams, the download long tail."""
+"""RQ1 figures of a catalog's lineage: upstream coverage, chains, top upstreams, the download long tail; each set of
+figures says which edges it counts (`edges_counted`) and which cycles were broken."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from chainaudit.lineage.graph import ChainCounts, ChainGraph, descendants
+from chainaudit.lineage.graph import RELATIONS, ChainCounts, ChainGraph, descendants
 from chainaudit.store import Store
 
 
@@ -34,6 +35,20 @@ def download_tail(downloads: np.ndarray, unknown: int = 0) -> dict[str, float | 
     }
 
 
+def edges_counted(cg: ChainGraph) -> dict[str, Any]:
+    """Which edges the figures count, from the graph's filter and the store's edge counts, with a one-line caption:
+    `edges counted: relations finetune, adapter; confidence ≥ 0.50; 12 of 20 edges in the store (10 distinct
+    upstream–downstream pairs; 1 self-loop and 1 cycle edge left out)`."""
+    chosen, pairs, loops, broken = cg.edge_filter, cg.edge_count, len(cg.self_loops), len(cg.broken)
+    where = f"{cg.matching_edges:,} of {cg.stored_edges:,} edges in the store (" if cg.stored_edges is not None else "("
+    dropped = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((loops, "self-loop"), (broken, "cycle edge")) if n]
+    caption = (f"edges counted: {chosen.describe()}; {where}{pairs:,} distinct upstream–downstream pairs"
+               + (f"; {' and '.join(dropped)} left out)" if dropped else ")"))
+    return {"relations": list(chosen.relations) if chosen.relations is not None else None,
+            "min_confidence": chosen.min_confidence, "matching": cg.matching_edges, "stored": cg.stored_edges,
+            "pairs": pairs, "self_loops": loops, "cycle_edges_dropped": broken, "caption": caption}
+
+
 def _lookup(store: Store, ids: list[str], columns: str) -> dict[str, tuple[Any, ...]]:
     """`columns` of the catalog models among `ids` (chunked IN queries)."""
     found: dict[str, tuple[Any, ...]] = {}
@@ -45,7 +60,8 @@ def _lookup(store: Store, ids: list[str], columns: str) -> dict[str, tuple[Any, 
 
 
 def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int = 20) -> dict[str, Any]:
-    """All RQ1 figures as a JSON-ready dict (one key per figure or table)."""
+    """All RQ1 figures as a JSON-ready dict (one key per figure or table), over the edges `cg` was loaded from
+    (`edges_counted` says which; `edges_by_source` / `edges_by_relation` count those same edges)."""
     n = store.conn.execute("SELECT COUNT(*) FROM models").fetchone()[0]
     downloads = np.fromiter((r[0] for r in store.conn.execute(
         "SELECT downloads FROM models WHERE downloads IS NOT NULL")), dtype=np.int64)
@@ -75,8 +91,10 @@ def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int =
             })
     sources: Counter[str] = Counter()
     relations: Counter[str] = Counter()
+    where, params = cg.edge_filter.where()
     for source, relation, count in store.conn.execute(
-            "SELECT source, COALESCE(relation, 'unknown'), COUNT(*) FROM lineage_edges GROUP BY 1, 2"):
+            f"SELECT source, COALESCE(relation, 'unknown'), COUNT(*) FROM lineage_edges WHERE {where} GROUP BY 1, 2",
+            params):
         sources[source] += count
         relations[relation] += count
     return {
@@ -94,10 +112,14 @@ def rq1_stats(store: Store, cg: ChainGraph, counts: ChainCounts, *, top_k: int =
         },
         "top_upstreams": table,
         "download_tail": download_tail(downloads, unknown=n - len(downloads)),
+        "edges_counted": edges_counted(cg),
         "edges_by_source": dict(sources),
-        "edges_by_relation": dict(relations),
+        "edges_by_relation": dict(sorted(relations.items(), key=lambda kv: (
+            RELATIONS.index(kv[0]) if kv[0] in RELATIONS else len(RELATIONS), kv[0]))),
         "cycles": {"self_loops": cg.self_loops[:100], "self_loop_count": len(cg.self_loops),
-                   "broken_edges": [list(e) for e in cg.broken[:100]], "broken_count": len(cg.broken)},
+                   "broken_edges": [list(e) for e in cg.broken[:100]], "broken_count": len(cg.broken),
+                   "broken_cycles": [{"edges": [list(e) for e in c.edges], "dropped": list(c.dropped),
+                                      "text": c.describe()} for c in cg.cycles[:100]]},
     }
 
 

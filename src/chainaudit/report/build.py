@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chainaudit.errors import ChainauditError
+from chainaudit.lineage.graph import EdgeFilter
 from chainaudit.report.catalog import CatalogView, catalog_view
 from chainaudit.report.examples import PER_GROUP, Examples, chain_examples
 from chainaudit.report.tables import (
@@ -161,11 +162,12 @@ def _replays(store: Store, study: str, rows: StudyRows) -> list[dict[str, Any]]:
 
 
 def gather(store: Store, study: str | None = None, *, per_group: int = PER_GROUP, resamples: int = 2000,
-           top: int = 20) -> ReportData:
-    """Read the store and compute every table the page shows (no files written)."""
+           top: int = 20, edges: EdgeFilter | None = None) -> ReportData:
+    """Read the store and compute every table the page shows (no files written); RQ1 counts the lineage edges
+    `edges` lets in (default: every stored edge)."""
     chosen, known = _pick_study(store, study)
     data = ReportData(str(store.path), chosen, known, datetime.now(UTC).isoformat(timespec="seconds"),
-                      catalog_view(store, top=top), per_group=per_group)
+                      catalog_view(store, top=top, edges=edges or EdgeFilter()), per_group=per_group)
     stored = store.tables()
     if BACKDOOR_TABLE in stored:  # a store from before backdoors has neither table
         data.backdoor = store.select(BACKDOOR_TABLE)
@@ -196,8 +198,13 @@ def number_tables(data: ReportData) -> dict[str, list[dict[str, Any]]]:
     cat = data.catalog
     tables: dict[str, list[dict[str, Any]]] = dict(data.tables)
     if cat.stats is not None:
-        tables["rq1_summary"] = [{"figure": f"{group}.{k}", "value": v} for group in ("coverage", "download_tail")
+        tables["rq1_summary"] = [{"figure": f"{group}.{k}", "value": v}
+                                 for group in ("edges_counted", "coverage", "download_tail")
                                  for k, v in cat.stats[group].items()]
+        tables["rq1_broken_cycles"] = [{"cycle": i, "parent": p, "child": c, "confidence": conf,
+                                        "dropped": [p, c, conf] == cycle["dropped"]}
+                                       for i, cycle in enumerate(cat.stats["cycles"]["broken_cycles"])
+                                       for p, c, conf in cycle["edges"]]
         shares = cat.stats["chains"]["share_by_length"]
         tables["rq1_chain_lengths"] = [{"models": int(k), "chains": v, "share": shares[k]}
                                        for k, v in cat.stats["chains"]["by_length"].items()]
@@ -241,9 +248,10 @@ def _write_examples(store: Store, study: str, rows_runs: set[tuple[Any, ...]], p
 
 
 def build_report(db: str | Path, out: str | Path = "report.html", *, study: str | None = None,
-                 per_group: int = PER_GROUP, resamples: int = 2000) -> ReportFiles:
+                 per_group: int = PER_GROUP, resamples: int = 2000, edges: EdgeFilter | None = None) -> ReportFiles:
     """Write `out` (one self-contained HTML page), `<stem>.json` (every number) and `<stem>-csv/` (one CSV per
-    table, and `examples.csv`: every current result row of the study) from the store at `db`, opened read-only."""
+    table, and `examples.csv`: every current result row of the study) from the store at `db`, opened read-only;
+    RQ1 counts the lineage edges `edges` lets in (default: all)."""
     from chainaudit.report.html import render
 
     started = time.perf_counter()
@@ -252,7 +260,7 @@ def build_report(db: str | Path, out: str | Path = "report.html", *, study: str 
         raise ChainauditError(f"cannot write {out}: folder {out.parent} does not exist")
     csv_dir = out.with_name(f"{out.stem}-csv")
     with Store(db, readonly=True) as store:
-        data = gather(store, study, per_group=per_group, resamples=resamples)
+        data = gather(store, study, per_group=per_group, resamples=resamples, edges=edges)
         data.csv_dir = csv_dir.name
         csv_dir.mkdir(exist_ok=True)
         tables = number_tables(data)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from chainaudit.lineage.graph import count_chains, load_graph
+from chainaudit.lineage.graph import EdgeFilter, count_chains, load_graph
 from chainaudit.lineage.stats import descendant_rows, rq1_stats
 from chainaudit.store import Store
 
@@ -58,13 +58,13 @@ def blast_rows(store: Store, cg: Any, upstreams: list[str], listed: int = LISTED
     return out
 
 
-def catalog_view(store: Store, *, top: int = 20, min_confidence: float = 0.0) -> CatalogView:
-    """The RQ1 figures of the store's catalog and lineage edges (nothing made up for an empty catalog)."""
+def catalog_view(store: Store, *, top: int = 20, edges: EdgeFilter | float = 0.0) -> CatalogView:
+    """The RQ1 figures of the store's catalog and the lineage edges `edges` lets in (a float: a confidence floor;
+    nothing made up for an empty catalog)."""
     models = store.count("models")
-    edges = store.count("lineage_edges")
-    if not models and not edges:
+    if not models and not store.count("lineage_edges"):
         return CatalogView(0, None)
-    cg = load_graph(store, min_confidence)
+    cg = load_graph(store, edges)
     stats = rq1_stats(store, cg, count_chains(cg), top_k=top)
     upstreams = [r["model"] for r in stats["top_upstreams"]]
     return CatalogView(models, stats, download_curve(store), blast_rows(store, cg, upstreams))

@@ -74,7 +74,9 @@ def rq1(data: ReportData) -> str:
             "or --from-dir / --from-jsonl) and `chainaudit lineage` first; nothing is shown rather than made up."))
     st = cat.stats
     cov, ch, tail = st["coverage"], st["chains"], st["download_tail"]
+    counted = st["edges_counted"]["caption"]
     summary = table(("figure", "value"), [
+        ("edges counted", counted.removeprefix("edges counted: ")),
         ("models in the catalog", f"{cov['models']:,}"),
         ("with an upstream", f"{cov['with_upstream']:,} ({pct(cov['share_with_upstream'], 2)})"),
         ("models used as upstream", f"{cov['upstream_models']:,} ({cov['upstream_models_external']:,} external)"),
@@ -86,20 +88,22 @@ def rq1(data: ReportData) -> str:
          pct(tail["share_downloads_top_0_1_percent"], 2)),
         ("models with unknown downloads (left out of the shares)", f"{tail['unknown_downloads']:,}"),
         ("edges by source", ", ".join(f"{k} {v:,}" for k, v in st["edges_by_source"].items()) or "none"),
+        ("edges by relation", ", ".join(f"{k} {v:,}" for k, v in st["edges_by_relation"].items()) or "none"),
     ], cls="summary")
-    parts = [summary]
+    parts = [summary, _cycles(st["cycles"])]
     parts.append(figure(figures.download_tail(cat.curve), f"Downloads by rank, {len(cat.curve)} log-spaced points "
                         "of the models whose downloads are known.") if cat.curve else empty(
         "No model has a known download count: no long-tail figure."))
     parts.append(figure(figures.chain_lengths(ch["by_length"]), "Chains counted exactly (dynamic programming) by "
-                        "number of models.") if ch["by_length"] else empty("No chains: no lineage edges."))
+                        f"number of models; {counted}.") if ch["by_length"] else empty(
+        f"No chains ({counted})."))
     top = st["top_upstreams"]
     parts.append("<h3>Top upstream models (Table 1)</h3>" + (table(
         ("upstream", "downstream models", "share of pairs", "top downstream task", "downloads", "download rank"),
         [(r["model"] + (" (external)" if r["external"] else ""), f"{r['downstream']:,}", pct(r["share_of_pairs"], 2),
           f"{r['top_downstream_task'] or '–'} ({pct(r['top_task_share'], 0)})",
           "–" if r["downloads"] is None else f"{r['downloads']:,}", r["download_rank"] or "–") for r in top])
-        if top else empty("No model has a downstream.")))
+        + f'<p class="note">{esc(counted)}.</p>' if top else empty("No model has a downstream.")))
     blast = []
     for b in cat.blast:
         listed = table(("descendant", "depth", "downloads", "task"), [
@@ -110,8 +114,28 @@ def rq1(data: ReportData) -> str:
                      f"{b['max_depth']}, {b['downloads']:,} downloads in all"
                      + (f", {b['unknown_downloads']} with unknown downloads" if b["unknown_downloads"] else "")
                      + f"{esc(more)}</summary>{listed}</details>")
-    parts.append("<h3>Blast radius of each top upstream</h3>" + ("".join(blast) or empty("No upstreams.")))
+    parts.append("<h3>Blast radius of each top upstream</h3>" + ("".join(blast) + f'<p class="note">{esc(counted)}.</p>'
+                                                                 if blast else empty("No upstreams.")))
     return section("rq1", "RQ1 · the catalog and its chains", "".join(parts))
+
+
+def _cycles(cycles: dict[str, Any]) -> str:
+    """What was left out to make the lineage a DAG: self-loops, and each broken cycle with its edges and the one
+    dropped (nothing when there were none)."""
+    loops, broken, total = cycles["self_loop_count"], cycles["broken_cycles"], cycles["broken_count"]
+    if not loops and not total:
+        return ""
+    named = ", ".join(cycles["self_loops"][:10]) + (", …" if loops > 10 else "")
+    said = [f"{loops:,} self-loop(s) removed ({named})"] if loops else []
+    if total:
+        said.append(f"{total:,} cycle(s) broken by dropping the weakest edge of each"
+                    + (f" (the first {len(broken)} listed)" if total > len(broken) else ""))
+    text = "; ".join(said) + "."
+    rows = [(" → ".join([c["edges"][0][0], *(e[1] for e in c["edges"])]),
+             ", ".join(f"{p} → {ch} ({conf:.2f})" for p, ch, conf in c["edges"]),
+             f"{c['dropped'][0]} → {c['dropped'][1]} ({c['dropped'][2]:.2f})") for c in broken]
+    return (f'<h3>Cycles in the lineage</h3><p class="note">{esc(text)}</p>'
+            + (table(("cycle", "edges (confidence)", "dropped"), rows) if rows else ""))
 
 
 # ---------------------------------------------------------------------------------------------------------- RQ2
