@@ -77,12 +77,11 @@ def test_a_folder_of_files_counts_each_model_once(tmp_path: Path) -> None:
 
 
 def test_real_labelled_cards_do_not_regress() -> None:
-    """The real cards in ../shared/data/lineage-cards (skipped when absent): held-back accuracy and precision of
-    "has an upstream" stay at least what was measured when they were labelled (74.5%, 98.2%)."""
+    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL): held-back accuracy and precision of
+    "has an upstream" stay at least what was measured after the issue-16 rules (77.7%, 98.2%; 74.5% when labelled)."""
     from conftest import REPO
 
-    folder = REPO.parent / "shared" / "data" / "lineage-cards"
-    if not any(folder.glob("*.jsonl")):
-        pytest.skip(f"no labelled real cards at {folder}")
+    folder = REPO / "tests" / "data" / "lineage-cards"
+    assert len(list(folder.glob("*.jsonl.gz"))) == 4, folder
     held = evaluate_cards(folder).where(part="held-back")
-    assert held.n >= 90 and held.accuracy >= 0.74 and held.precision >= 0.98, (held.accuracy, held.precision)
+    assert held.n >= 90 and held.accuracy >= 0.77 and held.precision >= 0.98, (held.accuracy, held.precision)

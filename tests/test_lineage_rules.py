@@ -108,15 +108,24 @@ def test_links_that_are_not_the_upstream(card: str) -> None:
 @pytest.mark.parametrize(("card", "parent"), [
     ("This repo contains GGUF format model files for [Meta's Llama 2 7B]"
      "(https://huggingface.co/meta-llama/Llama-2-7b-hf).\n", "meta-llama/Llama-2-7b-hf"),
-    ("This repository hosts a quantized version of the **roberta-base** model, fine-tuned for spam detection.\n",
+    ("This repository hosts a quantized version of the **roberta-base** model for spam detection.\n",
      "FacebookAI/roberta-base"),
 ])
 def test_quantized_copies_name_their_source_with_the_relation(card: str, parent: str) -> None:
     from chainaudit.lineage.names import Resolver
     from chainaudit.lineage.rules import identify_model
 
-    edges, _ = identify_model("someone/model-q4", {}, [], card, Resolver())
+    edges, _ = identify_model("someone/model", {}, [], card, Resolver())
     assert [(e.parent, e.relation) for e in edges] == [(parent, "quantized")]
+
+
+def test_a_quantized_fine_tune_is_a_fine_tune_of_its_base() -> None:
+    """"A quantized version of X, fine-tuned for Y" was fine-tuned from X (then cast to fp16): relation finetune."""
+    card = "This repository hosts a quantized version of the **roberta-base** model, fine-tuned for spam detection.\n"
+    edges, _ = identify_model("someone/spam", {}, [], card, R)
+    assert [(e.parent, e.relation) for e in edges] == [("FacebookAI/roberta-base", "finetune")]
+    gguf = "GGUF quantized version of [x](https://huggingface.co/acme/base), fine-tuned for chat.\n"
+    assert [e.relation for e in identify_model("someone/chat", {}, [], gguf, R)[0]] == ["quantized"]
 
 
 def test_a_mergekit_card_lists_every_merged_model() -> None:
@@ -136,7 +145,7 @@ def test_a_popular_base_named_in_words_but_not_a_family_name() -> None:
 
     quantized = "This repository hosts a quantized version of the DistilBERT Base Uncased model, fine-tuned for x.\n"
     edges, _ = identify_model("me/q", {}, [], quantized, Resolver())
-    assert [(e.parent, e.relation) for e in edges] == [("distilbert/distilbert-base-uncased", "quantized")]
+    assert [(e.parent, e.relation) for e in edges] == [("distilbert/distilbert-base-uncased", "finetune")]
     family = "It is based on the [RoBERTa](https://arxiv.org/abs/1907.11692) base model, pre-trained on our corpus.\n"
     assert identify_model("me/r", {}, [], family, Resolver())[0] == []
     reference = "See the [roberta-base model card](https://huggingface.co/roberta-base/blob/main/README.md).\n"
@@ -150,3 +159,92 @@ def test_base_model_scratch_or_none_means_no_upstream(value: object) -> None:
 
     edges, _ = identify_model("me/m", {"base_model": value}, [], "Trained from scratch.\n", Resolver())
     assert edges == []
+
+
+# -- rule kinds for real cards (issue 16): continued pre-training, merge configs, names in words, relations ---------
+def _edges(card: str, child: str = "me/model", data: dict | None = None, tags: list[str] | None = None) -> list:
+    return [(e.parent, e.relation) for e in identify_model(child, data or {}, tags or [], card, Resolver())[0]]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("We start from [XLM-Roberta base](https://huggingface.co/docs/transformers/model_doc/xlm-roberta) and "
+     "continue pre-training on a large corpus of tweets.\n", "FacebookAI/xlm-roberta-base"),
+    ("Continue-pretrained from model: [Llama-2-70B](https://huggingface.co/meta-llama/Llama-2-70b)\n",
+     "meta-llama/Llama-2-70b"),
+    ("Glot-m is an extended version of XLM-R-base, covering more than 500 languages.\n",
+     "FacebookAI/xlm-roberta-base"),
+    ("GEITje is a Dutch model with 7 billion parameters, based on Mistral 7B.\nIt has been further trained on 10 "
+     "billion tokens of Dutch text.\n", "mistralai/Mistral-7B-v0.1"),
+])
+def test_continued_pretraining_names_its_base_with_the_relation(card: str, parent: str) -> None:
+    assert _edges(card) == [(parent, "continued-pretraining")]
+
+
+def test_a_mergekit_config_in_the_card_lists_every_merged_model_and_the_base() -> None:
+    card = ("# Merge\n\n```yaml\nmodels:\n  - model: org/left-8b\n    parameters:\n      weight: 1.0\n"
+            "  - model: other/right-8b\nbase_model: base/llama-8b\nmerge_method: ties\ndtype: float16\n```\n")
+    assert _edges(card) == [("org/left-8b", "merge"), ("other/right-8b", "merge"), ("base/llama-8b", "merge")]
+    one = "```yaml\nmodels:\n  - model: org/left-8b\nmerge_method: linear\n```\n"
+    assert _edges(one) == []  # one model is no merge
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("Specifically, this model is a *bert-base-cased* model that was fine-tuned on the CoNLL-2003 dataset.\n",
+     "google-bert/bert-base-cased"),
+    ("A multilabel classifier that I fine-tuned atop the RoBERTa-base checkpoint.\n", "FacebookAI/roberta-base"),
+    ("This repository hosts a fine-tuned version of the OpenAI Whisper-Base model for speech-to-text.\n",
+     "openai/whisper-base"),
+    ("Pre-trained BERT-multilingual-cased were fine-tuned with clinical narratives.\n",
+     "google-bert/bert-base-multilingual-cased"),
+    ("Run: python inference.py --base_model 'acme/base' --lora_weights 'me/model'\n", "acme/base"),
+])
+def test_a_base_named_in_a_sentence_or_by_a_well_known_name(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card)] == [parent]
+
+
+@pytest.mark.parametrize("card", [
+    "This model is based on the T5 architecture, with its own vocabulary, pre-trained on our corpus.\n",
+    "BERT was fine-tuned on many tasks; see the [BERT](https://github.com/google-research/bert) repository.\n",
+    "We fine-tuned atop the RoBERTa checkpoint.\n",  # a family name names no checkpoint
+])
+def test_family_or_architecture_names_give_no_edge(card: str) -> None:
+    assert _edges(card) == []
+
+
+def test_distillation_teacher_is_a_parent_only_when_the_student_starts_from_it() -> None:
+    teacher_only = "This model is a distilled version of [x](https://huggingface.co/acme/base).\n"
+    assert _edges(teacher_only) == []
+    student = ("- **Teacher Model**: Whisper-small (12 layers)\n- **Initialization Strategy**: layer copying from "
+               "teacher to student\n")
+    assert _edges(student) == [("openai/whisper-small", "distillation")]
+    same = ("X is a distilled version of [SDXL](https://huggingface.co/acme/base), trained for speed.\n\n"
+            "- **Finetuned from model:** [base](https://huggingface.co/acme/base)\n")
+    assert _edges(same) == [("acme/base", "distillation")]
+
+
+def test_metadata_edges_get_their_relation_from_the_card() -> None:
+    assert _edges("", data={"base_model": "acme/base", "library_name": "peft"}) == [("acme/base", "adapter")]
+    assert _edges("", data={"base_model": "acme/base"}, child="me/base-GGUF") == [("acme/base", "quantized")]
+    assert _edges("", data={"base_model": "acme/base"}, tags=["lora"]) == [("acme/base", "adapter")]
+    stated = {"base_model": "acme/base", "base_model_relation": "finetune", "library_name": "peft"}
+    assert _edges("", data=stated) == [("acme/base", "finetune")]  # the card's own relation wins
+    assert _edges("", data={"base_model": "acme/base"}) == [("acme/base", "finetune")]
+
+
+def test_a_local_path_into_the_hugging_face_cache_names_the_model() -> None:
+    path = "/root/.cache/huggingface/hub/models--runwayml--stable-diffusion-v1-5/snapshots/451f4fe/unet"
+    assert _edges("", data={"base_model": path, "library_name": "peft"}) == [("runwayml/stable-diffusion-v1-5",
+                                                                              "adapter")]
+
+
+def test_every_edge_relation_is_one_the_chains_filter_knows() -> None:
+    from chainaudit.lineage.graph import RELATIONS as GRAPH_RELATIONS
+    from chainaudit.lineage.rules import _RULES, RELATIONS
+
+    assert set(GRAPH_RELATIONS) == RELATIONS
+    assert {r.relation for r in _RULES} <= set(RELATIONS)
+
+
+def test_a_fork_or_copy_of_a_model_names_it_with_an_unknown_relation() -> None:
+    assert _edges("Fork of [acme/base](huggingface.co/acme/base) with ONNX weights.\n") == [("acme/base", "unknown")]
+    assert _edges("A copy of the imdb dataset was used.\n") == []

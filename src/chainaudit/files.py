@@ -6,6 +6,7 @@ resources read and hash files the same way.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -41,9 +42,10 @@ def read_jsonl(path: Path, *, errors: str = "strict",
 
     A line that is not valid UTF-8 (with `errors="strict"`), not valid JSON or not a JSON object raises a
     one-line `DataError` naming the file and the line. With `on_bad_line`, that error is handed to it
-    instead and the line is skipped. A UTF-8 byte-order mark at the start of the file is ignored.
+    instead and the line is skipped. A UTF-8 byte-order mark at the start of the file is ignored. A name
+    ending in `.gz` is read through gzip.
     """
-    with path.open("rb") as fh:
+    with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as fh:
         for lineno, raw in enumerate(fh, start=1):
             if lineno == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")

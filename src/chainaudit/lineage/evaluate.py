@@ -134,12 +134,12 @@ def predict(model_id: str, card_text: str, resolver: Resolver,
 
 
 def evaluate_cards(path: Path, resolver: Resolver | None = None, llm: LLMExtractor | None = None) -> EvalReport:
-    """Run the extractor on every labelled card of a JSONL file, or of every .jsonl file in a folder (a model id
-    labelled twice counts once, as first labelled)."""
+    """Run the extractor on every labelled card of a JSONL file, or of every .jsonl (or .jsonl.gz) file in a folder
+    (a model id labelled twice counts once, as first labelled)."""
     resolver = resolver or Resolver()
-    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    files = sorted([*path.glob("*.jsonl"), *path.glob("*.jsonl.gz")]) if path.is_dir() else [path]
     if not files or not all(f.is_file() for f in files):
-        raise DataError(f"{path}: no such file (or a folder without .jsonl files)")
+        raise DataError(f"{path}: no such file (or a folder without .jsonl or .jsonl.gz files)")
     report = EvalReport()
     seen: set[str] = set()
     for file in files:

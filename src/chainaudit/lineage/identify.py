@@ -24,7 +24,7 @@ from chainaudit.errors import LLMError
 from chainaudit.hub.records import replace_warnings
 from chainaudit.lineage.llm import LLMExtractor, validate_answer
 from chainaudit.lineage.names import Resolver
-from chainaudit.lineage.rules import Edge, identify_model, name_hint_edge, text_edge
+from chainaudit.lineage.rules import Edge, card_text_edges, identify_model, name_hint_edge, refine_relation
 from chainaudit.store import Store
 
 logger = logging.getLogger(__name__)
@@ -220,8 +220,8 @@ def _identify_range(conn: sqlite3.Connection, resolver: Resolver, rowids: tuple[
             if base is not None and tags_json is None:  # fast path: `base_model: owner/name`
                 ref = resolve(base, loose=True)
                 if ref is not None and ref.model_id != model_id:
-                    rows.append(Edge(model_id, ref.model_id, "metadata", 1.0, f"base_model: {base}"[:200],
-                                     "finetune"))
+                    edge = Edge(model_id, ref.model_id, "metadata", 1.0, f"base_model: {base}"[:200], "finetune")
+                    rows.append(refine_relation(edge, model_id, {}, (), None, resolver))  # a quantized name
                     continue
             if base is None and tags_json is None and data_json is None:
                 pending.append((rowid, model_id, revision or ""))
@@ -245,9 +245,9 @@ def _identify_range(conn: sqlite3.Connection, resolver: Resolver, rowids: tuple[
                                   [rowid for rowid, _, _ in chunk]))
         for rowid, model_id, revision in chunk:
             text = texts.get(rowid)
-            edge = text_edge(model_id, text, resolver) if text else None
-            if edge is not None:
-                rows.append(edge)
+            edges = card_text_edges(model_id, text, resolver) if text else []
+            if edges:
+                rows.extend(refine_relation(e, model_id, {}, (), text, resolver) for e in edges)
             else:
                 part.unresolved.append((model_id, revision))
     return part

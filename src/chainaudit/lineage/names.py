@@ -50,33 +50,44 @@ LEGACY_IDS: dict[str, str] = {name.lower(): f"{org}/{name}" for org, names in _L
 #: (`/home/me/models/chatglm2-6b`): the folder's name resolves here when the catalog does not know it.
 _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "THUDM": ("chatglm-6b", "chatglm2-6b", "chatglm3-6b", "glm-4-9b-chat"),
-    "Qwen": ("Qwen2-0.5B", "Qwen2-0.5B-Instruct", "Qwen2-1.5B", "Qwen2-1.5B-Instruct", "Qwen2-7B", "Qwen2-7B-Instruct",
+    "Qwen": ("Qwen3-0.6B", "Qwen3-1.7B", "Qwen3-4B", "Qwen3-8B", "Qwen3-14B", "Qwen3-32B", "Qwen3-30B-A3B",
+             "Qwen2.5-3B", "Qwen2.5-14B", "Qwen2.5-14B-Instruct", "Qwen2.5-32B-Instruct", "Qwen2.5-72B-Instruct",
+             "Qwen2.5-Coder-7B-Instruct", "Qwen2-VL-7B-Instruct", "Qwen2.5-VL-7B-Instruct", "Qwen-VL-Chat",
+             "Qwen2-0.5B", "Qwen2-0.5B-Instruct", "Qwen2-1.5B", "Qwen2-1.5B-Instruct", "Qwen2-7B", "Qwen2-7B-Instruct",
              "Qwen2.5-0.5B", "Qwen2.5-0.5B-Instruct", "Qwen2.5-1.5B-Instruct", "Qwen2.5-3B-Instruct", "Qwen2.5-7B",
              "Qwen2.5-7B-Instruct", "Qwen-7B", "Qwen-7B-Chat", "Qwen1.5-7B-Chat"),
     "meta-llama": ("Llama-2-7b-hf", "Llama-2-7b-chat-hf", "Llama-2-13b-hf", "Llama-2-13b-chat-hf",
                    "Meta-Llama-3-8B", "Meta-Llama-3-8B-Instruct", "Llama-3.1-8B", "Llama-3.1-8B-Instruct",
-                   "Llama-3.2-1B", "Llama-3.2-1B-Instruct", "Llama-3.2-3B-Instruct"),
+                   "Llama-3.2-1B", "Llama-3.2-1B-Instruct", "Llama-3.2-3B", "Llama-3.2-3B-Instruct",
+                   "Llama-2-70b-hf", "Llama-2-70b-chat-hf", "Meta-Llama-3-70B-Instruct", "Llama-3.3-70B-Instruct"),
     "mistralai": ("Mistral-7B-v0.1", "Mistral-7B-Instruct-v0.1", "Mistral-7B-Instruct-v0.2",
                   "Mistral-7B-Instruct-v0.3", "Mixtral-8x7B-v0.1", "Mixtral-8x7B-Instruct-v0.1"),
     "bigscience": ("bloom-560m", "bloom-1b1", "bloom-1b7", "bloom-3b", "bloom-7b1", "bloomz-560m", "bloomz-7b1"),
     "baichuan-inc": ("Baichuan2-7B-Base", "Baichuan2-7B-Chat", "Baichuan2-13B-Chat", "Baichuan-7B"),
-    "google": ("gemma-2b", "gemma-7b", "gemma-2-2b-it", "gemma-2-9b-it", "flan-t5-small", "flan-t5-base",
-               "flan-t5-large", "mt5-small", "mt5-base", "electra-small-discriminator", "electra-base-discriminator"),
-    "microsoft": ("phi-2", "Phi-3-mini-4k-instruct", "deberta-v3-base", "deberta-v3-large", "deberta-base",
+    "google": ("gemma-2b", "gemma-7b", "gemma-2-2b", "gemma-2-9b", "gemma-3-1b-it", "gemma-3-4b-it",
+               "gemma-2-2b-it", "gemma-2-9b-it", "flan-t5-small", "flan-t5-base",
+               "flan-t5-large", "flan-t5-xl", "mt5-small", "mt5-base", "mt5-large", "electra-small-discriminator",
+               "electra-base-discriminator"),
+    "microsoft": ("phi-1_5", "phi-2", "phi-4", "Phi-3-mini-4k-instruct", "Phi-3.5-mini-instruct",
+                  "Phi-4-mini-instruct", "deberta-v3-base", "deberta-v3-large", "deberta-base",
                   "MiniLM-L12-H384-uncased"),
     "EleutherAI": ("gpt-neo-125m", "gpt-neo-1.3B", "gpt-j-6b", "pythia-70m", "pythia-160m", "pythia-410m",
                    "pythia-1b"),
-    "facebook": ("opt-125m", "opt-350m", "opt-1.3b", "bart-base", "bart-large", "bart-large-mnli",
+    "facebook": ("opt-125m", "opt-350m", "opt-1.3b", "opt-2.7b", "opt-6.7b", "opt-13b", "opt-30b",
+                 "opt-66b", "bart-base", "bart-large", "bart-large-mnli",
                  "bart-large-cnn"),
     "TinyLlama": ("TinyLlama-1.1B-Chat-v1.0",),
     "sentence-transformers": ("all-MiniLM-L6-v2", "all-mpnet-base-v2", "paraphrase-multilingual-MiniLM-L12-v2"),
-    "openai": ("whisper-tiny", "whisper-base", "whisper-small", "whisper-medium", "whisper-large-v2",
+    "openai": ("whisper-tiny", "whisper-base", "whisper-small", "whisper-medium", "whisper-large",
+               "whisper-large-v2",
+               "whisper-large-v3", "whisper-large-v3-turbo",
                "clip-vit-base-patch32"),
     "runwayml": ("stable-diffusion-v1-5",),
     "internlm": ("internlm-7b", "internlm-chat-7b", "internlm2-7b", "internlm2-chat-7b", "internlm2_5-7b-chat"),
     "tiiuae": ("falcon-7b", "falcon-7b-instruct", "falcon-40b", "falcon-40b-instruct"),
     "deepseek-ai": ("deepseek-llm-7b-base", "deepseek-llm-7b-chat", "deepseek-coder-6.7b-instruct",
-                    "DeepSeek-R1-Distill-Qwen-7B", "DeepSeek-R1-Distill-Llama-8B"),
+                    "DeepSeek-R1-Distill-Qwen-1.5B", "DeepSeek-R1-Distill-Qwen-7B", "DeepSeek-R1-Distill-Qwen-14B",
+                    "DeepSeek-R1-Distill-Qwen-32B", "DeepSeek-R1-Distill-Llama-8B", "DeepSeek-R1-0528-Qwen3-8B"),
     "01-ai": ("Yi-6B", "Yi-6B-Chat", "Yi-34B"),
     "lmsys": ("vicuna-7b-v1.5", "vicuna-13b-v1.5"),
     "HuggingFaceH4": ("zephyr-7b-beta",),
@@ -95,21 +106,40 @@ _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "dccuchile": ("bert-base-spanish-wwm-uncased", "bert-base-spanish-wwm-cased"),
     "ProsusAI": ("finbert",),
     "yiyanghkust": ("finbert-tone",),
+    "shenzhi-wang": ("Llama3-8B-Chinese-Chat",),
+    "tohoku-nlp": ("bert-base-japanese", "bert-base-japanese-whole-word-masking", "bert-base-japanese-v3"),
 }
 #: How cards name those bases in words ("Mistral 7B", "Llama 2 7B"), hyphenated and lower-cased; never a bare family
 #: name ("RoBERTa", "BERT"), which names an architecture as often as a checkpoint.
 _ALIASES = {"mistral-7b": "mistralai/Mistral-7B-v0.1", "llama-2-7b": "meta-llama/Llama-2-7b-hf",
             "llama-2-13b": "meta-llama/Llama-2-13b-hf", "llama-3-8b": "meta-llama/Meta-Llama-3-8B",
             "llama-3.1-8b": "meta-llama/Llama-3.1-8B", "xlm-r-base": "FacebookAI/xlm-roberta-base",
-            "xlm-r-large": "FacebookAI/xlm-roberta-large", "gpt-j-6b": "EleutherAI/gpt-j-6b"}
+            "xlm-r-large": "FacebookAI/xlm-roberta-large", "gpt-j-6b": "EleutherAI/gpt-j-6b",
+            "llama-2-70b": "meta-llama/Llama-2-70b-hf", "mixtral-8x7b": "mistralai/Mixtral-8x7B-v0.1",
+            "bert-multilingual-cased": "google-bert/bert-base-multilingual-cased",
+            "bert-multilingual-uncased": "google-bert/bert-base-multilingual-uncased",
+            "mbert-cased": "google-bert/bert-base-multilingual-cased",
+            "opt-6.7b": "facebook/opt-6.7b", "opt-13b": "facebook/opt-13b", "sdxl-1.0-base":
+            "stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base-1.0": "stabilityai/stable-diffusion-xl-base-1.0"}
 WELL_KNOWN: dict[str, str] = {**{name.lower(): f"{org}/{name}" for org, names in _BASES_BY_ORG.items()
                                  for name in names}, **LEGACY_IDS, **_ALIASES}
 
 
+#: A maker's name before a model's ("OpenAI Whisper-Base", "Meta's Llama 2 7B"), dropped when naming it in words.
+_MAKER = re.compile(r"^(?:openai|meta|google|microsoft|facebook|mistral(?:\s*ai)?|alibaba|hugging\s*face|huggingface|"
+                    r"eleutherai|bigscience|stability\s*ai|deepseek|tii)(?:'s|\u2019s)?\s+")
+
+
 def well_known_by_words(words: str) -> str | None:
-    """The popular base a card names in words ("the DistilBERT Base Uncased", "Mistral 7B"), if any."""
-    key = re.sub(r"[\s_]+", "-", words.strip().lower().removeprefix("the ").strip())
-    return WELL_KNOWN.get(key)
+    """The popular base a card names in words ("the DistilBERT Base Uncased", "Mistral 7B", "OpenAI Whisper-Base
+    model", "RoBERTa large"), if any; never a bare family name ("BERT", "T5"), which the table does not hold."""
+    low = re.sub(r"^(?:(?:the|a|an)\s+)", "", words.strip().lower().strip("*_`'\" "))
+    for name in (low, _MAKER.sub("", low)):
+        name = re.sub(r"[\s-]+(?:model|checkpoint|weights)$", "", name.strip())
+        hit = WELL_KNOWN.get(re.sub(r"\s+", "-", name)) or WELL_KNOWN.get(re.sub(r"[\s_]+", "-", name))
+        if hit:
+            return hit
+    return None
 #: A path on someone's disk, never a Hub id: absolute, relative, home, Windows, or a training output folder.
 _LOCAL_PATH = re.compile(r"^(?:[a-z]:)?[\\/]|^\.{1,2}[\\/]|^~|\\|^(?:home|root|mnt|data|content|kaggle|tmp|workspace|"
                          r"opt|users?|autodl-tmp|drive)/|(?:^|/)(?:outputs?|checkpoints?|checkpoint-\d+|runs|"
@@ -124,6 +154,7 @@ _NOT_MODELS = frozenset({"datasets", "spaces", "docs", "blog", "papers", "collec
                          "chat", "posts", "enterprise", "inference-endpoints", "api", "kernels", "buckets"})
 
 
+_CACHE_DIR = re.compile(r"^models--(?P<owner>[\w.\-]+?)--(?P<name>[\w.\-]+)$")
 _PROSE_PAIR = re.compile(r"^[A-Z][A-Za-z]{1,15}/[A-Z][A-Za-z]{1,15}$")
 
 
@@ -231,6 +262,12 @@ class Resolver:
         """The known model a local folder names: an owner/name pair of the catalog inside the path
         (`../ChatGLM2/THUDM/chatglm2-6b`), else its last folder as a catalog name or a well-known base."""
         parts = [p for p in re.split(r"[\\/]+", path.strip().rstrip("/\\")) if p and p not in (".", "..")]
+        for part in parts:  # the Hugging Face cache: .../hub/models--owner--name/snapshots/<sha>/...
+            cached = _CACHE_DIR.match(part)
+            if cached and is_model_id(f"{cached['owner']}/{cached['name']}"):
+                model_id = f"{cached['owner']}/{cached['name']}"
+                hit = self.lookup(model_id)
+                return Ref(hit or model_id, None, hit is not None)
         for owner, name in zip(parts[-3:], parts[-2:], strict=False):
             hit = self.lookup(f"{owner}/{name}")
             if hit is None and WELL_KNOWN.get(name.lower(), "").lower() == f"{owner}/{name}".lower():

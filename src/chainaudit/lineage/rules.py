@@ -16,7 +16,11 @@ from chainaudit.lineage.names import Ref, Resolver, well_known_by_words
 
 MAX_TEXT_CHARS = 64 * 1024
 MAX_PARENTS = 32
-RELATIONS = frozenset({"finetune", "adapter", "quantized", "merge"})
+#: What an edge says about how `child` came from `parent` (graph.RELATIONS, the `--relation` filter, has the same).
+RELATIONS = frozenset({"finetune", "adapter", "quantized", "merge", "distillation", "continued-pretraining",
+                       "unknown"})
+#: The values of the Hub's `base_model_relation` field (and of `base_model:<relation>:X` tags).
+HUB_RELATIONS = frozenset({"finetune", "adapter", "quantized", "merge"})
 SOURCES = ("metadata", "tag", "card-text", "llm", "name-hint")
 #: `base_model` values that say there is none (a model trained from scratch, a template left unfilled).
 NO_BASE = frozenset({"", "scratch", "from scratch", "none", "null", "n/a", "na", "-", "unknown", "[optional]"})
@@ -38,7 +42,7 @@ class Edge(NamedTuple):
 
 # -- metadata and tags -----------------------------------------------------------------------------
 def _relation(value: Any, n_parents: int) -> str:
-    if isinstance(value, str) and value.strip().lower() in RELATIONS:
+    if isinstance(value, str) and value.strip().lower() in RELATIONS and value.strip().lower() != "unknown":
         return value.strip().lower()
     return "merge" if n_parents > 1 else "finetune"
 
@@ -58,7 +62,7 @@ def metadata_edges(child: str, card_data: dict[str, Any], resolver: Resolver, wa
         names = names[:MAX_PARENTS]
     relation_raw = card_data.get("base_model_relation")
     if relation_raw is not None and _relation(relation_raw, 0) != str(relation_raw).strip().lower():
-        warnings.append(f"base_model_relation {relation_raw!r:.40} is not one of {sorted(RELATIONS)}")
+        warnings.append(f"base_model_relation {relation_raw!r:.40} is not one of {sorted(HUB_RELATIONS)}")
     edges: list[Edge] = []
     for name in names:
         if name.strip().lower() in NO_BASE:
@@ -83,7 +87,7 @@ def tag_edges(child: str, tags: Iterable[str], resolver: Resolver, warnings: lis
         rest = tag[len("base_model:"):]
         relation = "unknown"
         head, _, tail = rest.partition(":")
-        if tail and head in RELATIONS:
+        if tail and head in HUB_RELATIONS:
             relation, rest = head, tail
         ref = resolver.resolve(rest, loose=True)
         if ref is None or ref.model_id == child:
@@ -115,10 +119,11 @@ _REF = (r"(?:\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{1,400})\)"
 _ART = r"(?:(?:the|a|an|our|its)\s+)?"
 _ADJ = (r"(?:(?:pre-?trained|base|original|public(?:ly available)?|open[- ]source|multilingual|english|"
         r"large|small|model|checkpoint|weights?|version)\s+){0,3}")
-_VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|(?:further|continued)[- ]?(?:pre-?)?train(?:ed|ing)|"
+_VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
+          r"(?:further|continued?|continual(?:ly)?|incremental(?:ly)?)[- ]?(?:pre-?)?train(?:ed|ing)|"
           r"pre-?trained|trained|initiali[sz](?:ed|ing)|warm[- ]?start(?:ed|ing)?|start(?:s|ed|ing)?|derived|"
           r"adapted|built|based|obtained|created|converted|quantized|quantised)")
-_FROM = (r"(?:from:?|on\s+top\s+of|upon|off(?:\s+of)?|with\s+(?:the\s+)?weights\s+(?:from|of)|"
+_FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(?:the\s+)?weights\s+(?:from|of)|"
          r"using\s+(?:the\s+)?(?:weights|checkpoint)\s+of)")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
           r"backbone(?:[ _-]?models?)?)(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
@@ -156,11 +161,24 @@ _RULES: list[_Rule] = [
                            r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _ADJ,
                            _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint")),
+    _Rule("is-a", _rx(r"(?:model|it)\s+is\s+an?\s+\*{0,2}", _REF, r"\*{0,2}\s+(?:model|checkpoint)\s+(?:that|which)\s+",
+                      r"(?:was|has\s+been|is)\s+(?:further\s+|then\s+)?(?:fine[- ]?tuned|finetuned|trained)\b"), 0.8,
+          _any(" is a")),
+    _Rule("copy-of", _rx(r"(?:fork|copy|mirror|re-?upload|backup)\s+of\s+", _ART, _ADJ, _REF), 0.75,
+          _any("fork of", "copy of", "mirror of", "upload of", "backup of"), relation="unknown"),
+    _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
+          relation="continued-pretraining"),
+    _Rule("base-argument", _rx(r"(?<![\w])(?:--)?base[_-]?model(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
+                               r"['\"]?\s*[=:]?\s*['\"]", _REF), 0.75, _any("base_model", "base-model", "basemodel")),
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
           _any("version of")),
     _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _REF),
-          0.75, _any("from", "top of", "upon", "off", "weights of", "checkpoint of")),
+          0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of")),
+    _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
+                         r"(?:further\s+|then\s+|continually\s+)?",
+                         r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
+                         r"\s+(?:on|with|using|for)\b"), 0.65, _any("tuned", "further"), before=True),
     _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|(?:further\s+)?pre-?train(?:ed|ing)|",
                              r"train(?:ed|ing))\s+", _ART, _ADJ, r"(?:[\w.-]+\s+\()?", _REF,
                              r"(?=\)?\s+(?:on|for|with|using)\b)"), 0.7, _any("tun", "train")),
@@ -225,6 +243,28 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
     return None, False, m.start()
 
 
+def _label(m: re.Match[str], text: str) -> str | None:
+    """The text of a Markdown link's label, when the match is a link."""
+    if "label" not in m.re.groupindex:
+        return None
+    start, end = m.span("label")
+    return text[start:end] if start >= 0 and end > start else None
+
+
+_FINETUNED_AFTER = re.compile(r"fine-?tun|finetun")
+_QUANT_FORMAT = re.compile(r"\b(?:gguf|gptq|awq|exl2|ggml|mlx|bitsandbytes|bnb|int[348]|[2-8]-?bit)\b")
+
+
+def _text_relation(relation: str, low: str, ref_start: int, s_end: int) -> str:
+    """A "quantized version of X, fine-tuned for Y" is a fine-tune of X (then cast to a smaller type), unless the
+    sentence names a quantization format; a CPT cue in the sentence makes a fine-tune continued pre-training."""
+    after = low[ref_start:s_end]
+    if relation == "quantized" and _FINETUNED_AFTER.search(after) and not _QUANT_FORMAT.search(low, ref_start - 200,
+                                                                                                 s_end):
+        return "finetune"
+    return relation
+
+
 class _Hit(NamedTuple):
     """A reference a card-text rule accepts as the upstream; `corroborated` unless a weak rule lacks its Hub
     link or catalog hit."""
@@ -260,11 +300,17 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 continue
             if name == "hub-link" and (_in_table_row(low, start) or _PAGE_LINK.search(raw or "")):
                 continue  # tables list sizes, scores and siblings; a link into a file or section is a reference
-            ref = resolver.resolve(raw)
+            ref, by_words = resolver.resolve(raw), False
+            if ref is None:  # a link elsewhere (a docs page, GitHub) or a name in words: the well-known table
+                label = _label(ref_match, text)
+                ref = resolver.resolve(label) if label and label != raw else None
+                known = ref is None and (well_known_by_words(label or "") or well_known_by_words(raw))
+                if known:
+                    ref, by_words = Ref(known, None, resolver.lookup(known) is not None), True
             if ref is None or ref.model_id == child:
                 continue
-            yield _Hit(name, confidence, ref, not weak or hub_link or ref.in_catalog, _evidence(text, s_start, s_end),
-                       relation)
+            yield _Hit(name, confidence - 0.1 * by_words, ref, not weak or hub_link or ref.in_catalog or by_words,
+                       _evidence(text, s_start, s_end), _text_relation(relation, low, ref_start, s_end))
 
 
 _PAGE_LINK = re.compile(r"/(?:blob|raw|resolve|discussions)/|#|readme\.md", re.I)
@@ -382,9 +428,121 @@ def merge_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
             for parent, line in list(found.items())[:MAX_PARENTS]] if len(found) >= 2 else []
 
 
+_MERGE_METHOD = re.compile(r"^\s*merge_method\s*:\s*(?P<method>[\w-]+)", re.M)
+_CONFIG_MODEL = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:model|base_model)[ \t]*:[ \t]*['\"]?(?P<ref>[^\s'\"#]+)", re.M)
+
+
+def merge_config_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
+    """Every model of a mergekit configuration quoted in the card (a block with `merge_method:` whose `model:`
+    and `base_model:` lines name the merged models and the base), as merge parents; [] when fewer than two."""
+    text = text[:MAX_TEXT_CHARS]
+    for m in _MERGE_METHOD.finditer(text):
+        start = text.rfind("```", 0, m.start())
+        end = text.find("```", m.end())
+        start = start + 3 if start >= 0 and text.count("```", 0, start) % 2 == 0 else max(0, m.start() - 2000)
+        block = text[start:end if end >= 0 else m.end() + 2000]
+        found: dict[str, str] = {}
+        for item in _CONFIG_MODEL.finditer(block):
+            ref = resolver.resolve(item.group("ref"))
+            if ref is not None and ref.model_id != child:
+                found.setdefault(ref.model_id, item.group(0).strip())
+        if len(found) >= 2:
+            return [Edge(child, parent, "card-text", 0.8, f"[merge-config] merge_method: {m.group('method')}; {line}",
+                         "merge") for parent, line in list(found.items())[:MAX_PARENTS]]
+    return []
+
+
+_STUDENT_INIT = re.compile(r"(?:(?:layers?|weights?)\s+(?:copying|copied|taken|initiali[sz]ed)\s+from\s+(?:the\s+)?"
+                           r"teacher|student\s+(?:model\s+)?(?:is\s+|was\s+)?initiali[sz]ed\s+(?:from|with)\s+"
+                           r"(?:\w+\s+){0,3}?(?:of\s+)?(?:the\s+)?teacher)")
+_TEACHER = re.compile(r"teacher[ _-]?(?:model|checkpoint|network)?\**[ \t]*(?:[:=]|\bis\b)[ \t]*\**[ \t]*['\"]?"
+                      r"(?P<ref>[^\s'\"*,;()\[\]]+(?:[ \t][\w.-]+){0,2})", re.I)
+
+
+def student_init_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """A distilled model whose student starts from the teacher's own layers: the teacher is then also the parent
+    (a plain "distilled from X" names only a teacher, never a parent)."""
+    low = text[:MAX_TEXT_CHARS].lower()
+    init = _STUDENT_INIT.search(low)
+    if init is None:
+        return None
+    for m in _TEACHER.finditer(text[:MAX_TEXT_CHARS]):
+        raw = m.group("ref")
+        ref = resolver.resolve(raw.split()[0]) if "/" in raw.split()[0] else None
+        known = ref.model_id if ref is not None else well_known_by_words(raw.split()[0])
+        if known and known.lower() != child.lower():
+            return Edge(child, known, "card-text", 0.65,
+                        f"[student-init] {_evidence(text, init.start(), init.end())}; {m.group(0).strip()}",
+                        "distillation")
+    return None
+
+
+_ADAPTER_TAGS = frozenset({"lora", "qlora", "peft", "adapter", "adapters", "adapter-transformers"})
+_ADAPTER_TEXT = re.compile(r"\bpeft\s+\d|peftmodel|adapter_config\.json|adapter_model\.(?:bin|safetensors)|"
+                           r"--lora_weights|\blora\s+adapters?\b|low[- ]rank\s+adaptation|\(q?lora\)|\bqlora\b|"
+                           r"(?:using|with|via)\s+(?:q?lora|peft)\b|`peft`|\bpeft\s+librar")
+_NOT_ADAPTER = re.compile(r"\bnot\s+(?:an?\s+)?(?:peft|lora)\b")
+_QUANT_NAME = re.compile(r"(?:^|[-_.])(?:gguf|gptq|awq|exl2|ggml|int[348]|[2-8]-?bits?|bnb|nf4|fp8|"
+                         r"q[2-8](?:_k)?(?:_[sml0])?)(?:$|[-_.])", re.I)
+_QUANT_TAGS = frozenset({"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"})
+_CPT_CUE = re.compile(r"continu(?:e|ed|ing|al|ally)[- ]?(?:pre-?)?train|further[- ]pre-?train|further\s+trained\s+on|"
+                      r"incrementally\s+(?:pre-?)?trained|domain[- ]adaptive\s+pre-?train|additional\s+pre-?train|"
+                      r"extended\s+version\s+of|(?:pre-?training|pretrained)\s+(?:is\s+)?continued")
+_DISTILLED = re.compile(r"distill(?:ed|ation)\s+(?:version\s+)?(?:of|from)\s+(?:the\s+)?[*`]*"
+                        r"(?:\[[^\]\n]{0,60}\]\(|\[)?\Z")
+
+
+def refine_relation(edge: Edge, child: str, card_data: dict[str, Any], tags: Iterable[str],
+                    text: str | None, resolver: Resolver) -> Edge:
+    """The relation of an edge whose rule gave only the default (finetune, or a tag's unknown), from what else
+    the card says: a PEFT adapter (library, tags, framework versions), a quantized copy (its name, tags), continued
+    pre-training (a cue where the card names the parent), or distillation (the parent is also the teacher)."""
+    if edge.relation not in ("finetune", "unknown") or "base_model_relation" in card_data:
+        return edge
+    tag_set = {str(t).lower() for t in tags} | {str(t).lower() for t in _as_list(card_data.get("tags"))}
+    low = text[:MAX_TEXT_CHARS].lower() if text else ""
+    if str(card_data.get("library_name", "")).lower() == "peft" or tag_set & _ADAPTER_TAGS:
+        return edge._replace(relation="adapter")
+    if _QUANT_NAME.search(child.rsplit("/", 1)[-1]) or tag_set & _QUANT_TAGS:
+        return edge._replace(relation="quantized")
+    if not low:
+        return edge
+    spans = mentions(text or "", resolver, edge.parent)
+    if any(_DISTILLED.search(low, max(0, a - 60), a) for a, _ in spans):  # "a distilled version of <parent>"
+        return edge._replace(relation="distillation")
+    windows = [low[s:min(len(low), e + 300)] for s, e in (_sentence(low, a, b) for a, b in spans)]
+    if edge.source == "card-text":  # the rule's own evidence, and what follows it
+        norm = " ".join(low.split())
+        quote = edge.evidence.partition("] ")[2].lower()[:80]
+        at = norm.find(quote) if quote else -1
+        windows.append(norm[at:at + len(edge.evidence) + 300] if at >= 0 else edge.evidence.lower())
+    windows.append(low[:1500])  # the card's opening says what the model is
+    if any(_CPT_CUE.search(w) for w in windows):
+        return edge._replace(relation="continued-pretraining")
+    if _ADAPTER_TEXT.search(low) and not _NOT_ADAPTER.search(low):
+        return edge._replace(relation="adapter")
+    return edge
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if isinstance(value, str) else []
+
+
+def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
+    """The upstream(s) a card's text names: a merge list or config (all parents), else the best text rule, the
+    student's initialisation of a distillation, or a popular base named in words."""
+    edges = merge_edges(child, text, resolver) or merge_config_edges(child, text, resolver)
+    if edges:
+        return edges
+    edge = text_edge(child, text, resolver) or student_init_edge(child, text, resolver) or named_base_edge(child, text)
+    return [edge] if edge is not None else []
+
+
 _NAMED_BASE = re.compile(r"(?P<verb>(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
-                         r"fine-?tuned\s+from|initiali[sz]ed\s+from|(?:further|continued)\s+(?:pre-?)?trained\s+from)"
-                         r"\s+(?:the\s+)?\**(?P<words>[a-z][a-z0-9.\- ]{1,40}?)\**\s+(?:model|checkpoint)\b")
+                         r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
+                         r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of)"
+                         r"\s+(?:the\s+)?\**(?P<words>[a-z][a-z0-9.\-' ]{1,40}?)\**"
+                         r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n))")
 
 
 def named_base_edge(child: str, text: str) -> Edge | None:
@@ -397,7 +555,11 @@ def named_base_edge(child: str, text: str) -> Edge | None:
             continue
         parent = well_known_by_words(m.group("words"))
         if parent and parent.lower() != child.lower():
-            relation = "quantized" if m.group("verb").startswith("quantized") else "finetune"
+            verb = m.group("verb")
+            relation = ("quantized" if verb.startswith("quantized") else
+                        "continued-pretraining" if verb.startswith("extended") else "finetune")
+            _, s_end = _sentence(low, m.start(), m.end())
+            relation = _text_relation(relation, low, m.start("words"), s_end)
             return Edge(child, parent, "card-text", 0.6, f"[named-base] {_evidence(text, m.start(), m.end())}",
                         relation)
     return None
@@ -417,9 +579,6 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
             i = position[edge.parent]  # the tag knows the relation the card left unsaid
             edges[i] = edges[i]._replace(relation=edge.relation)
     if not edges and card_text:
-        edges = merge_edges(child, card_text, resolver)
-    if not edges and card_text:
-        edge = text_edge(child, card_text, resolver) or named_base_edge(child, card_text)
-        if edge is not None:
-            edges.append(edge)
+        edges = card_text_edges(child, card_text, resolver)
+    edges = [refine_relation(e, child, card_data, tags, card_text, resolver) for e in edges]
     return edges, warnings
