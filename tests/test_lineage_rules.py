@@ -248,3 +248,90 @@ def test_every_edge_relation_is_one_the_chains_filter_knows() -> None:
 def test_a_fork_or_copy_of_a_model_names_it_with_an_unknown_relation() -> None:
     assert _edges("Fork of [acme/base](huggingface.co/acme/base) with ONNX weights.\n") == [("acme/base", "unknown")]
     assert _edges("A copy of the imdb dataset was used.\n") == []
+
+
+# -- rule kinds tuned on the real cards' tune part (issue 16): siblings, quantized names, sentences, tables, merges ---
+@pytest.mark.parametrize("card", [
+    "This is a raw, pretrained model, which should be further finetuned for most usecases. If you are looking for a "
+    "version better suited to chat, we recommend [Base-40B-Instruct](https://huggingface.co/acme/base-40b-instruct).\n",
+    "Fine-tuned versions:\n- [base-40b-finetuned-squad](https://huggingface.co/acme/base-40b-finetuned-squad) "
+    "fine-tuned on SQuAD\n",
+    "| variant | link |\n|---|---|\n| chat | [acme/base-40b-chat](https://huggingface.co/acme/base-40b-chat) |\n",
+])
+def test_a_base_card_never_takes_its_own_tuned_versions_as_parent(card: str) -> None:
+    """A base model's card that links to its instruct / fine-tuned / chat versions (its own name plus a suffix, in a
+    list, a table or a recommendation) names its children: taking one as the parent reverses the edge."""
+    assert _edges(card, child="acme/base-40b") == []
+
+
+def test_a_fine_tuning_cue_inside_a_linked_name_is_no_cue() -> None:
+    card = "Link to the model -> [Hugging Face repo](https://huggingface.co/acme/portrait-finetuned)\n"
+    assert _edges(card, child="acme/distill-sd") == []
+    said = "We fine-tuned the model from [weights](https://huggingface.co/acme/portrait-finetuned)\n"
+    assert _edges(said, child="acme/distill-sd") == [("acme/portrait-finetuned", "finetune")]
+
+
+def test_a_variant_of_the_own_name_is_still_the_parent_when_the_words_say_so() -> None:
+    assert _edges("This model is a fine-tuned version of [x](https://huggingface.co/acme/base-40b-instruct) on y.\n",
+                  child="me/base-40b") == [("acme/base-40b-instruct", "finetune")]
+    assert _edges("- Base model: [acme/base-40b-hf](https://huggingface.co/acme/base-40b-hf)\n",
+                  child="me/base-40b") == [("acme/base-40b-hf", "finetune")]
+
+
+def test_a_quantized_copy_is_a_copy_of_the_model_its_name_strips_to() -> None:
+    card = ("# Llama 2 ko 7B - GGUF\n- Original model: [Llama 2 7B](https://huggingface.co/meta-llama/Llama-2-7b-hf)\n"
+            "- Original Llama 2 Ko model: [Llama 2 ko 7B](https://huggingface.co/kor/llama-2-ko-7b)\n")
+    assert _edges(card, child="me/Llama-2-ko-7B-GGUF") == [("kor/llama-2-ko-7b", "quantized")]
+    words = "Inference example of the quantized GPT-J 6B TensorRT model.\n"
+    assert _edges(words, child="me/gpt-j-6B-tensorrt-int8") == [("EleutherAI/gpt-j-6b", "quantized")]
+    assert _edges("The gpt-j-6B-tensorrt-int8 engines.\n", child="me/gpt-j-6B-tensorrt-int8") == []  # only itself
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("This model is a fine-tune checkpoint of DistilBERT-base-uncased, fine-tuned on SST-2.\n",
+     "distilbert/distilbert-base-uncased"),
+    ("# M\n\n## Base model\n\n* [acme/solar-slerp](https://huggingface.co/acme/solar-slerp)\n\n## Datasets\n\n"
+     "* [acme/data](https://huggingface.co/datasets/acme/data)\n", "acme/solar-slerp"),
+    ("M is derived from [EleutherAI's](https://www.eleuther.ai/) `EleutherAI/pythia-12b` and tuned on instructions.\n",
+     "EleutherAI/pythia-12b"),
+    ("M was built on Meta's `meta-llama/Llama-2-7b-hf` for chat.\n", "meta-llama/Llama-2-7b-hf"),
+    ("---\nlicense: mit\n---\n# BART (large-sized model), fine-tuned on CNN Daily Mail\n\nBART model pre-trained on "
+     "English.\n", "facebook/bart-large"),
+])
+def test_a_base_named_in_a_sentence_a_heading_or_a_headline(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card)] == [parent]
+
+
+def test_a_sized_headline_without_fine_tuning_is_the_base_itself() -> None:
+    assert _edges("# BART (large-sized model)\n\nBART model pre-trained on English.\n", child="facebook/bart-large") \
+        == []
+
+
+def test_the_base_model_column_of_the_cards_own_row() -> None:
+    card = ("| Model Name | Base Model | Model Type |\n|:---:|:---:|:---:|\n"
+            "| Bio-7B | [Mistral-7B-Instruct-v0.1](https://huggingface.co/mistralai/Mistral-7B-Instruct-v0.1) | "
+            "Further Pre-trained |\n| Bio-7B-DARE | [acme/other](https://huggingface.co/acme/other) | Merge |\n")
+    assert [p for p, _ in _edges(card, child="bio/Bio-7B")] == ["mistralai/Mistral-7B-Instruct-v0.1"]
+    assert [p for p, _ in _edges(card, child="bio/Bio-7B-DARE")] == ["acme/other"]
+    assert _edges(card, child="bio/Bio-13B") == []  # no row of its own: the rows are siblings
+
+
+@pytest.mark.parametrize(("card", "expected"), [
+    ("# M\n基於Qwen-7B-Chat嘅微調版本，基於大量粵語數據進行訓練。\n", [("Qwen/Qwen-7B-Chat", "finetune")]),
+    ("本项目基于 `acme/sentiment` 数据集，使用蒸馏模型 `distilbert-base-multilingual-cased` 进行全量微调。\n",
+     [("distilbert/distilbert-base-multilingual-cased", "finetune")]),
+    ("该模型是 huggingface 的 bert-base-chinese 的模型备份。\n", [("google-bert/bert-base-chinese", "unknown")]),
+    ("本项目基于 `acme/sentiment` 数据集训练。\n", []),  # a dataset, not a base
+    ("它是一个基于Transformer架构的中文预训练模型。\n", []),  # an architecture
+])
+def test_a_base_named_in_a_chinese_sentence(card: str, expected: list) -> None:
+    assert _edges(card) == expected
+
+
+def test_a_merge_whose_other_entries_are_local_folders_keeps_the_named_parent() -> None:
+    card = ("This is a merge of pre-trained language models.\n\nThis model was merged using the Fusion merge method "
+            "using D:/work/my models/merged_base as a base.\n\n### Models Merged\n\nThe following models were "
+            "included in the merge:\n* D:/hf/hub/models--acme--chat-8b/snapshots/221e5f9\n\n")
+    assert _edges(card) == [("acme/chat-8b", "merge")]
+    single = "The following models were included in the merge:\n* [acme/chat-8b](https://huggingface.co/acme/chat-8b)\n"
+    assert _edges(single) == []  # one entry and no base is no merge

@@ -117,6 +117,8 @@ _REF = (r"(?:\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{1,400})\)"
         r"|\*\*(?P<bold>[^*\n]{1,200})\*\*"
         r"|(?P<bare>(?:https?://)?[a-z0-9][\w.\-]*(?:/[\w.\-@]+)*))")
 _ART = r"(?:(?:the|a|an|our|its)\s+)?"
+#: A maker named before the model, possessive, maybe as its own link ("[EleutherAI's](url) [Pythia-12b](url)").
+_POSS = r"(?:(?:\[[^\]\n]{1,40}(?:'s|\u2019s)\]\([^)\s]{1,200}\)|[\w.-]{1,30}(?:'s|\u2019s))\s+)?"
 _ADJ = (r"(?:(?:pre-?trained|base|original|public(?:ly available)?|open[- ]source|multilingual|english|"
         r"large|small|model|checkpoint|weights?|version)\s+){0,3}")
 _VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
@@ -156,9 +158,14 @@ def _any(*needles: str) -> re.Pattern[str]:
 _RULES: list[_Rule] = [
     _Rule("template", _rx(r"fine-?tuned\s+from\s+model(?:\s*\[optional\])?[*_\s]*:[*_\s]*", _REF), 0.9,
           _any("from model")),
-    _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _ADJ, _REF), 0.9, _any("version of")),
+    _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.9, _any("version of")),
+    _Rule("checkpoint-of", _rx(r"(?:fine[- ]?tune[d]?|finetuned?)\s+(?:checkpoint|model)\s+of\s+", _ART, _POSS, _ADJ,
+                               _REF), 0.85, _any("checkpoint of", "model of")),
+    _Rule("base-heading", _rx(r"#{1,6}[ \t]*(?:the[ \t]+)?(?:base|original|parent|foundation|upstream)",
+                              r"[ \t]+model[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
+          _any("model")),
     _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
-                           r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _ADJ,
+                           r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
                            _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint")),
     _Rule("is-a", _rx(r"(?:model|it)\s+is\s+an?\s+\*{0,2}", _REF, r"\*{0,2}\s+(?:model|checkpoint)\s+(?:that|which)\s+",
@@ -173,7 +180,8 @@ _RULES: list[_Rule] = [
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
           _any("version of")),
-    _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _REF),
+    _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _POSS,
+                           _REF),
           0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of")),
     _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
                          r"(?:further\s+|then\s+|continually\s+)?",
@@ -185,7 +193,7 @@ _RULES: list[_Rule] = [
     _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
                              r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
           _any("backbone", "starting point", "initiali", "base model", "trained model"), before=True),
-    _Rule("based-on", _rx(r"(?:based|built)\s+on\s+", _ART, _ADJ, _REF), 0.7, _any("based on", "built on")),
+    _Rule("based-on", _rx(r"(?:based|built)\s+on\s+", _ART, _POSS, _ADJ, _REF), 0.7, _any("based on", "built on")),
     _Rule("postfix", _rx(r"(?:fine[- ]?tuned|finetuned)\s+(?:on|for|with)\b"), 0.65, _any("tuned"), before=True),
     _Rule("verb-on", _rx(r"(?:fine[- ]?tuned|finetuned|trained)\s+on\s+", _ART, _ADJ, _REF), 0.6, _any(" on "),
           weak=True),
@@ -195,7 +203,8 @@ _RULES: list[_Rule] = [
 ]
 _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can skip ahead
     r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|"
-    r"distilled\s+version|see also|if\s+you(?:'d|\s+would|\s+want)|for\s+(?:more|further)\s+(?:info|detail)|"
+    r"distilled\s+version|see also|if\s+you(?:'d|\s+would|\s+want|\s+are\s+looking)|looking\s+for|recommend|"
+    r"for\s+(?:more|further)\s+(?:info|detail)|"
     r"intermediate\s+checkpoints?|different\s+sizes|same\s+(?:training\s+)?(?:procedure|recipe|approach)|"
     r"available\s+(?:at|on|from)\s|"
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
@@ -296,8 +305,9 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             window = low[s_start:s_end] if name == "hub-link" else low[max(s_start, start - 80):start]
             if not raw or _blocked(window) or (not before and _NEGATIVE.search(low, start, ref_start)):
                 continue
-            if (name == "hub-link" and not _CUE.search(low, s_start, s_end)) or _AFTER_DATASET.match(low, end):
-                continue
+            if (name == "hub-link" and not _CUE.search(_without_refs(low[s_start:s_end]))) or \
+                    _AFTER_DATASET.match(low, end):
+                continue  # a cue only inside a linked name (`org/x-finetuned`) says nothing of this model
             if name == "hub-link" and (_in_table_row(low, start) or _PAGE_LINK.search(raw or "")):
                 continue  # tables list sizes, scores and siblings; a link into a file or section is a reference
             ref, by_words = resolver.resolve(raw), False
@@ -307,10 +317,52 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 known = ref is None and (well_known_by_words(label or "") or well_known_by_words(raw))
                 if known:
                     ref, by_words = Ref(known, None, resolver.lookup(known) is not None), True
-            if ref is None or ref.model_id == child:
-                continue
+            if ref is None or ref.model_id == child or (name not in _DIRECTED and derived_from_child(
+                    child, ref.model_id, _in_list(low, start))):
+                continue  # a rule that does not say which way the relation goes met a version of this model
             yield _Hit(name, confidence - 0.1 * by_words, ref, not weak or hub_link or ref.in_catalog or by_words,
                        _evidence(text, s_start, s_end), _text_relation(relation, low, ref_start, s_end))
+
+
+_LINK_OR_URL = re.compile(r"\]\([^)\s]*\)|https?://[^\s)\]>]+|`[^`\n]*`")
+
+
+def _without_refs(sentence: str) -> str:
+    """A sentence with link targets, URLs and backticked names blanked out (the words a cue must be in)."""
+    return _LINK_OR_URL.sub(" ", sentence)
+
+
+#: What a child's name adds to its parent's: a tuned or converted version of the model the card describes.
+_DERIVED_WORD = re.compile(r"(?:^|[-_.])(?:instruct|chat|it|sft|dpo|orpo|kto|rlhf|rl|ft|fine-?tuned?|finetuned?|tuned|"
+                           r"lora|qlora|peft|adapter|merged?|distill(?:ed)?|gguf|gptq|awq|exl2|ggml|onnx|mlx|"
+                           r"int[348]|[2-8]bit|quantized|uncensored|abliterated|[a-z]+-?finetuned?)(?:$|[-_.])")
+#: Suffixes that make a name the *original* of a model rather than a variant of it (`X-hf`, `X-base`).
+_ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|original|orig|full|fp16|fp32|bf16|weights|"
+                              r"(?:un)?cased|torch|pytorch|v?\d+(?:\.\d+)*[a-z]?|\d+(?:\.\d+)?[bmk])$")
+#: Rules whose words say which model came from which ("a fine-tuned version of X", "Base model: X"): a name that
+#: extends the card's own is then still the parent.
+_DIRECTED = frozenset({"template", "trainer", "checkpoint-of", "model-field", "base-heading", "base-argument",
+                       "quantized", "copy-of", "extended"})
+
+
+def derived_from_child(child: str, candidate: str, listed: bool = False) -> bool:
+    """Whether `candidate` is named like a version *of* `child`: the card's own name plus a suffix (`-instruct`,
+    `-finetuned-x`, `-GGUF`), or, in a list or table of variants, plus any suffix but one that names an original
+    (`-hf`, `-base`). A base model's card links to its fine-tuned versions; they are its children, not its parent."""
+    own = child.rsplit("/", 1)[-1].lower()
+    name = candidate.rsplit("/", 1)[-1].lower()
+    if len(own) < 4 or len(name) <= len(own) + 1 or not name.startswith(own) or name[len(own)] not in "-_.":
+        return False
+    rest = name[len(own) + 1:]
+    if _ORIGINAL_SUFFIX.match(rest):
+        return False
+    return listed or _DERIVED_WORD.search(rest) is not None
+
+
+def _in_list(low: str, at: int) -> bool:
+    """Whether position `at` is on a Markdown list item or table row."""
+    line = low[low.rfind("\n", 0, at) + 1:at].lstrip()
+    return line[:1] in ("|", "-", "*", "+") or re.match(r"\d+[.)]\s", line) is not None
 
 
 _PAGE_LINK = re.compile(r"/(?:blob|raw|resolve|discussions)/|#|readme\.md", re.I)
@@ -413,23 +465,49 @@ def merge_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     intro = _MERGE_INTRO.search(low)
     if intro is None:
         return []
-    at, found = intro.end(), {}
+    at, found, items = intro.end(), {}, 0
     while (item := _LIST_ITEM.match(text, at)) is not None or low[at:at + 1] == "\n":
         if item is None:  # a blank line inside the list
             at += 1
             continue
-        ref_match = _ITEM_REF.search(item.group("item"))
-        raw = ref_match and (ref_match.group("url") or ref_match.group("tick") or ref_match.group("bare"))
-        ref = resolver.resolve(raw) if raw else None
+        items += 1
+        ref = _merge_item_ref(item.group("item"), resolver)
         if ref is not None and ref.model_id != child:
             found.setdefault(ref.model_id, item.group("item").strip())
         at = item.end()
+    base = _MERGE_BASE.search(low, intro.start() - 600 if intro.start() > 600 else 0, intro.start())
+    if base is not None:  # "merged using the X merge method using <base> as a base" (a local folder counts too)
+        items += 1
+        ref = _merge_item_ref(text[base.start("ref"):base.end("ref")], resolver)
+        if ref is not None and ref.model_id != child:
+            found.setdefault(ref.model_id, base.group(0).strip())
     return [Edge(child, parent, "card-text", 0.85, f"[merge-list] {line}", "merge")
-            for parent, line in list(found.items())[:MAX_PARENTS]] if len(found) >= 2 else []
+            for parent, line in list(found.items())[:MAX_PARENTS]] if _enough(found, items) else []
+
+
+_MERGE_BASE = re.compile(r"merge\s+method\s+using\s+(?P<ref>[^\n]{1,300}?)\s+as\s+(?:a|the)\s+base\b")
+
+
+def _merge_item_ref(item: str, resolver: Resolver) -> Ref | None:
+    """The model one merged-models entry names: a link, an id, or a local folder (the Hugging Face cache's
+    `models--owner--name` names it)."""
+    whole = item.strip().strip("`'\"*")
+    if re.match(r"(?:[a-z]:)?[\\/]|\.{1,2}[\\/]|~", whole, re.I):
+        return resolver.resolve(whole)
+    ref_match = _ITEM_REF.search(item)
+    raw = ref_match and (ref_match.group("url") or ref_match.group("tick") or ref_match.group("bare"))
+    return resolver.resolve(raw) if raw else None
+
+
+def _enough(found: dict[str, str], entries: int) -> bool:
+    """A merge names two or more models; those that are only local folders (no Hub id) are left out, so one
+    named parent is enough when the merge had two or more entries."""
+    return len(found) >= 2 or (len(found) == 1 and entries >= 2)
 
 
 _MERGE_METHOD = re.compile(r"^\s*merge_method\s*:\s*(?P<method>[\w-]+)", re.M)
-_CONFIG_MODEL = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:model|base_model)[ \t]*:[ \t]*['\"]?(?P<ref>[^\s'\"#]+)", re.M)
+_CONFIG_MODEL = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:model|base_model)[ \t]*:[ \t]*(?P<whole>['\"][^'\"\n]+['\"]|"
+                           r"(?P<ref>[^\s'\"#]+))", re.M)
 
 
 def merge_config_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
@@ -442,11 +520,13 @@ def merge_config_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
         start = start + 3 if start >= 0 and text.count("```", 0, start) % 2 == 0 else max(0, m.start() - 2000)
         block = text[start:end if end >= 0 else m.end() + 2000]
         found: dict[str, str] = {}
+        entries: set[str] = set()
         for item in _CONFIG_MODEL.finditer(block):
-            ref = resolver.resolve(item.group("ref"))
+            entries.add(item.group("whole").lower())
+            ref = _merge_item_ref(item.group("whole"), resolver)
             if ref is not None and ref.model_id != child:
                 found.setdefault(ref.model_id, item.group(0).strip())
-        if len(found) >= 2:
+        if _enough(found, len(entries)):
             return [Edge(child, parent, "card-text", 0.8, f"[merge-config] merge_method: {m.group('method')}; {line}",
                          "merge") for parent, line in list(found.items())[:MAX_PARENTS]]
     return []
@@ -529,13 +609,50 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
-    """The upstream(s) a card's text names: a merge list or config (all parents), else the best text rule, the
-    student's initialisation of a distillation, or a popular base named in words."""
+    """The upstream(s) a card's text names: a merge list or config (all parents), else a quantized copy's
+    original named by the copy's own name, the best text rule, the student's initialisation of a distillation,
+    a popular base named in words, or the base-model column of the card's own row in a table."""
     edges = merge_edges(child, text, resolver) or merge_config_edges(child, text, resolver)
     if edges:
         return edges
-    edge = text_edge(child, text, resolver) or student_init_edge(child, text, resolver) or named_base_edge(child, text)
+    edge = (quantized_name_edge(child, text, resolver) or text_edge(child, text, resolver)
+            or student_init_edge(child, text, resolver) or named_base_edge(child, text)
+            or own_row_edge(child, text, resolver) or cjk_edge(child, text, resolver))
     return [edge] if edge is not None else []
+
+
+#: A quantization or export format at the end of a name (`-GGUF`, `-GPTQ-4bit`, `-Int4`, `-GGUF-Q3_K_M`, `-AWQ`).
+_QUANT_TAIL = re.compile(r"(?:[-_.](?:gguf|gptq|awq|exl2|ggml|mlx|int[348]|w[48]a(?:8|16)|[2-8][-_]?bits?|bnb|nf4|"
+                         r"fp8|q[2-8](?:_k)?(?:_[sml0-9])?|tensorrt|trt|onnx|openvino|ct2|quantized|quant|imatrix))+$",
+                         re.I)
+_REF_TOKEN = re.compile(r"(?:https?://)?[\w.@/-]*[\w/]")
+
+
+def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """A quantized or exported copy named `<original>-GGUF` (`-GPTQ`, `-Int4`, ...) whose card names `<original>`:
+    by a link or id with that name, else as a popular base in words ("GPT-J 6B"). Of several "original model" lines
+    (a base and its fine-tune) this is the one the copy was made from."""
+    own = child.rsplit("/", 1)[-1]
+    base = _QUANT_TAIL.sub("", own)
+    if base == own or len(base) < 3:
+        return None
+    relation = "quantized" if _QUANT_NAME.search(own[len(base):]) else "unknown"  # `-onnx` alone is an export
+    text = text[:MAX_TEXT_CHARS]
+    key = base.lower()
+    for token in _REF_TOKEN.finditer(text):
+        value = token.group()
+        if not value.lower().rstrip("/").endswith(key):
+            continue
+        ref = resolver.resolve(value)
+        if ref is not None and ref.model_id.rsplit("/", 1)[-1].lower() == key and ref.model_id.lower() != child.lower():
+            s_start, s_end = _sentence(text.lower(), token.start(), token.end())
+            return Edge(child, ref.model_id, "card-text", 0.8, f"[quantized-name] {_evidence(text, s_start, s_end)}",
+                        relation)
+    known = well_known_by_words(base)
+    words = re.sub(r"[\s_]+", "-", text.lower().replace(own.lower(), " "))
+    if known and known.lower() != child.lower() and key.replace("_", "-") in words:
+        return Edge(child, known, "card-text", 0.6, f"[quantized-name] {own} names {base}", relation)
+    return None
 
 
 _NAMED_BASE = re.compile(r"(?P<verb>(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
@@ -545,10 +662,21 @@ _NAMED_BASE = re.compile(r"(?P<verb>(?:quantized|quantised|fine-?tuned)\s+versio
                          r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n))")
 
 
+#: The Hugging Face team's card headline for a fine-tuned checkpoint: "# BART (large-sized model), fine-tuned on X".
+_SIZED_HEADLINE = re.compile(r"^#[ \t]*(?P<family>[a-z][\w.\-]*(?:[ \t][a-z][\w.\-]*)?)[ \t]*"
+                             r"\((?P<size>[a-z0-9]+)-sized[ \t]+model\)[ \t]*,?[ \t]*(?:fine-?tuned|finetuned)\b", re.M)
+
+
 def named_base_edge(child: str, text: str) -> Edge | None:
     """A popular base named in words in a sentence that says it is the base ("a quantized version of the
-    DistilBERT Base Uncased model"), resolved only through the table of popular bases."""
+    DistilBERT Base Uncased model"), or in a fine-tune's "# Family (size-sized model), fine-tuned on X" headline,
+    resolved only through the table of popular bases."""
     low = text[:MAX_TEXT_CHARS].lower()
+    headline = _SIZED_HEADLINE.search(low)
+    if headline is not None:
+        parent = well_known_by_words(f"{headline.group('family')} {headline.group('size')}")
+        if parent and parent.lower() != child.lower():
+            return Edge(child, parent, "card-text", 0.6, f"[sized-headline] {_evidence(text, *headline.span())}")
     for m in _NAMED_BASE.finditer(low):
         s_start, _ = _sentence(low, m.start(), m.end())
         if _blocked(low[s_start:m.start()]):
@@ -582,3 +710,91 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
         edges = card_text_edges(child, card_text, resolver)
     edges = [refine_relation(e, child, card_data, tags, card_text, resolver) for e in edges]
     return edges, warnings
+
+
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_BASE_COLUMN = re.compile(r"^(?:base|parent|foundation|original|pre-?trained|upstream|initial)[ _-]?"
+                          r"(?:models?|checkpoints?)?$|^backbone$|^initiali[sz]ed\s+from$|^fine-?tuned\s+from$")
+_CELL_LINK = re.compile(r"\[(?P<label>[^\]\n]*)\]\((?P<url>[^)\s]*)\)")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _cell_text(cell: str) -> str:
+    return _CELL_LINK.sub(lambda m: m.group("label"), cell).strip(" *_`")
+
+
+def own_row_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """A table with a base-model column (`| Model | Base Model | ... |`) whose row for this very model (a cell
+    that is the card's own name) names its base; the other rows are siblings and say nothing of this one."""
+    own = child.rsplit("/", 1)[-1].lower()
+    low = text[:MAX_TEXT_CHARS].lower()
+    if own not in low or not re.search(r"\|[ \t*_]*(?:base|parent|foundation|original|pre-?trained|upstream|initial|"
+                                       r"backbone|fine-?tuned from)", low):
+        return None
+    lines = text[:MAX_TEXT_CHARS].splitlines()
+    for i in range(len(lines) - 2):
+        if not lines[i].lstrip().startswith("|") or not _TABLE_SEP.match(lines[i + 1]):
+            continue
+        header = [_cell_text(c).lower() for c in _cells(lines[i])]
+        columns = [j for j, h in enumerate(header) if _BASE_COLUMN.match(h)]
+        if len(columns) != 1:
+            continue
+        col = columns[0]
+        for line in lines[i + 2:]:
+            if not line.lstrip().startswith("|"):
+                break
+            cells = _cells(line)
+            if col >= len(cells) or not any(_cell_text(c).lower() in (own, child.lower())
+                                            for j, c in enumerate(cells) if j != col):
+                continue
+            ref = _cell_ref(cells[col], resolver)
+            if ref is not None and ref.lower() != child.lower() and not derived_from_child(child, ref):
+                return Edge(child, ref, "card-text", 0.75, f"[own-row] {header[col]}: {_cell_text(cells[col])}",
+                            "finetune")
+    return None
+
+
+def _cell_ref(cell: str, resolver: Resolver) -> str | None:
+    """The model a table cell names: a Hub link, an id, or a popular base in words."""
+    link = _CELL_LINK.search(cell)
+    for raw in ((link.group("url"), link.group("label")) if link else ()) + (_cell_text(cell),):
+        ref = resolver.resolve(raw) if raw else None
+        if ref is not None:
+            return ref.model_id
+    return well_known_by_words(_cell_text(cell))
+
+
+#: Chinese phrasing of "based on X, fine-tuned" / "fine-tuned X" / "a backup (copy) of X" / "X's quantized model".
+_CJK_ID = r"[`*\[\s]*(?P<id>[a-z0-9][a-z0-9._\-]*(?:/[a-z0-9][a-z0-9._\-]*)?)[`*\]\s]*"
+_CJK_TUNE = (r"(?:全量|全参数|全參數|指令|增量)?\s*"
+             r"(?P<verb>微调|微調|精调|精調|继续预训练|繼續預訓練|增量预训练|二次预训练|量化)")
+_CJK_RULES = (
+    re.compile(r"(?:基于|基於|源自|在)\s*(?:huggingface\s*(?:的|上的)?\s*)?" + _CJK_ID +
+               r"(?:的|嘅)?\s*(?:基础上|基礎上)?\s*(?:进行|進行|做)?\s*(?:了)?\s*" + _CJK_TUNE),
+    re.compile(r"(?:使用|采用|採用|用)[^。\n，,]{0,12}?" + _CJK_ID + r"(?:模型)?\s*(?:进行|進行|做)\s*(?:了)?\s*"
+               + _CJK_TUNE),
+    re.compile(_CJK_ID + r"(?:的|嘅)\s*"
+               r"(?P<verb>模型备份|模型備份|备份|備份|镜像|鏡像|量化模型|量化版本|微调版本|微調版本)"),
+)
+_CJK_RELATION = (("量化", "quantized"), ("备份", "unknown"), ("備份", "unknown"), ("镜像", "unknown"),
+                 ("鏡像", "unknown"), ("预训练", "continued-pretraining"), ("預訓練", "continued-pretraining"))
+
+
+def cjk_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """A base named in a Chinese sentence ("基于 X 微调", "使用 X 进行微调", "X 的模型备份"), when X is an id
+    or a popular base; not a dataset ("基于 X 数据集" has no fine-tuning verb right after X)."""
+    low = text[:MAX_TEXT_CHARS].lower()
+    if not re.search(r"[\u4e00-\u9fff]", low):
+        return None
+    for pattern in _CJK_RULES:
+        for m in pattern.finditer(low):
+            ref = resolver.resolve(m.group("id"))
+            if ref is None or ref.model_id.lower() == child.lower() or derived_from_child(child, ref.model_id):
+                continue
+            relation = next((rel for word, rel in _CJK_RELATION if word in m.group("verb")), "finetune")
+            return Edge(child, ref.model_id, "card-text", 0.7, f"[cjk] {_evidence(text, m.start(), m.end())}",
+                        relation)
+    return None
