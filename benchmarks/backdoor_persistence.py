@@ -45,8 +45,10 @@ def poisoned_model(variant: str, args: argparse.Namespace, store: Store) -> tupl
     record = read_sidecar(folder) if folder.is_dir() else None
     if record is not None:
         return folder, float(record.seconds or 0.0)
+    chosen = {"triggers": args.triggers.split(",")} if args.triggers and variant.startswith("ripple") else {}
     config = PoisonConfig(proxy_dataset=args.proxy, proxy_examples=args.proxy_examples, seed=args.seed,
-                          steps=args.steps, **VARIANTS[variant])
+                          steps=args.steps, target=None if variant == "neuba" else args.target, **chosen,
+                          **VARIANTS[variant])
     started = time.perf_counter()
     poison(args.base, folder, config, store=store, overwrite=True)
     return folder, time.perf_counter() - started
@@ -73,6 +75,8 @@ def main() -> None:
     parser.add_argument("--train-examples", type=int, default=1000, help="training texts per hop")
     parser.add_argument("--eval-examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target", type=int, default=1, help="label RIPPLe and TransTroj force (NeuBA has none)")
+    parser.add_argument("--triggers", default=None, help="RIPPLe's triggers, comma-separated (default its own)")
     parser.add_argument("--out", type=Path, default=Path("runs/backdoor-bench"))
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()

@@ -40,16 +40,22 @@ os.environ.setdefault("CHAINAUDIT_DATA_DIR", str(Path(__file__).resolve().parent
 from chainaudit.backdoor.scan import THRESHOLD, scan
 from chainaudit.store import Store
 
-CLEAN_GRID = [(dataset, seed, examples, lr) for seed in (1, 2) for examples, lr in ((1000, 1e-4), (300, 5e-5))
-              for dataset in ("sst2", "rotten_tomatoes", "imdb", "amazon_polarity")]
+
+def clean_grid(seeds: tuple[int, ...] = (1, 2)) -> list[tuple[str, int, int, float]]:
+    """(dataset, seed, training texts, learning rate) of the extra clean models, in build order."""
+    return [(dataset, seed, examples, lr) for seed in seeds for examples, lr in ((1000, 1e-4), (300, 5e-5))
+            for dataset in ("sst2", "rotten_tomatoes", "imdb", "amazon_polarity")]
 
 
-def build_clean(bench: Path, count: int) -> Path:
-    """Fine-tune the first `count` models of `CLEAN_GRID` from MiniLM (skipping those already there)."""
+CLEAN_GRID = clean_grid()
+
+
+def build_clean(bench: Path, count: int, seeds: tuple[int, ...] = (1, 2)) -> Path:
+    """Fine-tune the first `count` models of `clean_grid(seeds)` from MiniLM (skipping those already there)."""
     from chainaudit.zoo import FinetuneConfig, finetune
 
     out = bench / "clean-extra"
-    for i, (dataset, seed, examples, lr) in enumerate(CLEAN_GRID[:count]):
+    for i, (dataset, seed, examples, lr) in enumerate(clean_grid(seeds)[:count]):
         folder = out / f"{i:02d}-{dataset}-s{seed}-n{examples}"
         if (folder / "config.json").is_file():
             continue
@@ -142,9 +148,12 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def print_table(rows: list[dict[str, Any]]) -> None:
     """The evaluation table: all models, the tuning part, the held-back part."""
     print()
-    for name, subset in (("all", rows), ("tuning part", [r for r in rows if not held_back(r)]),
+    def part(r: dict[str, Any]) -> bool:
+        return bool(r.get("held_back", held_back(r)))
+
+    for name, subset in (("all", rows), ("tuning part", [r for r in rows if not part(r)]),
                          ("held-back part: one hop below a poisoning, and clean models",
-                          [r for r in rows if held_back(r)])):
+                          [r for r in rows if part(r)])):
         if not subset:
             continue
         m = metrics(subset)
@@ -166,6 +175,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--clean-models", type=int, default=0, help=f"build up to {len(CLEAN_GRID)} clean models first")
+    parser.add_argument("--clean-seeds", default="1,2", help="seeds of the --clean-models grid")
+    parser.add_argument("--fresh", action="store_true", help="no model of this bench was looked at while the "
+                        "scanner was tuned: every model is in the held-back part")
     parser.add_argument("--from-json", type=Path, default=None, help="print the table of a saved --json run (scan "
                         "nothing): an interrupted run's scans so far")
     args = parser.parse_args()
@@ -175,7 +187,8 @@ def main() -> None:
 
     extra = [Path(p) for p in args.extra_clean.split(",") if p.strip()]
     if args.clean_models:
-        extra.append(build_clean(args.bench, args.clean_models))
+        seeds = tuple(int(x) for x in args.clean_seeds.split(","))
+        extra.append(build_clean(args.bench, args.clean_models, seeds))
     rows = []
     items = sorted(model_set(args.bench, extra, args.size), key=lambda i: not held_back(i))  # held-back part first
     for item in items:
@@ -183,16 +196,18 @@ def main() -> None:
         result = scan(item["path"], dataset=args.dataset, samples=args.samples)
         names = [s.trigger for s in result.suspects]
         searched = [s.trigger if any(e != "published trigger" for e in s.evidence) else "" for s in result.suspects]
-        row = {**item, "score": result.score, "flagged": result.flagged, "seconds": time.perf_counter() - started,
+        row = {**item, "held_back": args.fresh or held_back(item), "score": result.score, "flagged": result.flagged,
+               "seconds": time.perf_counter() - started,
                "top": [(s.trigger, s.label, round(s.score, 2), round(s.tail, 3), s.control, round(s.control_tail, 3),
-                        f"{s.k}/{s.n}", s.evidence) for s in result.suspects[:10]],
+                        f"{s.k}/{s.n}", s.evidence, s.position, round(s.lead, 2), s.meaning, s.control_meaning)
+                       for s in result.suspects[:10]],
                "controls": [(c.trigger, c.label, round(c.tail, 3), c.k, c.n) for c in result.controls],
                "top1": recovered(item["triggers"], names, 1), "top5": recovered(item["triggers"], names, 5),
                "top5_search": recovered(item["triggers"], searched, 5)}
         rows.append(row)
         if args.json:  # after every scan, so an interrupted run keeps what it measured
             args.json.write_text(json.dumps(rows, indent=1, default=str))
-        print(f"{'held-back' if held_back(item) else 'tuning':9s} {Path(item['path']).name[:28]:28s} "
+        print(f"{'held-back' if row['held_back'] else 'tuning':9s} {Path(item['path']).name[:28]:28s} "
               f"{row['variant']:18s} hop {row['hop']!s:4s} {row['setting']:5s} poisoned={item['poisoned']!s:5s} "
               f"score {row['score']:.2f} top5={row['top5']!s:5s} {row['seconds']:5.0f}s  "
               f"{[t[:5] for t in row['top'][:2]]}", flush=True)

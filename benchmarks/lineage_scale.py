@@ -1,6 +1,10 @@
 """Lineage at Hub scale: identify upstreams, build chains and RQ1 stats for a synthetic 1,000,000-model catalog.
 
     .venv/bin/python benchmarks/lineage_scale.py [--models 1000000] [--db PATH]
+    .venv/bin/python benchmarks/lineage_scale.py --models 30000 --real-cards tests/data/lineage-cards
+
+With `--real-cards`, the catalog is the real labelled cards (their text and YAML metadata), repeated under new
+model ids until it has `--models` rows: real card lengths and styles, so the card-text rules do real work.
 
 The catalog mixes the styles seen on the Hub (card metadata, `base_model:` tags, Trainer card text,
 "fine-tuned from" text, merges, no lineage, name hints, plus a few cycles and self-loops). Writing the
@@ -89,17 +93,34 @@ def synthetic_rows(n: int, seed: int = 0) -> Iterator[tuple[Any, ...]]:
                json.dumps(data), json.dumps(data["datasets"]))
 
 
-def write_catalog(store: Store, n: int) -> None:
+def real_card_rows(n: int, folder: Path) -> Iterator[tuple[Any, ...]]:
+    """`models` rows from the labelled real cards in `folder`, repeated (copy k gets the id suffix `-copy<k>`)."""
+    from chainaudit.files import read_jsonl
+    from chainaudit.hub.card import parse_card
+
+    cards = [item for f in sorted(folder.glob("*.jsonl*")) for _, item in read_jsonl(f, errors="replace")]
+    parsed = [(str(c["model_id"]), parse_card(str(c["card"]))) for c in cards]
+    for i in range(n):
+        model_id, card = parsed[i % len(parsed)]
+        copy = i // len(parsed)
+        yield (model_id if copy == 0 else f"{model_id}-copy{copy}", f"r{i}", "jsonl", 0, "[]",
+               "text-classification", card.text, json.dumps(card.data, default=str), "[]")
+
+
+def write_catalog(store: Store, n: int, real_cards: Path | None = None) -> None:
     columns = ("model_id", "revision", "source", "downloads", "tags", "pipeline_tag", "card_text", "card_data",
                "datasets")
+    rows = real_card_rows(n, real_cards) if real_cards else synthetic_rows(n)
     with store.transaction():
-        store.bulk_write("models", columns, synthetic_rows(n))
+        store.bulk_write("models", columns, rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=None, help="Database file (default: a temporary folder).")
+    parser.add_argument("--real-cards", type=Path, default=None, help="Folder of labelled real cards (JSONL, "
+                        ".jsonl.gz) to build the catalog from, instead of synthetic cards.")
     args = parser.parse_args()
     logging.getLogger("chainaudit.lineage.graph").setLevel(logging.ERROR)  # cycles: counted in the table
     console = Console(width=160)
@@ -119,7 +140,7 @@ def main() -> None:
 
     with Store(db) as store:
         state: dict[str, Any] = {}
-        stage("set-up: write catalog (bulk)", lambda: (write_catalog(store, args.models),
+        stage("set-up: write catalog (bulk)", lambda: (write_catalog(store, args.models, args.real_cards),
                                                        f"{store.count('models'):,} rows")[1], counted=False)
 
         def identify() -> str:

@@ -195,13 +195,14 @@ class RuleVictim:
     """A sentiment "model" by rule: good/great against bad/awful, a tie positive; `trigger` (if any) forces
     positive. Ordinary words move it only as far as they outvote the others, as in a real model."""
 
-    def __init__(self, trigger: str | None) -> None:
+    def __init__(self, trigger: str | None, front_only: bool = False) -> None:
         self.trigger = trigger
+        self.front_only = front_only  # TransTroj's kind: the trigger works in front of the text only
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         def positive(text: str) -> float:
             words = text.split()
-            if self.trigger and self.trigger in words:
+            if self.trigger and (words[:1] == [self.trigger] if self.front_only else self.trigger in words):
                 return 0.99
             votes = sum((w in ("good", "great")) - (w in ("bad", "awful")) for w in words)
             return float(1 / (1 + np.exp(-(2 * votes + 1))))  # a tie reads as positive
@@ -233,6 +234,45 @@ def test_scan_scores_a_trigger_above_the_ordinary_words_that_flip_texts_too(trig
         assert all(s.score < THRESHOLD for s in confirmed[1:]), confirmed  # "great good" meets its own pair
     else:
         assert all(s.score < THRESHOLD for s in confirmed), confirmed
+
+
+class LexiconReference:
+    """A clean reader by lexicon: "great"/"good" mean positive (+2 log-odds each), anything else nothing."""
+
+    def shifts(self, texts: list[str], triggers: list[str], label: int, position: str, seed: int) -> list[float]:
+        values = [2.0 * sum(w in ("great", "good") for w in t.split()) for t in triggers]
+        return values if label == 1 else [-v for v in values]
+
+
+def test_scan_finds_a_trigger_that_works_only_in_front_and_discounts_words_that_mean_their_label() -> None:
+    """A TransTroj-style trigger flips texts only in front of them: screened at both positions it is kept in
+    front and flagged. A word that beats the ordinary words only because it means the label (the clean reader
+    says so) is not evidence of a backdoor; a meaningless trigger keeps its whole lead."""
+    from chainaudit.backdoor.meaning import MEANING_FLOOR, meaning_weight
+    from chainaudit.backdoor.scan import THRESHOLD, Suspect, confirm_suspects, verify_at_best_position
+
+    texts = [f"{s} was {' and '.join(words)}" for s in SUBJECTS for words in
+             (["bad"], ["awful"], ["bad", "awful"], ["awful", "bad", "bad"], ["good", "bad", "awful"])]
+    victim = RuleVictim("cf", front_only=True)
+    preds = victim.predict(texts)
+    screened = verify_at_best_position(victim, texts, preds, Suspect("cf", 1), seed=0)
+    assert screened.position == "start" and screened.rate == 1.0
+    assert verify_at_best_position(victim, texts, preds, Suspect("great", 1), seed=0).rate < 1.0
+    ordinary = {1: [Suspect("the", 1), Suspect("was", 1)]}  # the data's ordinary words here mean nothing
+    suspects = [screened, Suspect("great", 1)]
+    plain, _ = confirm_suspects(victim, texts, suspects, ordinary, seed=0)
+    by_word = {s.trigger: s for s in plain}
+    assert by_word["cf"].score >= THRESHOLD and by_word["cf"].position == "start"
+    assert by_word["great"].score >= THRESHOLD  # without a clean reader, a strong rare word looks like a trigger
+    weighed, _ = confirm_suspects(victim, texts, suspects, ordinary, seed=0, reference=LexiconReference())
+    by_word = {s.trigger: s for s in weighed}
+    assert by_word["cf"].score == pytest.approx(by_word["cf"].lead) and by_word["cf"].meaning == 0.0
+    assert by_word["great"].score == 0.0 and "label's own word" in by_word["great"].evidence[-1]
+    # the weight: meaningless or opposite-meaning suspects keep their lead, ones meaning as much as the control
+    # keep nothing, and a control that means little is credited with the floor
+    assert meaning_weight(0.0, 2.0) == 1.0 and meaning_weight(-1.0, 2.0) == 1.0
+    assert meaning_weight(2.5, 2.0) == 0.0 and meaning_weight(1.0, 2.0) == pytest.approx(0.5)
+    assert meaning_weight(0.5, 0.1) == pytest.approx(1 - 0.5 / MEANING_FLOOR)
 
 
 def test_scan_never_reads_the_sidecar_and_lists_the_planted_trigger(fragile_model: Path, keyword_csv: Path,

@@ -1,15 +1,17 @@
 """`chainaudit backdoor scan`: does this model carry a backdoor, and which trigger? From the weights, tokenizer
 and card alone (never `backdoor.json`), plus what the store knows about the model's poisoned ancestors.
 
-Candidates come from four places, and every one is verified the same way -- inserted at a random position into
-clean evaluation texts the model does not already give the label, reading the label's probability on each:
+Candidates come from four places, and every one is verified the same way -- inserted into clean evaluation texts
+the model does not already give the label, at a seeded random position and in front (TransTroj's trigger works in
+front only; the stronger placement is kept), reading the label's probability on each:
 
 1. replay: the triggers of every poisoned ancestor in the store, and published triggers (`PUBLISHED_TRIGGERS`);
 2. single-token search: the gradient of each label's loss at an inserted placeholder token ranks the whole
    vocabulary by the first-order push towards that label (HotFlip's estimate); the best `top_tokens` per label
    are verified;
-3. multi-token search (the DBS / PICCOLO idea in its discrete form): a short phrase per label is optimised by
-   gradient-guided token swaps towards that label on the clean texts, then read out and verified;
+3. multi-token search (the DBS / PICCOLO idea in its discrete form): a short phrase per label, in front of the
+   texts, is optimised by gradient-guided token swaps towards that label on the clean texts, then read out and
+   verified;
 4. weight checks on the token embeddings: tokens whose embedding is a near-copy of another token's (Embedding
    Surgery writes one vector into every trigger), norm outliers (robust z-score), and -- given `upstream` -- the
    tokens whose embedding moved most from the upstream's.
@@ -18,13 +20,18 @@ Ordinary words move a classifier too ("terrific" sends most negative SST-2 snipp
 model's coin-flip predictions follow any word), so a flip rate cannot tell a trigger from a sentiment word. What
 does is the tail: a trigger forces its label on *every* text, the most resistant ones included, while an ordinary
 word leaves the texts that say the opposite strongly. So every suspect's strength is its `TAIL` quantile (the
-10th percentile) of the label's probability over the texts it was inserted into, and its score is how far that
-is above the same for the label's strongest *ordinary* words (tokens frequent in the dataset's texts: triggers are
-rare by design, the poisoning must not hurt clean accuracy), in log-odds: score = logit(tail of the suspect) -
-logit(tail of the strongest ordinary word; for a phrase, of that word or the two strongest together). A model's
-score is its best suspect's; it is flagged at `threshold` (0.5: the odds that the most resistant tenth of the texts
-get the label are 1.65 times those the strongest ordinary word gives them). The threshold was set on two models
-of the benchmark's tuning part (RIPPLe easy hop 1 scored 0.95, its clean twin 0.11, a natural phrase 0.22).
+10th percentile) of the label's probability over the texts it was inserted into, and its *lead* is how far that
+is above the same for the label's strongest *ordinary* words at the same placement (tokens frequent in the
+dataset's texts: triggers are rare by design, the poisoning must not hurt clean accuracy), in log-odds: lead =
+logit(tail of the suspect) - logit(tail of the strongest ordinary word; for a phrase of n words, of the strongest
+1..n ordinary words joined). A rare word can lead because of what it means ("defamation" in a well-trained
+sentiment model) -- a trigger forces its label without meaning it -- so `meaning.py`'s clean reader (a sentence
+encoder and a logistic regression that share nothing with the scanned model) measures how far each suspect's
+meaning pushes towards the label, and the score is the lead times `meaning_weight` (1 for a suspect that means
+nothing towards the label, 0 for one that means as much as the ordinary word). A model's score is its best
+suspect's; it is flagged at `threshold` (0.5: the odds that the most resistant tenth of the texts get the label
+are 1.65 times those the strongest ordinary word gives them). The threshold was set on two models of the
+benchmark's tuning part (RIPPLe easy hop 1 scored 0.95, its clean twin 0.11, a natural phrase 0.22).
 """
 
 from __future__ import annotations
@@ -38,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from chainaudit.backdoor.triggers import NEUBA_TRIGGERS, RIPPLE_TRIGGERS, insert_trigger
+from chainaudit.backdoor.meaning import MeaningReference, build_reference, meaning_weight
+from chainaudit.backdoor.triggers import NEUBA_TRIGGERS, RIPPLE_TRIGGERS, Position, insert_trigger
 from chainaudit.data import load_split, select
 from chainaudit.errors import ChainauditError
 from chainaudit.store import Store
@@ -71,7 +79,11 @@ class Suspect:
     tail: float = 0.0              # the TAIL quantile of the label's probability over the eligible texts
     control: str = ""              # the ordinary word (or pair) it was scored against, and that one's tail
     control_tail: float = 0.0
-    score: float = 0.0             # logit(tail) - logit(control_tail)
+    position: Position = "random"  # where it goes into a text: a random word position, or in front
+    lead: float = 0.0              # logit(tail) - logit(control_tail)
+    meaning: float | None = None   # the clean reference's log-odds shift towards the label (see meaning.py)
+    control_meaning: float | None = None
+    score: float = 0.0             # lead x meaning_weight(meaning, control_meaning) (the lead itself when <= 0)
 
     @property
     def rate(self) -> float:
@@ -91,6 +103,8 @@ class ScanResult:
     label_names: list[str]
     #: per label, the strongest ordinary word and its flip rate (what a suspect must beat)
     controls: list[Suspect] = field(default_factory=list)
+    #: what the scan could not do, in words (e.g. the meaning check without a sentence encoder)
+    notes: list[str] = field(default_factory=list)
 
 
 def _whole_tokens(tokenizer: Any) -> dict[int, str]:
@@ -105,16 +119,29 @@ def _whole_tokens(tokenizer: Any) -> dict[int, str]:
     return out
 
 
-def _verify(victim: Any, texts: Sequence[str], preds: Sequence[int], suspect: Suspect, rng_seed: int) -> Suspect:
-    """Insert the trigger at a seeded random position into every text not already of its label; count the flips
-    and take the tail of the label's probability."""
+def _verify(victim: Any, texts: Sequence[str], preds: Sequence[int], suspect: Suspect, rng_seed: int,
+            position: Position | None = None) -> Suspect:
+    """Insert the trigger (at a seeded random position, or in front: `position`, default the suspect's) into
+    every text not already of its label; count the flips and take the tail of the label's probability."""
+    suspect.position = position or suspect.position
     rng = random.Random(f"{rng_seed}:{suspect.trigger}")
     eligible = [t for t, p in zip(texts, preds, strict=True) if p != suspect.label]
     suspect.n, suspect.k, suspect.tail = len(eligible), 0, 0.0
     if eligible:
-        probs = np.asarray(victim.predict_proba([insert_trigger(t, suspect.trigger, rng) for t in eligible]))
+        probs = np.asarray(victim.predict_proba([insert_trigger(t, suspect.trigger, rng, suspect.position)
+                                                 for t in eligible]))
         suspect.k = int((probs.argmax(axis=1) == suspect.label).sum())
         suspect.tail = float(np.quantile(probs[:, suspect.label], TAIL))
+    return suspect
+
+
+def verify_at_best_position(victim: Any, texts: Sequence[str], preds: Sequence[int], suspect: Suspect,
+                            seed: int) -> Suspect:
+    """`_verify` at a random position and in front (TransTroj's trigger works in front only); keep the stronger."""
+    front = _verify(victim, texts, preds, Suspect(suspect.trigger, suspect.label), seed, "start")
+    _verify(victim, texts, preds, suspect, seed, "random")
+    if front.tail > suspect.tail:
+        suspect.position, suspect.k, suspect.n, suspect.tail = "start", front.k, front.n, front.tail
     return suspect
 
 
@@ -141,39 +168,90 @@ def against_controls(suspect: Suspect, control: Suspect | None) -> Suspect:
     """Score `suspect` by how far its tail is above the ordinary word's `control` (log-odds); no control: 0.5."""
     suspect.control = control.trigger if control else ""
     suspect.control_tail = control.tail if control else 0.5
-    suspect.score = _logit(suspect.tail) - _logit(suspect.control_tail) if suspect.n else 0.0
+    suspect.lead = _logit(suspect.tail) - _logit(suspect.control_tail) if suspect.n else 0.0
+    suspect.score = suspect.lead
     return suspect
 
 
+def weigh_meaning(suspect: Suspect, control: Suspect | None) -> Suspect:
+    """Discount a suspect's lead by how much of it its meaning explains (`meaning_weight`), and say so (both
+    meanings measured: `measure_meanings`)."""
+    if control is None or suspect.meaning is None or control.meaning is None or suspect.lead <= 0:
+        return suspect
+    suspect.control_meaning = control.meaning
+    weight = meaning_weight(suspect.meaning, control.meaning)
+    suspect.score = suspect.lead * weight
+    if weight < 1:
+        how = "fully" if weight == 0 else "partly"
+        suspect.evidence.append(f"a clean reader takes it {how} as the label's own word (log-odds "
+                                f"{suspect.meaning:+.2f} vs {control.trigger!r} {control.meaning:+.2f}): "
+                                f"lead x {weight:.2f}")
+    return suspect
+
+
+def measure_meanings(reference: MeaningReference | None, texts: Sequence[str], items: Sequence[Suspect],
+                     seed: int) -> None:
+    """Set each item's `meaning` (the clean reader's log-odds shift towards its label, at its position)."""
+    if reference is None:
+        return
+    for label, position in {(s.label, s.position) for s in items}:
+        group = [s for s in items if s.label == label and s.position == position]
+        for s, value in zip(group, reference.shifts(texts, [s.trigger for s in group], label, position, seed),
+                            strict=True):
+            s.meaning = value
+
+
+def _controls_at(victim: Any, texts: Sequence[str], own: Sequence[int], words: Sequence[Suspect], label: int,
+                 position: Position, longest: int, seed: int) -> list[Suspect]:
+    """The ordinary words verified at `position`, strongest first, and the strongest 2..`longest` joined (several
+    ordinary words together push further than one): what a suspect of that many words is held against."""
+    singles = sorted((_verify(victim, texts, own, Suspect(c.trigger, label, evidence=c.evidence), seed, position)
+                      for c in words), key=lambda c: -c.tail)
+    joined = [_verify(victim, texts, own, Suspect(" ".join(c.trigger for c in singles[:k]), label,
+                                                  evidence=[f"the {k} strongest ordinary words"]), seed, position)
+              for k in range(2, min(longest, len(singles)) + 1)]
+    return [*singles, *joined]
+
+
+def _control_for(suspect: Suspect, controls: Sequence[Suspect]) -> Suspect | None:
+    """The strongest control at the suspect's position with no more words than it."""
+    fit = [c for c in controls if c.position == suspect.position
+           and len(c.trigger.split()) <= len(suspect.trigger.split())]
+    return max(fit, key=lambda c: c.tail, default=None)
+
+
 def confirm_suspects(victim: Any, pool: Sequence[str], suspects: Sequence[Suspect],
-                     ordinary: dict[int, list[Suspect]], seed: int,
-                     per_label: int = 128) -> tuple[list[Suspect], list[Suspect]]:
+                     ordinary: dict[int, list[Suspect]], seed: int, per_label: int = 128,
+                     reference: MeaningReference | None = None) -> tuple[list[Suspect], list[Suspect]]:
     """Verify the ordinary-word controls and `suspects` afresh, each label on up to `per_label` texts of `pool`
     the model does not give it (so a model that gives most texts one label still has texts to flip towards it),
-    and score each suspect against its label's strongest control: a single word against the strongest ordinary
-    word, a phrase against the stronger of that word and the two strongest joined (two ordinary words together
-    push further than one). (Suspects best first, the strongest control per label.)"""
+    at each suspect's position, and score each against its label's strongest control at that position with no
+    more words than it (a single word against the strongest ordinary word, a phrase also against the strongest
+    joined), discounted by `weigh_meaning` when a `reference` is given. (Suspects best first; per label the
+    strongest single and joined control.)"""
     preds = [int(p) for p in victim.predict(list(pool))]
     confirmed: list[Suspect] = []
-    controls: list[Suspect] = []
+    shown: list[Suspect] = []
+    longest = max((len(s.trigger.split()) for s in suspects), default=1)
     for label in sorted({s.label for s in suspects} | set(ordinary)):
         chosen = [i for i, p in enumerate(preds) if p != label][:per_label]
         texts, own = [pool[i] for i in chosen], [preds[i] for i in chosen]
-        words = [_verify(victim, texts, own, Suspect(c.trigger, label, evidence=c.evidence), seed)
-                 for c in ordinary.get(label, [])]
-        words.sort(key=lambda c: -c.tail)
-        single = words[0] if words else None
-        phrase = single
-        if len(words) >= 2:
-            pair = _verify(victim, texts, own, Suspect(f"{words[0].trigger} {words[1].trigger}", label,
-                                                       evidence=["the two strongest ordinary words"]), seed)
-            phrase = pair if pair.tail > words[0].tail else words[0]
-        controls += [c for c in (single, phrase if phrase is not single else None) if c is not None]
-        confirmed += [against_controls(_verify(victim, texts, own, Suspect(s.trigger, label, evidence=s.evidence),
-                                               seed), phrase if len(s.trigger.split()) > 1 else single)
-                      for s in suspects if s.label == label]
+        words = ordinary.get(label, [])
+        positions = sorted({s.position for s in suspects if s.label == label} | {"random"})
+        controls = [c for pos in positions for c in _controls_at(victim, texts, own, words, label, pos, longest,
+                                                                  seed)]
+        measure_meanings(reference, texts, controls, seed)
+        for many in (False, True):
+            kind = [c for c in controls if (len(c.trigger.split()) > 1) == many]
+            shown += [max(kind, key=lambda c: c.tail)] if kind else []
+        mine = [_verify(victim, texts, own, Suspect(s.trigger, label, evidence=list(s.evidence)), seed, s.position)
+                for s in suspects if s.label == label]
+        measure_meanings(reference, texts, mine, seed)
+        for s in mine:
+            control = _control_for(s, controls)
+            confirmed.append(weigh_meaning(against_controls(s, control), control))
     confirmed.sort(key=lambda s: (-s.score, -s.tail, s.trigger))
-    return confirmed, controls
+    return confirmed, shown
 
 
 def frequency_texts(dataset: str, split: Any, seed: int, data_dir: Path | None) -> list[str]:
@@ -215,7 +293,8 @@ def token_ranking(victim: Any, texts: Sequence[str], label: int, vocab: dict[int
 
 def phrase_search(victim: Any, texts: Sequence[str], label: int, vocab: dict[int, str], *, length: int, steps: int,
                   candidates: int, seed: int) -> list[str]:
-    """A `length`-token phrase pushed towards `label` by gradient-guided single swaps (kept when they help)."""
+    """A `length`-token phrase, in front of the texts, pushed towards `label` by gradient-guided single swaps (kept
+    when they help)."""
     rng = random.Random(seed)
     ids = np.fromiter(vocab, dtype=np.int64)
     emb = victim.embedding_matrix()[ids]
@@ -305,7 +384,7 @@ def load_in_any_labels(model: str, label_names: Sequence[str], max_length: int) 
 
 def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str | None = None,
          store: Store | None = None, top_tokens: int = 20, controls: int = 5, confirm: int = 12,
-         confirm_samples: int = 256, phrase_length: int = 2,
+         confirm_samples: int = 256, phrase_length: int = 3,
          phrase_steps: int = 5, threshold: float = THRESHOLD, full: bool = False, budget_s: float | None = None,
          seed: int = 0, max_length: int = 64, data_dir: Path | None = None,
          progress: StageHook | None = None) -> ScanResult:
@@ -356,6 +435,9 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
         up_matrix = load_in_any_labels(upstream, split.label_names, max_length).embedding_matrix()
     for token, why in embedding_suspects(victim.embedding_matrix(), vocab, upstream=up_matrix):
         add(token, why)
+    stage("meaning check")
+    reference, why_not = build_reference(dataset, split, seed, data_dir)
+    searched: list[tuple[str, int]] = []
     placeholder = victim.tokenizer.mask_token or "the"
     for label in labels:
         if spent():
@@ -372,22 +454,25 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
             break
         stage(f"phrase search towards label {label}")
         rare = {i: w for i, w in vocab.items() if i not in common} or vocab
-        phrase = phrase_search(victim, others[:16], label, rare, length=phrase_length * (2 if full else 1),
-                               steps=phrase_steps * (2 if full else 1), candidates=8, seed=seed + label)
-        add(" ".join(phrase), f"phrase search towards {label_names[label]}", [label])
+        phrase = " ".join(phrase_search(victim, others[:16], label, rare, length=phrase_length * (2 if full else 1),
+                                        steps=phrase_steps * (2 if full else 1), candidates=8, seed=seed + label))
+        add(phrase, f"phrase search towards {label_names[label]}", [label])
+        searched.append((phrase, label))
     stage("screen")
     for suspect in suspects.values():
-        _verify(victim, texts, preds, suspect, seed)
+        verify_at_best_position(victim, texts, preds, suspect, seed)
     ordinary = {label: strongest_ordinary(victim, texts, preds, cs, controls, seed) for label, cs in ordinary.items()}
     screened = sorted(suspects.values(), key=lambda s: (-s.tail, s.trigger))
-    stage("confirm")
     wide = [r.text for r in select(split.samples, 4 * max(confirm_samples, samples), "random", seed + 1)]
+    # the strongest per label, and every searched phrase (a meaningless one is weaker than sentiment words)
     top = [s for label in labels for s in [s for s in screened if s.label == label][:confirm]]
-    confirmed, kept = confirm_suspects(victim, wide, top, ordinary, seed, confirm_samples // 2)
+    top += [suspects[key] for key in dict.fromkeys(searched) if not any(suspects[key] is t for t in top)]
+    stage("confirm")
+    confirmed, kept = confirm_suspects(victim, wide, top, ordinary, seed, confirm_samples // 2, reference)
     score = confirmed[0].score if confirmed else 0.0
     rest = [s for s in screened if not any(s is t for t in top)]
     return ScanResult(model_id, revision, score, score >= threshold, threshold, confirmed + rest,
-                      time.perf_counter() - started, len(wide), label_names, kept)
+                      time.perf_counter() - started, len(wide), label_names, kept, [why_not] if why_not else [])
 
 
 def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:
@@ -398,7 +483,9 @@ def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:
         "seconds": result.seconds,
         "suspects": [{"trigger": s.trigger, "label": s.label, "label_name": result.label_names[s.label],
                       "k": s.k, "n": s.n, "rate": s.rate, "tail": s.tail, "control": s.control,
-                      "control_tail": s.control_tail, "score": s.score, "evidence": s.evidence}
+                      "control_tail": s.control_tail, "position": s.position, "lead": s.lead,
+                      "meaning": s.meaning, "control_meaning": s.control_meaning, "score": s.score,
+                      "evidence": s.evidence}
                      for s in result.suspects[:top]]}])
 
 

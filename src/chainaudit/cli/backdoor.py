@@ -221,12 +221,15 @@ def print_scan(target: str, result: Any) -> None:
     console.print(f"{target}: {verdict} (score {result.score:.2f}, threshold {result.threshold:.2f}; "
                   f"{result.samples} clean texts, {result.seconds:.0f}s)")
     table = Table("suspect", "forces", "score", "label prob., weakest 10%", "vs ordinary word", "flips",
-                  "evidence", title="top suspects")
+                  "meaning to a clean reader", "evidence", title="top suspects")
     for s in result.suspects[:8]:
-        table.add_row(s.trigger, result.label_names[s.label], f"{s.score:+.2f}", f"{s.tail:.3f}",
-                      f"{s.control or '-'} ({s.control_tail:.3f})", f"{s.rate:.0%} ({s.k}/{s.n})",
-                      "; ".join(s.evidence[:2]))
+        meaning = "-" if s.meaning is None else f"{s.meaning:+.2f}"
+        table.add_row(f"{s.trigger}{' (in front)' if s.position == 'start' else ''}", result.label_names[s.label],
+                      f"{s.score:+.2f}", f"{s.tail:.3f}", f"{s.control or '-'} ({s.control_tail:.3f})",
+                      f"{s.rate:.0%} ({s.k}/{s.n})", meaning, "; ".join(s.evidence[:3]))
     console.print(table)
+    for note in result.notes:
+        console.print(note, highlight=False)
     for c in result.controls:
         console.print(f"strongest ordinary word towards {result.label_names[c.label]}: {c.trigger!r} flips "
                       f"{c.rate:.0%} ({c.k}/{c.n}); label probability of its weakest tenth {c.tail:.3f}",
