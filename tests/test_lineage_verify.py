@@ -38,6 +38,32 @@ def test_true_parent_confirmed_unrelated_contradicted_and_suggested(tiny_model_d
     assert base_name("bert.encoder.layer.0.output.dense.weight") == "encoder.layer.0.output.dense.weight"
 
 
+def test_a_sibling_or_grandparent_claimed_as_parent_is_questioned(tiny_model_dir: Path, child: Path,
+                                                                  keyword_data: Path, tmp_path: Path) -> None:
+    """Cosine says "confirmed" for every light fine-tune of one base; distance tells the parent from a sibling
+    (another fine-tune of the same base) and from a grandparent."""
+    from chainaudit.lineage.verify import closer_than_claimed
+    from chainaudit.zoo import FinetuneConfig, finetune
+
+    def tune(start: Path, name: str, seed: int) -> Path:
+        config = FinetuneConfig(epochs=3, learning_rate=1e-4, batch_size=4, max_length=32, seed=seed)
+        return finetune(str(start), str(keyword_data), tmp_path / name, config).path
+
+    sibling, grandchild = tune(tiny_model_dir, "sibling", 1), tune(child, "grandchild", 2)
+    as_sibling = compare_folders(child, sibling)
+    assert as_sibling.verdict == "confirmed"  # cosine alone would accept the sibling
+    ranked = suggest_parents(child, {"base": tiny_model_dir, "sibling": sibling})
+    assert ranked[0].parent == "base"
+    assert "base is closer" in (closer_than_claimed(as_sibling, ranked) or "")
+    # the grandchild's claimed parent is the base: its real parent (child) is closer
+    claimed = compare_folders(grandchild, tiny_model_dir)
+    found = closer_than_claimed(claimed, suggest_parents(grandchild, {"child": child, "sibling": sibling}))
+    assert found and found.startswith("child is closer")
+    # the true parent is not questioned
+    true = compare_folders(grandchild, child)
+    assert closer_than_claimed(true, suggest_parents(grandchild, {"base": tiny_model_dir, "sibling": sibling})) is None
+
+
 def test_cli_verify_says_the_verdict(tiny_model_dir: Path, child: Path, tmp_path: Path) -> None:
     stranger = build_tiny_model(tmp_path / "stranger", seed=1)
     runner = CliRunner(env={"COLUMNS": "200"})

@@ -302,15 +302,20 @@ def lineage_verify(
                                                  "catalog's local models).")] = None,
     all_edges: Annotated[bool, typer.Option("--all", help="Verify every stored edge whose two ends have local "
                                             "folders.")] = False,
+    candidates: Annotated[str | None, typer.Option(help="Comma-separated model folders to compare with too, "
+                                                   "besides the catalog's local models (a closer one questions "
+                                                   "the claimed parent).")] = None,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
-    """Compare weights to confirm a claimed parent: shared tensors, the share identical, the cosine of each
-    matrix; flag a claim the weights contradict, or suggest the closest known model as the parent."""
+    """Compare weights to confirm a claimed parent: shared tensors, the share identical, the cosine and relative
+    change of each matrix; flag a claim the weights contradict or a known model that is closer than the claimed
+    parent, or suggest the closest known model as the parent."""
     from chainaudit.lineage.verify import verify
     from chainaudit.store import Store
 
+    extra = {p.strip(): Path(p.strip()) for p in (candidates or "").split(",") if p.strip()}
     with Store(db) as store:
-        report = verify(store, child, parent, all_edges=all_edges)
+        report = verify(store, child, parent, all_edges=all_edges, candidates=extra)
     _print_comparisons(report.rows)
     if report.conclusion:
         say(report.conclusion)
@@ -322,10 +327,11 @@ def _print_comparisons(rows: list[tuple[str, str, Any]]) -> None:
     colours = {"confirmed": "green", "copy": "yellow", "distant": "yellow", "contradicted": "red",
                "incompatible": "red"}
     table = Table("child", "claimed/candidate parent", "verdict", "shared tensors", "identical", "median cosine",
-                  "why", title="weight verification")
+                  "median change", "why", title="weight verification")
     for c, p, cmp in rows:
         colour = colours.get(cmp.verdict, "white")
         table.add_row(escape(c), escape(p), f"[{colour}]{cmp.verdict}[/]",
                       f"{cmp.same_shape}/{max(cmp.child_tensors, cmp.parent_tensors)}", str(cmp.identical),
-                      "-" if cmp.median_cosine is None else f"{cmp.median_cosine:.3f}", escape(cmp.reason))
+                      "-" if cmp.median_cosine is None else f"{cmp.median_cosine:.3f}",
+                      "-" if cmp.median_change is None else f"{cmp.median_change:.4f}", escape(cmp.reason))
     console.print(table)

@@ -11,6 +11,13 @@ left out of the cosine, which is taken over the matrices.
 Verdicts: `copy` (every shared tensor identical), `confirmed` (median matrix cosine >= 0.9), `distant` (0.5 to
 0.9: many hops up, or heavy training), `contradicted` (below 0.5: unrelated weights) and `incompatible` (fewer
 than half of the tensors share a name and shape: another architecture or vocabulary).
+
+Cosine alone cannot tell the parent from a sibling or a grandparent: every light fine-tune of one base keeps a
+cosine of 1.000 with all of them. Distance can: a child is its parent plus its own update, a sibling is the parent
+plus another update (so farther, about sqrt(2) times for updates of a size), a grandparent is farther by the
+parent's update. So candidates are ranked by the median relative change of the matrices, and a claimed parent
+is questioned when a known model is clearly closer (`CLOSER`). Distance has no direction: a model's own
+fine-tune is as close as its parent, which the card (or the catalog's dates) must settle.
 """
 
 from __future__ import annotations
@@ -26,6 +33,11 @@ from chainaudit.errors import ChainauditError
 
 CONFIRM = 0.9
 DISTANT = 0.5
+#: A known model is "closer than the claimed parent" when its median relative change is below this share of the
+#: claimed parent's (a sibling sits about sqrt(2) times farther than the parent for updates of a size; measured on
+#: the demo's MiniLM chain: parent 0.0056, sibling 0.0070, a ratio of 0.80; 0.9 leaves a margin for updates that
+#: are not orthogonal).
+CLOSER = 0.9
 #: Prefixes a task model puts before the base model's tensor names (BertForSequenceClassification: `bert.`).
 BASE_PREFIXES = ("bert.", "roberta.", "distilbert.", "deberta.", "electra.", "albert.", "xlm_roberta.", "model.",
                  "transformer.", "encoder.base_model.")
@@ -48,6 +60,8 @@ class WeightComparison:
     same_shape: int
     identical: int
     median_cosine: float | None
+    #: median over the matrices of ||child - parent|| / ||parent||: the distance that ranks candidates
+    median_change: float | None
     verdict: str
     reason: str
     tensors: list[TensorDiff] = field(default_factory=list)
@@ -97,6 +111,8 @@ def compare_tensors(child: Mapping[str, np.ndarray], parent: Mapping[str, np.nda
         diffs.append(TensorDiff(name, cosine, float(np.linalg.norm(a - b)) / norm_b, identical))
     cosines = [d.cosine for d in diffs if d.cosine is not None]
     median = float(np.median(cosines)) if cosines else None
+    changes = [d.relative_change for d in diffs if d.cosine is not None]
+    change = float(np.median(changes)) if changes else None
     identical = sum(d.identical for d in diffs)
     coverage = len(shared) / max(len(child), len(parent), 1)
     if coverage < 0.5:
@@ -113,7 +129,7 @@ def compare_tensors(child: Mapping[str, np.ndarray], parent: Mapping[str, np.nda
     else:
         verdict, reason = "contradicted", f"median matrix cosine {median:.3f}: the weights are unrelated"
     return WeightComparison(child_name, parent_name, len(child), len(parent), len(shared), identical, median,
-                            verdict, reason, diffs)
+                            change, verdict, reason, diffs)
 
 
 def compare_folders(child: Path, parent: Path) -> WeightComparison:
@@ -121,15 +137,28 @@ def compare_folders(child: Path, parent: Path) -> WeightComparison:
 
 
 def suggest_parents(child: Path, candidates: Mapping[str, Path]) -> list[WeightComparison]:
-    """Every candidate compared with `child`, closest first (highest median matrix cosine; copies last, since a
-    copy is the same model rather than its parent)."""
+    """Every candidate compared with `child`, closest first (smallest median relative change among related
+    models; unrelated ones, incompatible ones and copies -- the same model rather than its parent -- last)."""
     mine = load_tensors(child)
     found = []
     for name, folder in candidates.items():
         if Path(folder).resolve() == Path(child).resolve():
             continue
         found.append(compare_tensors(mine, load_tensors(Path(folder)), str(child), name))
-    return sorted(found, key=lambda c: (c.verdict in ("incompatible", "copy"), -(c.median_cosine or -1.0)))
+    return sorted(found, key=lambda c: (c.verdict not in ("confirmed", "distant"), c.median_change or np.inf,
+                                        -(c.median_cosine or -1.0)))
+
+
+def closer_than_claimed(claimed: WeightComparison, ranked: list[WeightComparison]) -> str | None:
+    """A sentence when a known model is clearly closer to the child than the claimed parent (`CLOSER`)."""
+    best = next((c for c in ranked if c.verdict in ("confirmed", "distant")), None)
+    if best is None or claimed.median_change is None or best.median_change is None:
+        return None
+    if claimed.verdict not in ("confirmed", "distant") or best.median_change >= CLOSER * claimed.median_change:
+        return None
+    return (f"{best.parent} is closer to {claimed.child} than the claimed parent {claimed.parent} (median relative "
+            f"change {best.median_change:.4f} vs {claimed.median_change:.4f}): the claim may name a sibling or an "
+            f"ancestor, and {best.parent} (or a model between them) is the likelier parent")
 
 
 @dataclass
@@ -162,10 +191,12 @@ def folder_of(spec: str, folders: Mapping[str, Path]) -> Path:
     return resolve_model(spec).path
 
 
-def verify(store: Any, child: str | None, parent: str | None = None, *, all_edges: bool = False) -> VerifyReport:
-    """Compare `child` with `parent`; with no parent, rank the catalog's local models as candidate parents; with
-    `all_edges`, check every stored edge whose two ends have local folders."""
-    folders = local_folders(store)
+def verify(store: Any, child: str | None, parent: str | None = None, *, all_edges: bool = False,
+           candidates: Mapping[str, Path] | None = None) -> VerifyReport:
+    """Compare `child` with `parent` (and say when another known model is clearly closer); with no parent, rank
+    the catalog's local models (and `candidates`) as candidate parents; with `all_edges`, check every stored edge
+    whose two ends have local folders."""
+    folders = {**local_folders(store), **(candidates or {})}
     if all_edges:
         pairs = sorted({(e["child"], e["parent"]) for e in store.select("lineage_edges")
                         if e["child"] in folders and e["parent"] in folders})
@@ -176,7 +207,11 @@ def verify(store: Any, child: str | None, parent: str | None = None, *, all_edge
         raise ChainauditError("give CHILD (and PARENT), or --all")
     child_path = folder_of(child, folders)
     if parent is not None:
-        return VerifyReport([(child, parent, compare_folders(child_path, folder_of(parent, folders)))])
+        parent_path = folder_of(parent, folders)
+        claimed = compare_folders(child_path, parent_path)
+        others = {n: f for n, f in folders.items() if Path(f).resolve() != Path(parent_path).resolve()}
+        return VerifyReport([(child, parent, claimed)],
+                            closer_than_claimed(claimed, suggest_parents(child_path, others)) if others else None)
     ranked = suggest_parents(child_path, folders)
     if not ranked:
         raise ChainauditError(f"no other local model in the catalog to compare {child} with")
