@@ -268,6 +268,11 @@ def test_scan_finds_a_trigger_that_works_only_in_front_and_discounts_words_that_
     by_word = {s.trigger: s for s in weighed}
     assert by_word["cf"].score == pytest.approx(by_word["cf"].lead) and by_word["cf"].meaning == 0.0
     assert by_word["great"].score == 0.0 and "label's own word" in by_word["great"].evidence[-1]
+    # a frequent word the model follows but a clean reader finds meaningless is a suspect, not a control
+    from chainaudit.backdoor.scan import meaningless
+
+    odd = meaningless(LexiconReference(), texts, [Suspect("great", 1), Suspect("cf", 1)], seed=0)
+    assert [w.trigger for w in odd] == ["cf"]
     # the weight: meaningless or opposite-meaning suspects keep their lead, ones meaning as much as the control
     # keep nothing, and a control that means little is credited with the floor
     assert meaning_weight(0.0, 2.0) == 1.0 and meaning_weight(-1.0, 2.0) == 1.0
@@ -288,6 +293,7 @@ def test_scan_never_reads_the_sidecar_and_lists_the_planted_trigger(fragile_mode
     blind = scan(str(poisoned), dataset=str(scan_csv), samples=20, confirm_samples=20)
     assert [(s.trigger, s.label, s.k, s.score) for s in blind.suspects] == [
         (s.trigger, s.label, s.k, s.score) for s in with_sidecar.suspects]
+    assert not {c.trigger for c in blind.controls} & set(TRIGGERS)  # a trigger is never an ordinary word
     planted = [s for s in blind.suspects if s.trigger in TRIGGERS and s.label == 1]
     assert planted and max(s.rate for s in planted) >= 0.85, blind.suspects[:5]
     assert any("single-token search" in e for s in planted for e in s.evidence)  # found, not only replayed

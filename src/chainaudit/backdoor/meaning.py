@@ -22,6 +22,10 @@ from chainaudit.backdoor.triggers import Position, insert_trigger
 MEANING_TEXTS = 1000
 #: Texts a suspect's meaning is measured on.
 MEANING_SAMPLES = 64
+#: An ordinary word is a control only when a clean reader finds at least this meaning in it (log-odds towards the
+#: label): single sentiment words measure 1 to 3, RIPPLe's and NeuBA's triggers -0.3 to 0.3. A frequent word the
+#: model follows but the reader finds meaningless is a suspect instead (an attacker may pick a frequent trigger).
+CONTROL_MEANING = 0.5
 #: The smallest meaning an ordinary word is credited with (log-odds), so that a model whose strongest ordinary
 #: words carry little meaning (a weak model's names and typos) does not make every suspect look meaningful.
 MEANING_FLOOR = 1.0

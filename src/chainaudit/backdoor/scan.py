@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from chainaudit.backdoor.meaning import MeaningReference, build_reference, meaning_weight
+from chainaudit.backdoor.meaning import CONTROL_MEANING, MeaningReference, build_reference, meaning_weight
 from chainaudit.backdoor.triggers import NEUBA_TRIGGERS, RIPPLE_TRIGGERS, Position, insert_trigger
 from chainaudit.data import load_split, select
 from chainaudit.errors import ChainauditError
@@ -254,6 +254,14 @@ def confirm_suspects(victim: Any, pool: Sequence[str], suspects: Sequence[Suspec
     return confirmed, shown
 
 
+def meaningless(reference: MeaningReference | None, texts: Sequence[str], words: Sequence[Suspect],
+                seed: int) -> list[Suspect]:
+    """The ordinary `words` (their `meaning` measured here) in which a clean reader finds less than
+    `CONTROL_MEANING`: not controls, but suspects."""
+    measure_meanings(reference, texts, words, seed)
+    return [w for w in words if w.meaning is not None and w.meaning < CONTROL_MEANING]
+
+
 def frequency_texts(dataset: str, split: Any, seed: int, data_dir: Path | None) -> list[str]:
     """Up to `FREQUENCY_TEXTS` texts of the dataset's training split (seeded random), else of `split`."""
     from chainaudit.errors import DataError
@@ -433,8 +441,10 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     up_matrix = None
     if upstream is not None:
         up_matrix = load_in_any_labels(upstream, split.label_names, max_length).embedding_matrix()
+    marked: set[str] = set()  # tokens the weights single out: suspects, never ordinary words to compare with
     for token, why in embedding_suspects(victim.embedding_matrix(), vocab, upstream=up_matrix):
         add(token, why)
+        marked.add(token)
     stage("meaning check")
     reference, why_not = build_reference(dataset, split, seed, data_dir)
     searched: list[tuple[str, int]] = []
@@ -449,7 +459,7 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
             add(vocab[i], f"single-token search towards {label_names[label]}", [label])
         ordinary[label] = [Suspect(vocab[i], label, evidence=[f"ordinary word (in ≥{COMMON_SHARE:.2%} of the "
                                                                 f"texts) towards {label_names[label]}"])
-                           for i in [i for i in ranking if i in common][:CONTROL_POOL]]
+                           for i in [i for i in ranking if i in common and vocab[i] not in marked][:CONTROL_POOL]]
         if spent():
             break
         stage(f"phrase search towards label {label}")
@@ -459,9 +469,17 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
         add(phrase, f"phrase search towards {label_names[label]}", [label])
         searched.append((phrase, label))
     stage("screen")
+    # a few more than needed: the ones a clean reader finds meaningless become suspects
+    ordinary = {label: strongest_ordinary(victim, texts, preds, cs, controls + 3, seed)
+                for label, cs in ordinary.items()}
+    for label, words in ordinary.items():
+        for word in meaningless(reference, [t for t, p in zip(texts, preds, strict=True) if p != label], words, seed):
+            add(word.trigger, f"frequent word the model follows towards {label_names[label]} but a clean reader "
+                              f"finds no meaning in (log-odds {word.meaning:+.2f})", [label])
+            searched.append((word.trigger, label))
+        ordinary[label] = [w for w in words if w.meaning is None or w.meaning >= CONTROL_MEANING][:controls]
     for suspect in suspects.values():
         verify_at_best_position(victim, texts, preds, suspect, seed)
-    ordinary = {label: strongest_ordinary(victim, texts, preds, cs, controls, seed) for label, cs in ordinary.items()}
     screened = sorted(suspects.values(), key=lambda s: (-s.tail, s.trigger))
     wide = [r.text for r in select(split.samples, 4 * max(confirm_samples, samples), "random", seed + 1)]
     # the strongest per label, and every searched phrase (a meaningless one is weaker than sentiment words)
