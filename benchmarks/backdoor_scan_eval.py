@@ -178,6 +178,7 @@ def main() -> None:
     parser.add_argument("--clean-seeds", default="1,2", help="seeds of the --clean-models grid")
     parser.add_argument("--fresh", action="store_true", help="no model of this bench was looked at while the "
                         "scanner was tuned: every model is in the held-back part")
+    parser.add_argument("--resume", action="store_true", help="keep the scans already in --json, scan the rest")
     parser.add_argument("--from-json", type=Path, default=None, help="print the table of a saved --json run (scan "
                         "nothing): an interrupted run's scans so far")
     args = parser.parse_args()
@@ -189,9 +190,10 @@ def main() -> None:
     if args.clean_models:
         seeds = tuple(int(x) for x in args.clean_seeds.split(","))
         extra.append(build_clean(args.bench, args.clean_models, seeds))
-    rows = []
+    rows = json.loads(args.json.read_text()) if args.resume and args.json and args.json.is_file() else []
+    done = {r["path"] for r in rows}
     items = sorted(model_set(args.bench, extra, args.size), key=lambda i: not held_back(i))  # held-back part first
-    for item in items:
+    for item in [i for i in items if i["path"] not in done]:
         started = time.perf_counter()
         result = scan(item["path"], dataset=args.dataset, samples=args.samples)
         names = [s.trigger for s in result.suspects]

@@ -22,7 +22,8 @@ does is the tail: a trigger forces its label on *every* text, the most resistant
 word leaves the texts that say the opposite strongly. So every suspect's strength is its `TAIL` quantile (the
 10th percentile) of the label's probability over the texts it was inserted into, and its *lead* is how far that
 is above the same for the label's strongest *ordinary* words at the same placement (tokens frequent in the
-dataset's texts: triggers are rare by design, the poisoning must not hurt clean accuracy), in log-odds: lead =
+dataset's texts, in which the clean reader below finds meaning towards the label and which the weight checks do not
+single out; a frequent word the model follows without meaning is a suspect instead), in log-odds: lead =
 logit(tail of the suspect) - logit(tail of the strongest ordinary word; for a phrase of n words, of the strongest
 1..n ordinary words joined). A rare word can lead because of what it means ("defamation" in a well-trained
 sentiment model) -- a trigger forces its label without meaning it -- so `meaning.py`'s clean reader (a sentence
