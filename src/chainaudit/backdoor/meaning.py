@@ -58,14 +58,10 @@ class MeaningReference:
         out[:, self.classifier.classes_] = raw
         return out
 
-    def shift(self, texts: Sequence[str], trigger: str, label: int, position: Position, seed: int) -> float:
-        """Mean change in the reference's log-odds of `label` when `trigger` goes into each of the first
-        `MEANING_SAMPLES` texts (at a seeded random position, or in front)."""
-        return self.shifts(texts, [trigger], label, position, seed)[0]
-
     def shifts(self, texts: Sequence[str], triggers: Sequence[str], label: int, position: Position,
                seed: int) -> list[float]:
-        """`shift` of each of `triggers` (one batched call)."""
+        """Mean change in the reference's log-odds of `label` when each of `triggers` goes into the first
+        `MEANING_SAMPLES` texts (at a seeded random position, or in front), in one batched call."""
         texts = list(texts)[:MEANING_SAMPLES]
         if not texts or not triggers or label >= len(self.classifier.classes_):
             return [0.0] * len(triggers)
