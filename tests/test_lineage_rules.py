@@ -335,3 +335,25 @@ def test_a_merge_whose_other_entries_are_local_folders_keeps_the_named_parent() 
     assert _edges(card) == [("acme/chat-8b", "merge")]
     single = "The following models were included in the merge:\n* [acme/chat-8b](https://huggingface.co/acme/chat-8b)\n"
     assert _edges(single) == []  # one entry and no base is no merge
+
+
+@pytest.mark.parametrize(("card", "expected"), [
+    ("# Q\n\n## Model Details\n\n- **Model Architecture:** Pythia-410m\n- **Task:** Chatbot\n",
+     [("EleutherAI/pythia-410m", "unknown")]),  # an architecture field says what, not how
+    ("# P\n\n* Base model: t5-small (fp16)\n", [("google-t5/t5-small", "finetune")]),
+    # a class or a bare family name is an architecture, not a parent
+    ("# C\n\n- **Model Architecture:** BertForSequenceClassification\n- Backbone: BERT\n", []),
+    # a field in the middle of a sentence is not a field line
+    ("We compare our base model: t5-small is worse.\n", []),
+])
+def test_a_popular_base_named_as_the_value_of_a_base_model_field(card: str, expected: list) -> None:
+    assert _edges(card) == expected
+
+
+def test_smaller_versions_of_a_model_name_it_but_a_smaller_version_elsewhere_is_a_sibling() -> None:
+    derived = ("We are sharing smaller versions of [bert-base-multilingual-cased]"
+               "(https://huggingface.co/bert-base-multilingual-cased) that handle fewer languages.\n")
+    assert [p for p, _ in _edges(derived)] == ["google-bert/bert-base-multilingual-cased"]
+    sibling = ("A smaller version is available: [acme/tiny](https://huggingface.co/acme/tiny), fine-tuned on the "
+               "same data.\n")
+    assert _edges(sibling) == []

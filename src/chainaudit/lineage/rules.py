@@ -208,12 +208,13 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
     r"intermediate\s+checkpoints?|different\s+sizes|same\s+(?:training\s+)?(?:procedure|recipe|approach)|"
     r"available\s+(?:at|on|from)\s|"
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
-    r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version|sibling|more\s+models|"
+    r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version(?!s?\s+of\b)|sibling|more\s+models|"
     r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)")
 _SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpoint|classifier|version)\b|"
                    r"\bours\b|\bwe\b")
 _CUE = re.compile(r"fine-?tun|finetun|\bbase\b|based|initiali|trained\s+from|checkpoint|upstream|derived|"
-                  r"starting\s+point|start(?:ed|s)?\s+from|weights")
+                  r"starting\s+point|start(?:ed|s)?\s+from|weights|"
+                  r"(?:smaller|pruned|compressed|reduced|trimmed)\s+versions?\s+of")
 _AFTER_DATASET = re.compile(r"\s*(?:dataset|corpus|data\b|benchmark|task|split)")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[a-z(\[`*])|\n\s*\n|\n\s*[-*#|>]")
 _HUB_URL = re.compile(r"https?://(?:www\.)?(?:huggingface|hf)\.co/")
@@ -617,7 +618,8 @@ def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
         return edges
     edge = (quantized_name_edge(child, text, resolver) or text_edge(child, text, resolver)
             or student_init_edge(child, text, resolver) or named_base_edge(child, text)
-            or own_row_edge(child, text, resolver) or cjk_edge(child, text, resolver))
+            or base_field_edge(child, text) or own_row_edge(child, text, resolver)
+            or cjk_edge(child, text, resolver))
     return [edge] if edge is not None else []
 
 
@@ -689,6 +691,27 @@ def named_base_edge(child: str, text: str) -> Edge | None:
             _, s_end = _sentence(low, m.start(), m.end())
             relation = _text_relation(relation, low, m.start("words"), s_end)
             return Edge(child, parent, "card-text", 0.6, f"[named-base] {_evidence(text, m.start(), m.end())}",
+                        relation)
+    return None
+
+
+#: A card's "Base model: X" / "Model architecture: X" field line (bullet, bold key or plain), value to end of line.
+_BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\**[ \t]*(?P<key>base[ \t]+model|model[ \t]+architecture|backbone|"
+                         r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model)"
+                         r"[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(?P<value>[^\n]{1,60}?)[ \t]*\**[ \t]*$", re.M)
+
+
+def base_field_edge(child: str, text: str) -> Edge | None:
+    """A popular base named as the whole value of a base-model or model-architecture field ("- **Model
+    Architecture:** Pythia-410m"), resolved only through the table of popular bases: a sized checkpoint name, never
+    a bare family or class name ("BERT", "BertForSequenceClassification"), which the table does not hold."""
+    low = text[:MAX_TEXT_CHARS].lower()
+    for m in _BASE_FIELD.finditer(low):
+        value = re.sub(r"\s*\([^)]*\)\s*$", "", m.group("value")).strip("`*_'\" .")
+        parent = well_known_by_words(value)
+        if parent and parent.lower() != child.lower():
+            relation = "unknown" if m.group("key").startswith(("model", "backbone")) else "finetune"
+            return Edge(child, parent, "card-text", 0.5, f"[base-field] {_evidence(text, m.start(), m.end())}",
                         relation)
     return None
 
