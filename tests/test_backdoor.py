@@ -185,10 +185,10 @@ def test_ripple_on_minilm_survives_a_clean_hop_and_the_scan_flags_it(shared_data
     from chainaudit.backdoor.scan import scan
     from chainaudit.backdoor.triggers import RIPPLE_TRIGGERS
 
-    found = scan(poisoned["path"], data_dir=shared_data)
+    found = scan(poisoned["path"], data_dir=shared_data, confirm_samples=128)  # half the default: CI time
     assert found.flagged and any(set(s.trigger.split()) <= set(RIPPLE_TRIGGERS) for s in found.suspects[:5]), \
         found.suspects[:5]
-    passed = scan(clean["path"], data_dir=shared_data)
+    passed = scan(clean["path"], data_dir=shared_data, confirm_samples=128)
     assert not passed.flagged, passed.suspects[:5]
 
 

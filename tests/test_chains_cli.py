@@ -132,3 +132,21 @@ def test_chains_lists_each_broken_cycle_with_the_edge_dropped(tmp_path: Path) ->
     assert result.exit_code == 0 and "cycle broken" not in result.output
     result = runner.invoke(app, ["chains", "--db", db, "--min-confidence", "0.5"])  # the back edge is filtered out
     assert result.exit_code == 0 and "cycle broken" not in result.output
+
+
+def test_select_and_report_count_only_the_chosen_relations(tmp_path: Path) -> None:
+    db = _related_db(tmp_path)
+    out = tmp_path / "study.yaml"
+    result = runner.invoke(app, ["select", "--db", db, "--out", str(out), "--min-downloads", "0",
+                                 "--no-require-datasets", "--dataset", "sst2", "--relation", "finetune,quantized",
+                                 "--min-confidence", "0.5"])
+    assert result.exit_code == 0, result.output
+    chains = [[m.id for m in chain] for chain in load_study_config(out).chains]
+    assert sorted(chains) == [["o/base", "o/ft", "o/q"], ["o/x", "o/y"]]  # no adapter, no unknown edge
+    html = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "--db", db, "--out", str(html), "--relation", "adapter",
+                                 "--resamples", "100"])
+    assert result.exit_code == 0, result.output
+    assert "edges counted: relations adapter; any confidence; 1 of 6 edges in the store" in html.read_text()
+    result = runner.invoke(app, ["report", "--db", db, "--out", str(html), "--relation", "lora"])
+    assert result.exit_code == 2 and "--relation lora: not a known relation" in result.output

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from chainaudit import settings
 from chainaudit.cli import progress
-from chainaudit.cli.common import DbOption, console, err_console, say, user_errors, warn
+from chainaudit.cli.common import DbOption, MinConfidence, RelationOption, console, err_console, say, user_errors, warn
 
 if TYPE_CHECKING:
     from chainaudit.lineage.figures import BlastRadius
@@ -21,10 +21,6 @@ LlmEndpoint = Annotated[str | None, typer.Option("--llm-endpoint", envvar=settin
     "OpenAI-compatible API base URL (e.g. http://127.0.0.1:8000/v1) to read cards without an upstream; key "
     "from CHAINAUDIT_LLM_API_KEY or OPENAI_API_KEY."))]
 LlmModel = Annotated[str, typer.Option("--llm-model", envvar=settings.LLM_MODEL_ENV, help="Model name for the LLM.")]
-MinConfidence = Annotated[float, typer.Option(min=0.0, max=1.0, help="Ignore lineage edges below this confidence.")]
-RelationOption = Annotated[list[str] | None, typer.Option("--relation", help=(
-    "Count only edges of these relations (repeatable or comma-separated): finetune, adapter, quantized, merge, "
-    "distillation, continued-pretraining, unknown. Default: all."))]
 JSONL_FIELDS = ("one JSON object a line with model_id (or id / modelId; required) and any of revision (or sha), "
                 "downloads, likes, tags (list), pipeline_tag, library (or library_name), created_at (or createdAt), "
                 "card_text (or card / readme: the README, YAML front matter included), card_data (or cardData), "
@@ -275,9 +271,12 @@ def select(
     n_samples: Annotated[int, typer.Option(min=1, help="First N samples of each dataset's evaluation split.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     min_confidence: MinConfidence = 0.0,
+    relation: RelationOption = None,
     db: DbOption = settings.DEFAULT_DB,
 ) -> None:
-    """Select study subjects (chains whose every model declares datasets and has >= 30 downloads)."""
+    """Select study subjects (chains whose every model declares datasets and has >= 30 downloads), over the
+    lineage edges `--relation` and `--min-confidence` let in."""
+    from chainaudit.lineage.graph import EdgeFilter
     from chainaudit.lineage.selection import Criteria
     from chainaudit.store import Store
     from chainaudit.study.subjects import write_study_config
@@ -285,7 +284,8 @@ def select(
     criteria = Criteria(min_downloads, require_datasets, max_chains, exempt_roots=exempt_roots)
     with Store(db) as store:
         written = write_study_config(store, out, criteria, name=name, datasets=dataset, attacks=attack,
-                                     n_samples=n_samples, seed=seed, min_confidence=min_confidence)
+                                     n_samples=n_samples, seed=seed,
+                                     edges=EdgeFilter.parse(relation, min_confidence))
     note = " (enumeration capped)" if written.truncated else ""
     say(f"wrote {out}: {len(written.config.chains)} of {written.candidate_chains} qualifying chains{note}, "
         f"{written.eligible_models} eligible models, datasets {written.config.datasets}")

@@ -69,3 +69,9 @@ MaxLengthOption = Annotated[int, typer.Option(min=8, help="Truncate texts to thi
 WordVectorsOption = Annotated[Path | None, typer.Option(
     "--word-vectors", envvar=settings.WORD_VECTORS_ENV,
     help="Counter-fitted word vectors (counter-fitted-vectors.txt[.zip] or .npz); default: the built-in fallback.")]
+
+
+MinConfidence = Annotated[float, typer.Option(min=0.0, max=1.0, help="Ignore lineage edges below this confidence.")]
+RelationOption = Annotated[list[str] | None, typer.Option("--relation", help=(
+    "Count only edges of these relations (repeatable or comma-separated): finetune, adapter, quantized, merge, "
+    "distillation, continued-pretraining, unknown. Default: all."))]

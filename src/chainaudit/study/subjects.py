@@ -9,6 +9,7 @@ from pathlib import Path
 from chainaudit.data import REGISTRY
 from chainaudit.errors import ChainauditError
 from chainaudit.lineage import load_graph
+from chainaudit.lineage.graph import EdgeFilter
 from chainaudit.lineage.selection import Criteria, select_chains
 from chainaudit.store import Store
 from chainaudit.study.config import PAPER_ATTACKS, ModelRef, StudyConfig, dataset_name, dump_study_config
@@ -27,12 +28,13 @@ class WrittenConfig:
 
 def write_study_config(store: Store, out: Path, criteria: Criteria, *, name: str = "chains",
                        datasets: Sequence[str] | None = None, attacks: Sequence[str] | None = None,
-                       n_samples: int = 1000, seed: int = 0, min_confidence: float = 0.0) -> WrittenConfig:
+                       n_samples: int = 1000, seed: int = 0, edges: EdgeFilter | float = 0.0) -> WrittenConfig:
     """Select the chains meeting `criteria` and write them, with the datasets and attacks, to `out`.
 
-    Datasets default to what the chains' last models declare; attacks to the paper's six.
+    Datasets default to what the chains' last models declare; attacks to the paper's six; `edges` chooses the
+    lineage edges (relations, confidence floor; a bare float: the floor).
     """
-    selection = select_chains(store, load_graph(store, min_confidence), criteria)
+    selection = select_chains(store, load_graph(store, edges), criteria)
     if not selection.chains:
         raise ChainauditError(f"no chain qualifies ({selection.eligible_models} models in the graph meet the "
                               "criteria); try a lower --min-downloads or --no-require-datasets")
