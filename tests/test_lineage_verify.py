@@ -74,3 +74,27 @@ def test_cli_verify_says_the_verdict(tiny_model_dir: Path, child: Path, tmp_path
     assert bad.exit_code == 0 and "contradicted" in bad.output
     missing = runner.invoke(app, ["lineage", "verify", "--db", db])
     assert missing.exit_code == 2 and "give CHILD" in missing.output
+
+
+def test_a_models_own_descendant_or_a_newer_hub_model_is_never_suggested_as_its_parent(
+        tiny_model_dir: Path, child: Path, keyword_data: Path, tmp_path: Path) -> None:
+    """Distance has no direction (a model's own fine-tune is as close as its parent); the store gives it."""
+    from chainaudit.lineage.verify import cannot_be_parent, verify
+    from chainaudit.store import Store
+    from chainaudit.zoo import FinetuneConfig, finetune
+
+    config = FinetuneConfig(epochs=3, learning_rate=1e-4, batch_size=4, max_length=32, seed=2)
+    grandchild = finetune(str(child), str(keyword_data), tmp_path / "grand", config).path
+    with Store(tmp_path / "db.sqlite") as store:
+        found = verify(store, str(child), candidates={"grand": grandchild, "base": tiny_model_dir})
+        assert {"grand", "base"} <= {c for _, c, _ in found.rows} and not found.left_out  # (and bundled MiniLM)
+        store.upsert("lineage_edges", [{"child": "grand", "parent": str(child), "source": "metadata",
+                                        "confidence": 1.0, "relation": "finetune"}])
+        found = verify(store, str(child), candidates={"grand": grandchild, "base": tiny_model_dir})
+        assert "grand" not in [c for _, c, _ in found.rows] and "below" in found.left_out["grand"]
+        assert found.conclusion and found.conclusion.startswith(f"suggested parent of {child}: base")
+        store.upsert("models", [{"model_id": "o/old", "source": "hub", "created_at": "2020-01-01T00:00:00"},
+                                {"model_id": "o/new", "source": "hub", "created_at": "2023-05-01T00:00:00"},
+                                {"model_id": "o/local", "source": "dir"}])
+        why = cannot_be_parent(store, "o/old", ["o/new", "o/local", "grand"])
+        assert list(why) == ["o/new"] and "created after o/old (2023-05-01 > 2020-01-01)" in why["o/new"]

@@ -317,6 +317,8 @@ def lineage_verify(
     with Store(db) as store:
         report = verify(store, child, parent, all_edges=all_edges, candidates=extra)
     _print_comparisons(report.rows)
+    for why in report.left_out.values():
+        say(f"not a candidate parent: {why}")
     if report.conclusion:
         say(report.conclusion)
 

@@ -17,7 +17,8 @@ cosine of 1.000 with all of them. Distance can: a child is its parent plus its o
 plus another update (so farther, about sqrt(2) times for updates of a size), a grandparent is farther by the
 parent's update. So candidates are ranked by the median relative change of the matrices, and a claimed parent
 is questioned when a known model is clearly closer (`CLOSER`). Distance has no direction: a model's own
-fine-tune is as close as its parent, which the card (or the catalog's dates) must settle.
+fine-tune is as close as its parent. So the store settles it where it can (`cannot_be_parent`): a model the
+lineage already puts below the child, or one the Hub says was created after it, is never suggested as its parent.
 """
 
 from __future__ import annotations
@@ -161,12 +162,32 @@ def closer_than_claimed(claimed: WeightComparison, ranked: list[WeightComparison
             f"ancestor, and {best.parent} (or a model between them) is the likelier parent")
 
 
+def cannot_be_parent(store: Any, child: str, names: list[str]) -> dict[str, str]:
+    """The candidates that cannot be `child`'s parent, each with why: the stored lineage puts it below `child`
+    (its descendant), or the Hub's creation dates put it after `child` (dates of Hub records only: a local
+    folder's row is dated when it was stored, not when it was made)."""
+    import networkx as nx
+
+    graph = nx.DiGraph((e["parent"], e["child"]) for e in store.select("lineage_edges"))
+    below = nx.descendants(graph, child) if child in graph else set()
+    dated = {r["model_id"]: r["created_at"] for r in store.select("models")
+             if r.get("source") == "hub" and r.get("created_at")}
+    why: dict[str, str] = {}
+    for name in names:
+        if name in below:
+            why[name] = f"the lineage puts {name} below {child}"
+        elif child in dated and name in dated and dated[name] > dated[child]:
+            why[name] = f"{name} was created after {child} ({dated[name][:10]} > {dated[child][:10]})"
+    return why
+
+
 @dataclass
 class VerifyReport:
     """What `lineage verify` found: (child, parent, comparison) rows and a closing sentence."""
 
     rows: list[tuple[str, str, WeightComparison]]
     conclusion: str | None = None
+    left_out: dict[str, str] = field(default_factory=dict)  # candidates that cannot be the parent, and why
 
 
 def local_folders(store: Any) -> dict[str, Path]:
@@ -206,13 +227,15 @@ def verify(store: Any, child: str | None, parent: str | None = None, *, all_edge
     if child is None:
         raise ChainauditError("give CHILD (and PARENT), or --all")
     child_path = folder_of(child, folders)
+    left_out = cannot_be_parent(store, child, sorted(folders))
+    possible = {n: f for n, f in folders.items() if n not in left_out}
     if parent is not None:
         parent_path = folder_of(parent, folders)
         claimed = compare_folders(child_path, parent_path)
-        others = {n: f for n, f in folders.items() if Path(f).resolve() != Path(parent_path).resolve()}
-        return VerifyReport([(child, parent, claimed)],
-                            closer_than_claimed(claimed, suggest_parents(child_path, others)) if others else None)
-    ranked = suggest_parents(child_path, folders)
+        others = {n: f for n, f in possible.items() if Path(f).resolve() != Path(parent_path).resolve()}
+        closer = closer_than_claimed(claimed, suggest_parents(child_path, others)) if others else None
+        return VerifyReport([(child, parent, claimed)], closer, left_out)
+    ranked = suggest_parents(child_path, possible)
     if not ranked:
         raise ChainauditError(f"no other local model in the catalog to compare {child} with")
     best = ranked[0]
@@ -220,4 +243,4 @@ def verify(store: Any, child: str | None, parent: str | None = None, *, all_edge
         conclusion = f"suggested parent of {child}: {best.parent} ({best.reason})"
     else:
         conclusion = f"no known model is a plausible parent of {child} (closest: {best.parent}, {best.verdict})"
-    return VerifyReport([(child, c.parent, c) for c in ranked[:5]], conclusion)
+    return VerifyReport([(child, c.parent, c) for c in ranked[:5]], conclusion, left_out)
