@@ -257,3 +257,17 @@ def test_study_tables_are_flat_and_agree_with_the_functions() -> None:
 
     overall = next(r for r in tables["asr"] if r["scope"] == "all")
     assert (overall["asr_k"], overall["asr_n"]) == (3 + 2 + 1 + 2 + 1 + 4, 24)
+
+
+def test_delta_over_valid_successes_only() -> None:
+    """`valid_asr`: a success counts only when its meaning check passed; an unchecked success drops the pair."""
+    rows = [{**row("base", 0, "succeeded"), "valid": 0}, {**row("ft", 0, "succeeded"), "valid": 1},
+            {**row("base", 1, "succeeded"), "valid": 1}, {**row("ft", 1, "succeeded"), "valid": 1},
+            {**row("base", 2, "failed")}, {**row("ft", 2, "succeeded"), "valid": 0},
+            {**row("base", 3, "succeeded"), "valid": None}, {**row("ft", 3, "failed")}]
+    plain = delta(rows, "base", "ft", convention="asr")
+    assert (plain.n, plain.delta) == (4, pytest.approx(0.0))  # up 3 of 4, down 3 of 4
+    valid = delta(rows, "base", "ft", convention="valid_asr")
+    assert (valid.n, valid.b, valid.c) == (3, 0, 1) and valid.delta == pytest.approx(1 / 3)  # pair 3 unchecked
+    with pytest.raises(ValueError, match="unknown convention"):
+        delta(rows, "base", "ft", convention="valid")  # type: ignore[arg-type]

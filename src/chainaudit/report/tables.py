@@ -16,7 +16,7 @@ import pandas as pd
 
 from chainaudit.store import Store
 from chainaudit.study.metrics import (
-    CONVENTIONS,
+    DELTA_CONVENTIONS,
     Hop,
     asr_rows,
     delta,
@@ -96,11 +96,12 @@ def _by_partition(rows: list[dict[str, Any]], hops: Sequence[Hop], fn: Any) -> l
 
 
 def hop_deltas(rows: list[dict[str, Any]], hops: Sequence[Hop], *, resamples: int, seed: int) -> list[dict[str, Any]]:
-    """δ per hop pooled over attacks and datasets (Fig. 9), both conventions, paired bootstrap interval."""
+    """δ per hop pooled over attacks and datasets (Fig. 9), both conventions and their valid-only versions,
+    paired bootstrap interval."""
     out = []
     for hop in hops:
         mine = [r for r in rows if r["model"] in (hop.up, hop.down)]
-        for convention in CONVENTIONS:
+        for convention in DELTA_CONVENTIONS:
             d = delta(mine, hop.up, hop.down, convention=convention, resamples=resamples, seed=seed)
             out.append({"up": hop.up, "down": hop.down, "end_to_end": hop.end_to_end, "convention": convention,
                         "delta": d.delta, "n": d.n, "low": d.low, "high": d.high, "b": d.b, "c": d.c,

@@ -21,6 +21,9 @@ from scipy.stats import binomtest
 Row = Mapping[str, Any]
 Convention = Literal["asr", "asr_all"]
 CONVENTIONS: tuple[Convention, ...] = ("asr", "asr_all")
+#: δ is also taken over valid successes only (`row_valid_success`): `valid_asr`, `valid_asr_all`.
+DeltaConvention = Literal["asr", "asr_all", "valid_asr", "valid_asr_all"]
+DELTA_CONVENTIONS: tuple[DeltaConvention, ...] = ("asr", "asr_all", "valid_asr", "valid_asr_all")
 OUTCOMES = frozenset({"succeeded", "failed", "skipped", "error"})
 #: What makes an upstream row and a downstream row the same attacked sample.
 PAIR_KEY = ("dataset", "split", "idx", "attack", "seed", "goal")
@@ -184,10 +187,15 @@ def paired(rows: Iterable[Row], up: str, down: str, *, attack: str | None = None
     return [(u, downs[key]) for key, u in ups.items() if key in downs]
 
 
-def paired_flags(pairs: Iterable[tuple[Row, Row]], convention: Convention) -> tuple[np.ndarray, np.ndarray]:
+def paired_flags(pairs: Iterable[tuple[Row, Row]], convention: DeltaConvention) -> tuple[np.ndarray, np.ndarray]:
     """Per-pair success (upstream, downstream) as two bool arrays. A pair is dropped when either row is not
-    counted in `convention`: an error in either always; under `asr` also a skipped sample in either."""
-    kept = [(u, d) for u, d in ((row_success(a, convention), row_success(b, convention)) for a, b in pairs)
+    counted in `convention`: an error in either always; under `asr` also a skipped sample in either; under the
+    `valid_` conventions (valid successes only) also a success whose validity was never checked."""
+    if convention not in DELTA_CONVENTIONS:
+        raise ValueError(f"unknown convention {convention!r}; expected one of {DELTA_CONVENTIONS}")
+    base: Convention = convention.removeprefix("valid_")  # type: ignore[assignment]
+    success = row_valid_success if convention.startswith("valid_") else row_success
+    kept = [(u, d) for u, d in ((success(a, base), success(b, base)) for a, b in pairs)
             if u is not None and d is not None]
     flags = np.asarray(kept, dtype=bool).reshape(-1, 2)
     return flags[:, 0], flags[:, 1]
@@ -233,11 +241,13 @@ class Delta:
     asr_down: Estimate
 
 
-def delta(rows: Iterable[Row], up: str, down: str, *, convention: Convention = "asr_all", attack: str | None = None,
+def delta(rows: Iterable[Row], up: str, down: str, *, convention: DeltaConvention = "asr_all",
+          attack: str | None = None,
           dataset: str | None = None, resamples: int = 2000, seed: int = 0) -> Delta:
     """δ for one hop (any pair of models) over the samples both were attacked on validly (`paired`,
     `paired_flags`: errors dropped; under `asr` a sample skipped in either is dropped too). Success per sample
-    in `convention` (default the paper's `asr_all`). Pooled over attacks / datasets unless one is given."""
+    in `convention` (default the paper's `asr_all`; `valid_asr` / `valid_asr_all` count valid successes only).
+    Pooled over attacks / datasets unless one is given."""
     u, d = paired_flags(paired(rows, up, down, attack=attack, dataset=dataset), convention)
     n = len(u)
     b, c = int(np.sum(u & ~d)), int(np.sum(~u & d))
@@ -383,11 +393,12 @@ def asr_rows(rows: list[Row], by: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def delta_rows(rows: list[Row], hops: Sequence[Hop], *, resamples: int, seed: int) -> list[dict[str, Any]]:
-    """The "delta" table: one row per hop, attack (and dataset) both ends have rows for, and convention."""
+    """The "delta" table: one row per hop, attack (and dataset) both ends have rows for, and convention (valid
+    ones too)."""
     out = []
     for hop in hops:
         for attack, dataset in _attack_datasets(rows, hop):
-            for convention in CONVENTIONS:
+            for convention in DELTA_CONVENTIONS:
                 d = delta(rows, hop.up, hop.down, convention=convention, attack=attack, dataset=dataset,
                           resamples=resamples, seed=seed)
                 out.append({**_hop_columns(hop), "attack": attack, "dataset": dataset, "convention": convention,
