@@ -77,12 +77,12 @@ def test_a_folder_of_files_counts_each_model_once(tmp_path: Path) -> None:
 
 
 def test_real_labelled_cards_do_not_regress() -> None:
-    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 318 distinct models): held-back accuracy
-    and precision of "has an upstream" stay at least what the issue-16 rules measured (78.6% and 96.8% on 103
-    held-back cards, with the 26 cards of part_e that were labelled after the rules were written)."""
+    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 377 distinct models): held-back accuracy
+    and precision of "has an upstream" stay at least what the issue-16 rules measured (76.3% and 97.1% on 114
+    held-back cards, with parts e and f, 85 cards of the hardest kinds, labelled after most rules were written)."""
     from conftest import REPO
 
     report = evaluate_cards(REPO / "tests" / "data" / "lineage-cards")
-    assert report.n >= 300, report.n
+    assert report.n >= 370, report.n
     held = report.where(part="held-back")
-    assert held.n >= 100 and held.accuracy >= 0.78 and held.precision >= 0.96, (held.accuracy, held.precision)
+    assert held.n >= 110 and held.accuracy >= 0.76 and held.precision >= 0.96, (held.accuracy, held.precision)

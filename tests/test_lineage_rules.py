@@ -357,3 +357,33 @@ def test_smaller_versions_of_a_model_name_it_but_a_smaller_version_elsewhere_is_
     sibling = ("A smaller version is available: [acme/tiny](https://huggingface.co/acme/tiny), fine-tuned on the "
                "same data.\n")
     assert _edges(sibling) == []
+
+
+@pytest.mark.parametrize(("card", "expected"), [
+    ("# M\n\nThis model is a merge of models [acme/left-7b](https://huggingface.co/acme/left-7b) and "
+     "[Intel/right-7b](https://huggingface.co/Intel/right-7b) using Slerp with mergekit.\n",
+     ["acme/left-7b", "Intel/right-7b"]),
+    ("# R\n\nA Frankenmerge with [Thorns-13B](CalderaAI/13B-Thorns-l2) by CalderaAI and "
+     "[Noromaid](NeverSleep/Noromaid-13b-v0.1.1).\n", ["CalderaAI/13B-Thorns-l2", "NeverSleep/Noromaid-13b-v0.1.1"]),
+    ("# V\n\nThe models used in the merge are:\n- [a/one-70b](https://huggingface.co/a/one-70b)\n- `b/two-70b`\n\n"
+     "Inspired by [c/goliath](https://huggingface.co/c/goliath).\n", ["a/one-70b", "b/two-70b"]),
+])
+def test_a_merge_named_in_prose_gives_every_merged_model(card: str, expected: list) -> None:
+    assert _edges(card) == [(p, "merge") for p in expected]
+
+
+def test_a_merge_sentence_naming_one_model_or_a_comparison_is_not_a_merge() -> None:
+    from chainaudit.lineage.rules import merge_sentence_edges
+
+    assert merge_sentence_edges("me/m", "Unlike the merge of [a/x](https://huggingface.co/a/x) and "
+                                "[b/y](https://huggingface.co/b/y), ours is trained from scratch.\n", Resolver()) == []
+    one = "It is a merge of [a/x](https://huggingface.co/a/x) with our own layers.\n"
+    assert all(relation != "merge" for _, relation in _edges(one))
+
+
+def test_the_model_card_templates_finetuned_from_field_and_llama_one_in_words() -> None:
+    assert _edges("- **Finetuned from model [optional]:** LLaMA-13B\n") == [("huggyllama/llama-13b", "finetune")]
+    words = "M is a chat model, fine-tuned from the base model LlaMa 13B.\n"
+    assert [p for p, _ in _edges(words)] == ["huggyllama/llama-13b"]
+    assert [p for p, _ in _edges("A finetuned version of Mistral 7B 0.1, focused on reasoning.\n")] == [
+        "mistralai/Mistral-7B-v0.1"]

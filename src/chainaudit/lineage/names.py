@@ -77,6 +77,8 @@ _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
                  "opt-66b", "bart-base", "bart-large", "bart-large-mnli",
                  "bart-large-cnn"),
     "TinyLlama": ("TinyLlama-1.1B-Chat-v1.0",),
+    # LLaMA-1 has no official Hub repository; huggyllama's copies are what its fine-tunes load
+    "huggyllama": ("llama-7b", "llama-13b", "llama-30b", "llama-65b"),
     "sentence-transformers": ("all-MiniLM-L6-v2", "all-mpnet-base-v2", "paraphrase-multilingual-MiniLM-L12-v2"),
     "openai": ("whisper-tiny", "whisper-base", "whisper-small", "whisper-medium", "whisper-large",
                "whisper-large-v2",
@@ -119,6 +121,10 @@ _ALIASES = {"mistral-7b": "mistralai/Mistral-7B-v0.1", "llama-2-7b": "meta-llama
             "bert-multilingual-cased": "google-bert/bert-base-multilingual-cased",
             "bert-multilingual-uncased": "google-bert/bert-base-multilingual-uncased",
             "mbert-cased": "google-bert/bert-base-multilingual-cased",
+            "llama-1-7b": "huggyllama/llama-7b", "llama-1-13b": "huggyllama/llama-13b",
+            "llama-1-30b": "huggyllama/llama-30b", "llama-1-65b": "huggyllama/llama-65b",
+            "llama-2-7b-chat": "meta-llama/Llama-2-7b-chat-hf", "llama-2-13b-chat": "meta-llama/Llama-2-13b-chat-hf",
+            "llama-2-70b-chat": "meta-llama/Llama-2-70b-chat-hf",
             "opt-6.7b": "facebook/opt-6.7b", "opt-13b": "facebook/opt-13b", "sdxl-1.0-base":
             "stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base-1.0": "stabilityai/stable-diffusion-xl-base-1.0"}
 WELL_KNOWN: dict[str, str] = {**{name.lower(): f"{org}/{name}" for org, names in _BASES_BY_ORG.items()
@@ -134,12 +140,18 @@ def well_known_by_words(words: str) -> str | None:
     """The popular base a card names in words ("the DistilBERT Base Uncased", "Mistral 7B", "OpenAI Whisper-Base
     model", "RoBERTa large"), if any; never a bare family name ("BERT", "T5"), which the table does not hold."""
     low = re.sub(r"^(?:(?:the|a|an)\s+)", "", words.strip().lower().strip("*_`'\" "))
+    low = re.sub(r"^(?:pre-?trained\s+|base\s+)?model\s+", "", low)  # "the base model LLaMA 13B"
     for name in (low, _MAKER.sub("", low)):
         name = re.sub(r"[\s-]+(?:model|checkpoint|weights)$", "", name.strip())
-        hit = WELL_KNOWN.get(re.sub(r"\s+", "-", name)) or WELL_KNOWN.get(re.sub(r"[\s_]+", "-", name))
-        if hit:
-            return hit
+        for form in (name, _VERSION.sub(r"\1v\2", name)):  # "Mistral 7B 0.1" is Mistral-7B-v0.1
+            hit = WELL_KNOWN.get(re.sub(r"\s+", "-", form)) or WELL_KNOWN.get(re.sub(r"[\s_]+", "-", form))
+            if hit:
+                return hit
     return None
+
+
+#: A bare version number after a size ("mistral 7b 0.1"), which the Hub names with a "v".
+_VERSION = re.compile(r"(\d[bm][\s-]+)(\d+\.\d+)$")
 #: A path on someone's disk, never a Hub id: absolute, relative, home, Windows, or a training output folder.
 _LOCAL_PATH = re.compile(r"^(?:[a-z]:)?[\\/]|^\.{1,2}[\\/]|^~|\\|^(?:home|root|mnt|data|content|kaggle|tmp|workspace|"
                          r"opt|users?|autodl-tmp|drive)/|(?:^|/)(?:outputs?|checkpoints?|checkpoint-\d+|runs|"

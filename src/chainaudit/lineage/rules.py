@@ -506,6 +506,39 @@ def _enough(found: dict[str, str], entries: int) -> bool:
     return len(found) >= 2 or (len(found) == 1 and entries >= 2)
 
 
+#: A sentence that says which models were merged, in prose ("a merge of [A](...) and [B](...)", "a ties merge
+#: between X and Y", "the models used in the merge are ...", "interleaving layers of [A], [B] and [C]").
+_MERGE_SENTENCE = re.compile(r"\bmerge\s+(?:of|between)\b|\bfrankenmerge\s+(?:of|with|between)\b|"
+                             r"\bmerged?\s+(?:together\s+)?(?:from|with)\b|models\s+used\s+in\s+the\s+merge|"
+                             r"interleaving\s+(?:the\s+)?layers\s+of|\bcombin(?:es|ed|ing)\s+(?:the\s+)?layers\s+of")
+
+
+def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
+    """Every model a merge sentence names (links, backticked or bare ids; the list after it when the sentence ends
+    in a colon), when it names two or more: the prose form of a merge card without mergekit's template."""
+    text = text[:MAX_TEXT_CHARS]
+    low = text.lower()
+    for cue in _MERGE_SENTENCE.finditer(low):
+        s_start, s_end = _sentence(low, cue.start(), cue.end())
+        if _blocked(low[s_start:cue.start()]):
+            continue
+        end = s_end
+        if low[s_start:s_end].rstrip().endswith(":"):  # "... merge of the following:" then a list
+            at = s_end + 1 if low[s_end:s_end + 1] == "\n" else s_end
+            while (item := _LIST_ITEM.match(text, at)) is not None:
+                end = at = item.end()
+        found: dict[str, str] = {}
+        for ref_match in _ITEM_REF.finditer(text, cue.start(), end):
+            raw = ref_match.group("url") or ref_match.group("tick") or ref_match.group("bare")
+            ref = resolver.resolve(raw) if raw else None
+            if ref is not None and ref.model_id.lower() != child.lower():
+                found.setdefault(ref.model_id, raw)
+        if len(found) >= 2:
+            evidence = f"[merge-sentence] {_evidence(text, s_start, s_end)}"
+            return [Edge(child, parent, "card-text", 0.7, evidence, "merge") for parent in list(found)[:MAX_PARENTS]]
+    return []
+
+
 _MERGE_METHOD = re.compile(r"^\s*merge_method\s*:\s*(?P<method>[\w-]+)", re.M)
 _CONFIG_MODEL = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:model|base_model)[ \t]*:[ \t]*(?P<whole>['\"][^'\"\n]+['\"]|"
                            r"(?P<ref>[^\s'\"#]+))", re.M)
@@ -613,7 +646,8 @@ def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     """The upstream(s) a card's text names: a merge list or config (all parents), else a quantized copy's
     original named by the copy's own name, the best text rule, the student's initialisation of a distillation,
     a popular base named in words, or the base-model column of the card's own row in a table."""
-    edges = merge_edges(child, text, resolver) or merge_config_edges(child, text, resolver)
+    edges = (merge_edges(child, text, resolver) or merge_config_edges(child, text, resolver)
+             or merge_sentence_edges(child, text, resolver))
     if edges:
         return edges
     edge = (quantized_name_edge(child, text, resolver) or text_edge(child, text, resolver)
@@ -660,7 +694,8 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
 _NAMED_BASE = re.compile(r"(?P<verb>(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
                          r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
                          r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of)"
-                         r"\s+(?:the\s+)?\**(?P<words>[a-z][a-z0-9.\-' ]{1,40}?)\**"
+                         r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?"
+                         r"\**(?P<words>[a-z][a-z0-9.\-' ]{1,40}?)\**"
                          r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n))")
 
 
@@ -695,9 +730,11 @@ def named_base_edge(child: str, text: str) -> Edge | None:
     return None
 
 
-#: A card's "Base model: X" / "Model architecture: X" field line (bullet, bold key or plain), value to end of line.
+#: A card's "Base model: X" / "Model architecture: X" field line (bullet, bold key or plain), value to end of line;
+#: "Finetuned from model [optional]:" is the Hub's model-card template.
 _BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\**[ \t]*(?P<key>base[ \t]+model|model[ \t]+architecture|backbone|"
-                         r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model)"
+                         r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model|"
+                         r"fine-?tuned[ \t]+from(?:[ \t]+model)?(?:[ \t]*\[optional\])?)"
                          r"[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(?P<value>[^\n]{1,60}?)[ \t]*\**[ \t]*$", re.M)
 
 
