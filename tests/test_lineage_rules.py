@@ -387,3 +387,12 @@ def test_the_model_card_templates_finetuned_from_field_and_llama_one_in_words() 
     assert [p for p, _ in _edges(words)] == ["huggyllama/llama-13b"]
     assert [p for p, _ in _edges("A finetuned version of Mistral 7B 0.1, focused on reasoning.\n")] == [
         "mistralai/Mistral-7B-v0.1"]
+
+
+def test_a_versioned_own_variant_a_release_note_and_developed_from() -> None:
+    own = ("Our instruction fine-tuning of this model yields gains ([SOLAR-10.7B-Instruct-v1.0]"
+           "(https://huggingface.co/upstage/SOLAR-10.7B-Instruct-v1.0)).\n")
+    assert _edges(own, child="upstage/SOLAR-10.7B-v1.0") == []  # its own fine-tune, named with the same version
+    news = ("2023/12/19: Released our [13B base models](https://huggingface.co/acme/law-13B) fine-tuned on law.\n\n"
+            "This is the domain-specific base model developed from **LLaMA-1-7B**, by continued pre-training.\n")
+    assert _edges(news, child="acme/law-7B") == [("huggyllama/llama-7b", "continued-pretraining")]

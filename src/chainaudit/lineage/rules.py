@@ -209,7 +209,8 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
     r"available\s+(?:at|on|from)\s|"
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
     r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version(?!s?\s+of\b)|sibling|more\s+models|"
-    r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)")
+    r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)|"
+    r"releas(?:e|ed|ing)\s+(?:of\s+)?(?:our|the\s+following|more|new)\b")
 _SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpoint|classifier|version)\b|"
                    r"\bours\b|\bwe\b")
 _CUE = re.compile(r"fine-?tun|finetun|\bbase\b|based|initiali|trained\s+from|checkpoint|upstream|derived|"
@@ -346,12 +347,18 @@ _DIRECTED = frozenset({"template", "trainer", "checkpoint-of", "model-field", "b
                        "quantized", "copy-of", "extended"})
 
 
+_NAME_VERSION = re.compile(r"[-_.]v\d+(?:\.\d+)*$")
+
+
 def derived_from_child(child: str, candidate: str, listed: bool = False) -> bool:
     """Whether `candidate` is named like a version *of* `child`: the card's own name plus a suffix (`-instruct`,
     `-finetuned-x`, `-GGUF`), or, in a list or table of variants, plus any suffix but one that names an original
     (`-hf`, `-base`). A base model's card links to its fine-tuned versions; they are its children, not its parent."""
     own = child.rsplit("/", 1)[-1].lower()
     name = candidate.rsplit("/", 1)[-1].lower()
+    version = _NAME_VERSION.search(own)
+    if version and name.endswith(version.group()):  # SOLAR-10.7B-v1.0 and SOLAR-10.7B-Instruct-v1.0
+        own, name = own[:version.start()], name[:len(name) - len(version.group())]
     if len(own) < 4 or len(name) <= len(own) + 1 or not name.startswith(own) or name[len(own)] not in "-_.":
         return False
     rest = name[len(own) + 1:]
@@ -693,7 +700,8 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
 
 _NAMED_BASE = re.compile(r"(?P<verb>(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
                          r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
-                         r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of)"
+                         r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
+                         r"developed\s+from)"
                          r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?"
                          r"\**(?P<words>[a-z][a-z0-9.\-' ]{1,40}?)\**"
                          r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n))")
