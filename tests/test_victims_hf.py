@@ -180,3 +180,16 @@ def test_real_minilm_equals_a_bare_forward_pass_on_sst2(shared_data: Path) -> No
     assert victim.new_weights == ("classifier.bias", "classifier.weight")
     again = LocalHFVictim.load("minilm", BINARY, device="cpu")  # the new head is seeded: same predictions
     np.testing.assert_allclose(again.predict_proba(texts), expected, atol=1e-5)
+
+
+def test_texts_the_tokenizer_reads_alike_share_one_model_row(tiny_model_dir: Path) -> None:
+    """Two spellings that tokenize the same (unknown characters, extra spaces) get the same numbers bit for bit,
+    from one model row: a tie between them is then a true tie, broken by the attack's rule, not by float noise."""
+    victim = victim_for(tiny_model_dir)
+    texts = ["good  movie", "good movie", "bad movie", "good \t movie"]
+    ids = [tuple(victim.tokenizer(t)["input_ids"]) for t in texts]
+    assert ids[0] == ids[1] == ids[3] != ids[2]  # the premise: whitespace does not reach the model
+    probs = victim.predict_proba(texts)
+    assert victim.stats.model_texts == 2 and victim.queries == 4
+    assert np.array_equal(probs[0], probs[1]) and np.array_equal(probs[0], probs[3])
+    np.testing.assert_allclose(probs, bare(tiny_model_dir, texts)[2], atol=1e-5)

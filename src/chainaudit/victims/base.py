@@ -55,7 +55,8 @@ class GradientVictim(Victim, Protocol):
 
 @dataclass
 class VictimStats:
-    """Counters a victim keeps; `model_texts` excludes cache hits."""
+    """Counters a victim keeps; `model_texts` excludes cache hits and texts that tokenize like another of the same
+    call (the model runs once per distinct token sequence)."""
 
     queries: int = 0
     model_texts: int = 0

@@ -174,9 +174,9 @@ class LocalHFVictim:
         self.stats.truncated += sum(1 for e in enc.encodings if e.overflowing)
         return enc
 
-    def _batches(self, ids: list[list[int]]) -> Iterator[list[int]]:
-        """Indices in batches of `batch_size`, longest texts first."""
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+    def _batches(self, ids: list[list[int]], rows: Sequence[int] | None = None) -> Iterator[list[int]]:
+        """Indices (of `rows`, default all) in batches of `batch_size`, longest texts first."""
+        order = sorted(range(len(ids)) if rows is None else rows, key=lambda i: -len(ids[i]))
         for start in range(0, len(order), self.batch_size):
             self.stats.batches += 1
             yield order[start:start + self.batch_size]
@@ -197,13 +197,20 @@ class LocalHFVictim:
         return {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
 
     def _run(self, texts: list[str]) -> np.ndarray:
+        """Probabilities of `texts`, the model run once per distinct token sequence: texts the tokenizer reads
+        alike ("tuⲅkey" and "tur𝒌ey" are both [UNK]) share one row, so they get the same numbers bit for bit
+        (rows of one batch can differ in the last bits, which would break their tie at random) at the cost of one."""
         enc = self._encode(texts)
+        ids = enc["input_ids"]
+        first: dict[tuple[int, ...], int] = {}
+        same = [first.setdefault(tuple(row), i) for i, row in enumerate(ids)]
         probs = np.empty((len(texts), len(self.label_names)))
         with torch.inference_mode():
-            for rows in self._batches(enc["input_ids"]):
+            for rows in self._batches(ids, list(first.values())):
                 logits = self.model(**self._tensors(enc, rows)).logits
                 probs[rows] = self.alignment.apply(logits.float().cpu().numpy())
-        self.stats.model_texts += len(texts)
+        probs = probs[same]
+        self.stats.model_texts += len(first)
         return probs
 
     def __repr__(self) -> str:
