@@ -193,3 +193,17 @@ def test_texts_the_tokenizer_reads_alike_share_one_model_row(tiny_model_dir: Pat
     assert victim.stats.model_texts == 2 and victim.queries == 4
     assert np.array_equal(probs[0], probs[1]) and np.array_equal(probs[0], probs[3])
     np.testing.assert_allclose(probs, bare(tiny_model_dir, texts)[2], atol=1e-5)
+
+
+def test_batches_hold_at_most_the_token_budget(tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainaudit.victims import hf_local
+
+    victim = victim_for(tiny_model_dir, batch_size=64)
+    longest = max(len(victim.tokenizer(t, truncation=True, max_length=victim.max_length)["input_ids"]) for t in TEXTS)
+    monkeypatch.setattr(hf_local, "TOKEN_BUDGET", 2 * longest)  # two of the longest text a batch
+    seen: list[int] = []
+    real = victim._tensors
+    monkeypatch.setattr(victim, "_tensors", lambda enc, rows: seen.append(len(rows)) or real(enc, rows))
+    probs = victim.predict_proba(TEXTS)
+    np.testing.assert_allclose(probs, bare(tiny_model_dir, TEXTS)[2], atol=1e-5)
+    assert seen[0] == 2 and sum(seen) == len(set(TEXTS)) and max(seen) <= 64
