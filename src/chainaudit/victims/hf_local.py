@@ -35,6 +35,7 @@ DEFAULT_BATCH_SIZE = 64
 #: At most this many tokens (rows x the batch's longest) in one forward pass, besides `batch_size` rows. On 2 cores
 #: with MiniLM, 64-row batches ran slower as the activations outgrow the caches: `benchmarks/token_budget.py`
 #: measured 1,024 tokens 1.13x faster than 64 rows on 512 SST-2 texts and 1.23x on 256 IMDB texts (256 tokens).
+#: CPU only: a GPU wants its batches large (not measured here: no GPU was lent).
 TOKEN_BUDGET = 1024
 DEFAULT_MAX_LENGTH = 256
 DEFAULT_CACHE_SIZE = 20_000
@@ -180,11 +181,13 @@ class LocalHFVictim:
 
     def _batches(self, ids: list[list[int]], rows: Sequence[int] | None = None) -> Iterator[list[int]]:
         """Indices (of `rows`, default all) in batches, longest texts first: at most `batch_size` rows and, past
-        the first row, `TOKEN_BUDGET` tokens (rows x the batch's longest, which is its first)."""
+        the first row, on CPU, `TOKEN_BUDGET` tokens (rows x the batch's longest, which is its first)."""
         order = sorted(range(len(ids)) if rows is None else rows, key=lambda i: -len(ids[i]))
+        budget = TOKEN_BUDGET if self.device.type == "cpu" else None
         start = 0
         while start < len(order):
-            size = min(self.batch_size, max(1, TOKEN_BUDGET // max(1, len(ids[order[start]]))))
+            size = self.batch_size if budget is None else min(
+                self.batch_size, max(1, budget // max(1, len(ids[order[start]]))))
             self.stats.batches += 1
             yield order[start:start + size]
             start += size
