@@ -166,10 +166,9 @@ def cannot_be_parent(store: Any, child: str, names: list[str]) -> dict[str, str]
     """The candidates that cannot be `child`'s parent, each with why: the stored lineage puts it below `child`
     (its descendant), or the Hub's creation dates put it after `child` (dates of Hub records only: a local
     folder's row is dated when it was stored, not when it was made)."""
-    import networkx as nx
+    from chainaudit.lineage.graph import descendants, load_graph
 
-    graph = nx.DiGraph((e["parent"], e["child"]) for e in store.select("lineage_edges"))
-    below = nx.descendants(graph, child) if child in graph else set()
+    below = descendants(load_graph(store), child)
     dated = {r["model_id"]: r["created_at"] for r in store.select("models")
              if r.get("source") == "hub" and r.get("created_at")}
     why: dict[str, str] = {}
