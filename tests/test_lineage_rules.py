@@ -396,3 +396,34 @@ def test_a_versioned_own_variant_a_release_note_and_developed_from() -> None:
     news = ("2023/12/19: Released our [13B base models](https://huggingface.co/acme/law-13B) fine-tuned on law.\n\n"
             "This is the domain-specific base model developed from **LLaMA-1-7B**, by continued pre-training.\n")
     assert _edges(news, child="acme/law-7B") == [("huggyllama/llama-7b", "continued-pretraining")]
+
+
+@pytest.mark.parametrize(("child", "card", "expected"), [
+    ("acme/Swallow-13b-hf", "Our model has undergone continuous pre-training from the Llama 2 family, with Japanese "
+     "data.\n", [("meta-llama/Llama-2-13b-hf", "continued-pretraining")]),
+    ("acme/chronos-70b-v2", "This is the FP16 version of **chronos-70b-v2** based on the **Llama v2 Base** model.\n",
+     [("meta-llama/Llama-2-70b-hf", "finetune")]),
+    ("acme/PhoWhisper-tiny", "Robustness comes from fine-tuning the multilingual [Whisper](https://github.com/openai/"
+     "whisper) on 844 hours.\n", [("openai/whisper-tiny", "finetune")]),
+    ("acme/medicine-chat", "The chat model developed from **LLaMA-2-Chat-7B**, by continued pre-training.\n",
+     [("meta-llama/Llama-2-7b-chat-hf", "continued-pretraining")]),
+])
+def test_a_family_named_without_its_size_is_sized_by_the_models_own_name(child: str, card: str, expected: list) -> None:
+    assert _edges(card, child=child) == expected
+
+
+def test_a_family_is_not_sized_when_its_generation_is_open_or_the_own_name_has_no_size() -> None:
+    assert _edges("This model is based on LLaMA, trained on our chats.\n", child="acme/chat-7b") == []
+    assert _edges("Our model has undergone continuous pre-training from the Llama 2 family.\n",
+                  child="acme/swallow") == []
+    # a gerund alone never names a sized checkpoint in the ordinary rules
+    assert _edges("We compare against fine-tuning bert-base-uncased with adapters.\n", child="acme/x") == []
+
+
+def test_a_quantized_copy_named_owner_dash_name_or_saying_it_copies_this_model() -> None:
+    card = "[AI BunCho's japanese-novel-gpt-j-6b](https://huggingface.co/AIBunCho/japanese-novel-gpt-j-6b) in gguf.\n"
+    assert _edges(card, child="mmnga/aibuncho-japanese-novel-gpt-j-6b-gguf") == [
+        ("AIBunCho/japanese-novel-gpt-j-6b", "quantized")]
+    own = "# LLaMA2-13B-Erebus\nThis is the GGUF version of this model designed for Koboldcpp.\n"
+    assert _edges(own, child="KoboldAI/LLaMA2-13B-Erebus-v3-GGUF") == [("KoboldAI/LLaMA2-13B-Erebus-v3", "quantized")]
+    assert _edges("This is the GGUF version of this model.\n", child="KoboldAI/Erebus-onnx") == []

@@ -143,7 +143,8 @@ def well_known_by_words(words: str) -> str | None:
     low = re.sub(r"^(?:pre-?trained\s+|base\s+)?model\s+", "", low)  # "the base model LLaMA 13B"
     for name in (low, _MAKER.sub("", low)):
         name = re.sub(r"[\s-]+(?:model|checkpoint|weights)$", "", name.strip())
-        for form in (name, _VERSION.sub(r"\1v\2", name)):  # "Mistral 7B 0.1" is Mistral-7B-v0.1
+        chat_last = re.sub(r"([\s-])chat[\s-](\d+(?:\.\d+)?b)$", r"\1\2-chat", name)  # "LLaMA-2-Chat-7B"
+        for form in (name, _VERSION.sub(r"\1v\2", name), chat_last):  # "Mistral 7B 0.1" is Mistral-7B-v0.1
             hit = WELL_KNOWN.get(re.sub(r"\s+", "-", form)) or WELL_KNOWN.get(re.sub(r"[\s_]+", "-", form))
             if hit:
                 return hit

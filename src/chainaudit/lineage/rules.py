@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from chainaudit.hub.card import as_str_list
-from chainaudit.lineage.names import Ref, Resolver, well_known_by_words
+from chainaudit.lineage.names import WELL_KNOWN, Ref, Resolver, well_known_by_words
 
 MAX_TEXT_CHARS = 64 * 1024
 MAX_PARENTS = 32
@@ -684,10 +684,13 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
     key = base.lower()
     for token in _REF_TOKEN.finditer(text):
         value = token.group()
-        if not value.lower().rstrip("/").endswith(key):
+        low_value = value.lower().rstrip("/")
+        if not (low_value.endswith(key) or low_value.replace("/", "-").endswith(key)):
             continue
         ref = resolver.resolve(value)
-        if ref is not None and ref.model_id.rsplit("/", 1)[-1].lower() == key and ref.model_id.lower() != child.lower():
+        # the copy's name is the original's, or the original's "owner-name" (`mmnga/aibuncho-japanese-...-gguf`)
+        names = (ref.model_id.rsplit("/", 1)[-1].lower(), ref.model_id.lower().replace("/", "-")) if ref else ()
+        if ref is not None and key in names and ref.model_id.lower() != child.lower():
             s_start, s_end = _sentence(text.lower(), token.start(), token.end())
             return Edge(child, ref.model_id, "card-text", 0.8, f"[quantized-name] {_evidence(text, s_start, s_end)}",
                         relation)
@@ -695,16 +698,30 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
     words = re.sub(r"[\s_]+", "-", text.lower().replace(own.lower(), " "))
     if known and known.lower() != child.lower() and key.replace("_", "-") in words:
         return Edge(child, known, "card-text", 0.6, f"[quantized-name] {own} names {base}", relation)
+    said = _THIS_MODELS_COPY.search(text)
+    if said is not None and "/" in child and relation == "quantized":
+        owner = child.split("/", 1)[0]
+        return Edge(child, f"{owner}/{base}", "card-text", 0.4,
+                    f"[quantized-own] {_evidence(text, *_sentence(text.lower(), *said.span()))}", relation)
     return None
 
 
-_NAMED_BASE = re.compile(r"(?P<verb>(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
-                         r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
-                         r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
-                         r"developed\s+from)"
-                         r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?"
-                         r"\**(?P<words>[a-z][a-z0-9.\-' ]{1,40}?)\**"
-                         r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n))")
+#: A quantized copy's card saying it is a copy of the model the card describes, naming no other: the original is
+#: then the owner's own repository under the copy's name without its format suffix.
+_THIS_MODELS_COPY = re.compile(r"\b(?:gguf|gptq|awq|exl2|ggml|quantized|quantised)\s+(?:version|conversion|"
+                               r"quants?|files?|weights)\s+of\s+this\s+model\b", re.I)
+
+
+_NAMED_BASE_VERBS = (r"(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
+                     r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
+                     r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
+                     r"developed\s+from|(?:continuous|continued|continual)\s+pre-?training\s+(?:from|of|on)")
+_NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:multilingual|original|open)\s+)?"
+                    r"\**(?P<words>[a-z][a-z0-9.\-' ]{1,40}?)\**"
+                    r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n|\s+(?:on|with|using|for|by)\s))")
+_NAMED_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}){_NAMED_BASE_TAIL}")
+#: The same, for a family sized by the model's own name, which may also follow "(by) fine-tuning the".
+_FAMILY_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}|fine-?tuning){_NAMED_BASE_TAIL}")
 
 
 #: The Hugging Face team's card headline for a fine-tuned checkpoint: "# BART (large-sized model), fine-tuned on X".
@@ -712,28 +729,66 @@ _SIZED_HEADLINE = re.compile(r"^#[ \t]*(?P<family>[a-z][\w.\-]*(?:[ \t][a-z][\w.
                              r"\((?P<size>[a-z0-9]+)-sized[ \t]+model\)[ \t]*,?[ \t]*(?:fine-?tuned|finetuned)\b", re.M)
 
 
+#: A Markdown link, read as its label: "fine-tuning the [Whisper](https://github.com/openai/whisper)" names Whisper.
+_LINK_LABELS = re.compile(r"\[([^\]\n]{1,60})\]\([^)\s]*\)")
+#: A size in a model's own name: a parameter count ("-13b", "_70B", "1.1b") or a Whisper/T5-style size word.
+_OWN_SIZE = re.compile(r"(?:^|[-_.])(?P<size>\d+(?:\.\d+)?[bm]|tiny|small|base|medium|large(?:-v[23])?)(?=$|[-_.])")
+#: A family named without its size: "the Llama 2 family", "Llama v2 Base", "Whisper", "OPT", "LLaMA-2-Chat".
+_FAMILY = re.compile(r"^(?P<family>[a-z][a-z0-9.\- ]*?)(?P<chat>[\s-]+chat)?(?:\s+(?:family|series|base|models?))*$")
+#: Families whose unsized name is ambiguous about the generation, never sized from the child's name.
+_AMBIGUOUS_FAMILIES = frozenset({"llama", "bert", "gpt", "t5", "roberta", "mistral", "qwen", "gemma", "phi"})
+
+
+def family_in_own_size(child: str, words: str) -> str | None:
+    """A popular base named by its family only ("continuous pre-training from the Llama 2 family", "based on the
+    Llama v2 Base model", "fine-tuning the multilingual Whisper"), sized by the model's own name
+    (`Swallow-13b-hf` -> Llama-2-13b): a card shared by a family of sizes names the base once, each size its own.
+    Never for a family name that leaves the generation open ("LLaMA", "BERT")."""
+    m = _FAMILY.match(re.sub(r"\bv(\d)", r"\1", words.strip().lower()))
+    if m is None or m.group("family").strip() in _AMBIGUOUS_FAMILIES:
+        return None
+    family = re.sub(r"\s+", "-", m.group("family").strip())
+    sizes = [s.group("size") for s in _OWN_SIZE.finditer(child.rsplit("/", 1)[-1].lower())]
+    chat = "-chat" if m.group("chat") or re.search(r"[-_]chat\b", child.lower()) else ""
+    found = {hit for size in sizes for hit in (WELL_KNOWN.get(f"{family}-{size}{chat}"),) if hit}
+    return found.pop() if len(found) == 1 else None
+
+
 def named_base_edge(child: str, text: str) -> Edge | None:
     """A popular base named in words in a sentence that says it is the base ("a quantized version of the
     DistilBERT Base Uncased model"), or in a fine-tune's "# Family (size-sized model), fine-tuned on X" headline,
-    resolved only through the table of popular bases."""
-    low = text[:MAX_TEXT_CHARS].lower()
+    resolved only through the table of popular bases; else a family the card names (a link read as its label),
+    sized by the model's own name (`family_in_own_size`)."""
+    text = text[:MAX_TEXT_CHARS]
+    low = text.lower()
     headline = _SIZED_HEADLINE.search(low)
     if headline is not None:
         parent = well_known_by_words(f"{headline.group('family')} {headline.group('size')}")
         if parent and parent.lower() != child.lower():
             return Edge(child, parent, "card-text", 0.6, f"[sized-headline] {_evidence(text, *headline.span())}")
-    for m in _NAMED_BASE.finditer(low):
-        s_start, _ = _sentence(low, m.start(), m.end())
+    labelled = _LINK_LABELS.sub(r"\1", text)
+    for by_family, body in ((False, text), (True, labelled)):
+        edge = _named_base_in(child, body, by_family)
+        if edge is not None:
+            return edge
+    return None
+
+
+def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
+    low = text.lower()
+    for m in (_FAMILY_BASE if by_family else _NAMED_BASE).finditer(low):
+        s_start, s_end = _sentence(low, m.start(), m.end())
         if _blocked(low[s_start:m.start()]):
             continue
-        parent = well_known_by_words(m.group("words"))
+        words = m.group("words")
+        parent = family_in_own_size(child, words) if by_family else well_known_by_words(words)
         if parent and parent.lower() != child.lower():
             verb = m.group("verb")
             relation = ("quantized" if verb.startswith("quantized") else
-                        "continued-pretraining" if verb.startswith("extended") else "finetune")
-            _, s_end = _sentence(low, m.start(), m.end())
+                        "continued-pretraining" if verb.startswith(("extended", "contin")) else "finetune")
             relation = _text_relation(relation, low, m.start("words"), s_end)
-            return Edge(child, parent, "card-text", 0.6, f"[named-base] {_evidence(text, m.start(), m.end())}",
+            return Edge(child, parent, "card-text", 0.5 if by_family else 0.6,
+                        f"[{'family-own-size' if by_family else 'named-base'}] {_evidence(text, m.start(), m.end())}",
                         relation)
     return None
 
