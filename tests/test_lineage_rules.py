@@ -427,3 +427,12 @@ def test_a_quantized_copy_named_owner_dash_name_or_saying_it_copies_this_model()
     own = "# LLaMA2-13B-Erebus\nThis is the GGUF version of this model designed for Koboldcpp.\n"
     assert _edges(own, child="KoboldAI/LLaMA2-13B-Erebus-v3-GGUF") == [("KoboldAI/LLaMA2-13B-Erebus-v3", "quantized")]
     assert _edges("This is the GGUF version of this model.\n", child="KoboldAI/Erebus-onnx") == []
+
+
+def test_a_list_headed_merge_models_gives_every_listed_model() -> None:
+    card = ("This model is an experimental version created using [mergekit](https://github.com/cg123/mergekit).\n"
+            "- merge models\n  - [a/left-10.7B](https://huggingface.co/a/left-10.7B)\n"
+            "  - [a/right-10.7B](https://huggingface.co/a/right-10.7B)\n- method: slerp\n")
+    assert _edges(card, child="a/both-10.7B") == [("a/left-10.7B", "merge"), ("a/right-10.7B", "merge")]
+    prose = "We compare merge models of all kinds:\n- [a/x](https://huggingface.co/a/x) is one\n"
+    assert all(relation != "merge" for _, relation in _edges(prose))

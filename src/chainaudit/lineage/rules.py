@@ -461,7 +461,11 @@ def name_hint_edge(child: str, resolver: Resolver) -> Edge | None:
 
 
 _MERGE_INTRO = re.compile(r"(?:is\s+a\s+merge\s+of\s+the\s+following\s+(?:models|checkpoints)|"
-                          r"following\s+models\s+were\s+(?:included\s+in|used\s+(?:in|for))\s+the\s+merge)[^\n]*\n")
+                          r"following\s+models\s+were\s+(?:included\s+in|used\s+(?:in|for))\s+the\s+merge|"
+                          # a list headed "merge models:" / "merged models" / "models merged" (a bullet or heading)
+                          r"^[ \t]*(?:[*+-][ \t]+|#+[ \t]*)?\**(?:merge[ds]?[ \t]+models|models[ \t]+merged)\**"
+                          r"[ \t]*:?[ \t]*\**[ \t]*$)"
+                          r"[^\n]*\n", re.M)
 _LIST_ITEM = re.compile(r"[ \t]*[*+-][ \t]+(?P<item>[^\n]+)\n?")
 _ITEM_REF = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)|`(?P<tick>[^`\n]+)`|(?P<bare>[\w.\-]+/[\w.\-]+)")
 
@@ -470,9 +474,14 @@ def merge_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     """Every model of the bullet list after "is a merge of the following models" (mergekit's card), as merge
     parents; [] when there is no such list."""
     low = text[:MAX_TEXT_CHARS].lower()
-    intro = _MERGE_INTRO.search(low)
-    if intro is None:
-        return []
+    for intro in _MERGE_INTRO.finditer(low):  # a "Models Merged" heading may come before mergekit's own sentence
+        edges = _merge_list(child, text, low, intro, resolver)
+        if edges:
+            return edges
+    return []
+
+
+def _merge_list(child: str, text: str, low: str, intro: re.Match[str], resolver: Resolver) -> list[Edge]:
     at, found, items = intro.end(), {}, 0
     while (item := _LIST_ITEM.match(text, at)) is not None or low[at:at + 1] == "\n":
         if item is None:  # a blank line inside the list
