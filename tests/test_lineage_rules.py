@@ -436,3 +436,10 @@ def test_a_list_headed_merge_models_gives_every_listed_model() -> None:
     assert _edges(card, child="a/both-10.7B") == [("a/left-10.7B", "merge"), ("a/right-10.7B", "merge")]
     prose = "We compare merge models of all kinds:\n- [a/x](https://huggingface.co/a/x) is one\n"
     assert all(relation != "merge" for _, relation in _edges(prose))
+
+
+def test_a_quantized_copy_links_its_original() -> None:
+    card = "Llama.cpp compatible versions of an original [13B model](https://huggingface.co/me/saiga2_13b_lora).\n"
+    assert _edges(card, child="me/saiga2_13b_gguf") == [("me/saiga2_13b_lora", "quantized")]
+    page = "See the original [discussion](https://huggingface.co/me/other/discussions/3).\n"
+    assert _edges(page, child="me/saiga2_13b_gguf") == []

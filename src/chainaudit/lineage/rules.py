@@ -707,6 +707,11 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
     words = re.sub(r"[\s_]+", "-", text.lower().replace(own.lower(), " "))
     if known and known.lower() != child.lower() and key.replace("_", "-") in words:
         return Edge(child, known, "card-text", 0.6, f"[quantized-name] {own} names {base}", relation)
+    for said in _ORIGINAL_LINK.finditer(text) if relation == "quantized" else ():
+        ref = resolver.resolve(said.group("url"))
+        if ref is not None and ref.model_id.lower() != child.lower() and not _PAGE_LINK.search(said.group("url")):
+            return Edge(child, ref.model_id, "card-text", 0.6,
+                        f"[quantized-original] {_evidence(text, *_sentence(text.lower(), *said.span()))}", relation)
     said = _THIS_MODELS_COPY.search(text)
     if said is not None and "/" in child and relation == "quantized":
         owner = child.split("/", 1)[0]
@@ -715,6 +720,9 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
     return None
 
 
+#: A quantized copy's card linking "the original [X](url)" / "original model: [X](url)": the model it was made from.
+_ORIGINAL_LINK = re.compile(r"\boriginal\s+(?:model\s*:?\s*)?\[[^\]\n]{1,80}\]\((?P<url>https?://(?:huggingface\.co|hf\.co)/"
+                            r"[^)\s]+)\)", re.I)
 #: A quantized copy's card saying it is a copy of the model the card describes, naming no other: the original is
 #: then the owner's own repository under the copy's name without its format suffix.
 _THIS_MODELS_COPY = re.compile(r"\b(?:gguf|gptq|awq|exl2|ggml|quantized|quantised)\s+(?:version|conversion|"
