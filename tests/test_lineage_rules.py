@@ -443,3 +443,32 @@ def test_a_quantized_copy_links_its_original() -> None:
     assert _edges(card, child="me/saiga2_13b_gguf") == [("me/saiga2_13b_lora", "quantized")]
     page = "See the original [discussion](https://huggingface.co/me/other/discussions/3).\n"
     assert _edges(page, child="me/saiga2_13b_gguf") == []
+
+
+def test_the_setfit_card_template_names_its_sentence_transformer_body() -> None:
+    card = ("# SetFit with BAAI/bge-small-en-v1.5\n\nThis is a [SetFit](https://github.com/huggingface/setfit) model. "
+            "This SetFit model uses [BAAI/bge-small-en-v1.5](https://huggingface.co/BAAI/bge-small-en-v1.5) as the "
+            "Sentence Transformer embedding model.\n")
+    assert _edges(card, child="me/notes-setfit") == [("BAAI/bge-small-en-v1.5", "finetune")]
+    body = "- **Sentence Transformer body:** [acme/st-base](https://huggingface.co/acme/st-base)\n"
+    assert _edges(body, child="me/notes-setfit") == [("acme/st-base", "finetune")]
+
+
+def test_a_link_into_a_file_is_never_the_parent_and_the_own_page_under_another_spelling_is_not_either() -> None:
+    files = "- **Parent model:** [acme/clip](https://huggingface.co/acme/clip/blob/main/weights.pt)\n"
+    assert _edges(files, child="me/vlm") == []
+    own = "AgriAssist is a model based on [the code](https://huggingface.co/sikeaditya/agri_assist_llm).\n"
+    assert _edges(own, child="sikeaditya/AgriAssist_LLM") == []
+    renamed = "- Base Model: [RedPajama-INCITE-Base-7B-v0.1](https://huggingface.co/tc/RedPajama-INCITE-Base-7B-v0.1)\n"
+    assert _edges(renamed, child="tc/RedPajama-INCITE-7B-Base") == []
+    assert _edges(renamed, child="tc/RedPajama-INCITE-7B-Chat") == [("tc/RedPajama-INCITE-Base-7B-v0.1", "finetune")]
+
+
+def test_ollama_names_foreign_base_fields_and_chinese_foundation_sentences() -> None:
+    ollama = "AgriAssist-LLM is a fine-tuned large language model based on Llama3.2:1B, designed for farmers.\n"
+    assert [p for p, _ in _edges(ollama, child="me/agri")] == ["meta-llama/Llama-3.2-1B"]
+    field = "- **Modelo Base:** Llama 2\n- **Dataset:** Alpaca\n"
+    assert [p for p, _ in _edges(field, child="me/bode-7b-alpaca")] == ["meta-llama/Llama-2-7b-hf"]
+    assert _edges("- **Model Architecture:** Llama 2\n", child="me/bode-7b-alpaca") == []
+    chinese = "本系列模型以 Meta 公司釋出的 [Llama 3.1-8B](https://www.llama.com/docs) 為基礎，導入台灣的文本。\n"
+    assert [p for p, _ in _edges(chinese, child="me/taide-8b")] == ["meta-llama/Llama-3.1-8B"]

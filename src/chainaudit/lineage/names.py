@@ -141,7 +141,8 @@ def well_known_by_words(words: str) -> str | None:
     model", "RoBERTa large"), if any; never a bare family name ("BERT", "T5"), which the table does not hold."""
     low = re.sub(r"^(?:(?:the|a|an)\s+)", "", words.strip().lower().strip("*_`'\" "))
     low = re.sub(r"^(?:pre-?trained\s+|base\s+)?model\s+", "", low)  # "the base model LLaMA 13B"
-    for name in (low, _MAKER.sub("", low)):
+    spaced = re.sub(r"(?<=[a-z])(?=\d+\.\d)|:", "-", low)  # ollama's "llama3.2:1b" is Llama-3.2-1B
+    for name in dict.fromkeys((low, _MAKER.sub("", low), spaced, _MAKER.sub("", spaced))):
         name = re.sub(r"[\s-]+(?:model|checkpoint|weights)$", "", name.strip())
         chat_last = re.sub(r"([\s-])chat[\s-](\d+(?:\.\d+)?b)$", r"\1\2-chat", name)  # "LLaMA-2-Chat-7B"
         for form in (name, _VERSION.sub(r"\1v\2", name), chat_last):  # "Mistral 7B 0.1" is Mistral-7B-v0.1

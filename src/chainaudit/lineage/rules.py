@@ -168,6 +168,10 @@ _RULES: list[_Rule] = [
                            r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
                            _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint")),
+    # the SetFit library's card: "This SetFit model uses [X](...) as the Sentence Transformer embedding model"
+    _Rule("setfit", _rx(r"uses\s+", _ART, _REF, r"\s+as\s+the\s+sentence\s+transformer\s+embedding\s+model"), 0.9,
+          _any("sentence transformer")),
+    _Rule("setfit-body", _rx(r"sentence\s+transformer\s+body[*_\s]*:[*_\s]*", _REF), 0.9, _any("transformer body")),
     _Rule("is-a", _rx(r"(?:model|it)\s+is\s+an?\s+\*{0,2}", _REF, r"\*{0,2}\s+(?:model|checkpoint)\s+(?:that|which)\s+",
                       r"(?:was|has\s+been|is)\s+(?:further\s+|then\s+)?(?:fine[- ]?tuned|finetuned|trained)\b"), 0.8,
           _any(" is a")),
@@ -310,7 +314,7 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             if (name == "hub-link" and not _CUE.search(_without_refs(low[s_start:s_end]))) or \
                     _AFTER_DATASET.match(low, end):
                 continue  # a cue only inside a linked name (`org/x-finetuned`) says nothing of this model
-            if name == "hub-link" and (_in_table_row(low, start) or _PAGE_LINK.search(raw or "")):
+            if (name == "hub-link" and _in_table_row(low, start)) or (hub_link and _PAGE_LINK.search(raw or "")):
                 continue  # tables list sizes, scores and siblings; a link into a file or section is a reference
             ref, by_words = resolver.resolve(raw), False
             if ref is None:  # a link elsewhere (a docs page, GitHub) or a name in words: the well-known table
@@ -319,7 +323,7 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 known = ref is None and (well_known_by_words(label or "") or well_known_by_words(raw))
                 if known:
                     ref, by_words = Ref(known, None, resolver.lookup(known) is not None), True
-            if ref is None or ref.model_id == child or (name not in _DIRECTED and derived_from_child(
+            if ref is None or own_page(child, ref.model_id) or (name not in _DIRECTED and derived_from_child(
                     child, ref.model_id, _in_list(low, start))):
                 continue  # a rule that does not say which way the relation goes met a version of this model
             yield _Hit(name, confidence - 0.1 * by_words, ref, not weak or hub_link or ref.in_catalog or by_words,
@@ -344,10 +348,33 @@ _ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|origi
 #: Rules whose words say which model came from which ("a fine-tuned version of X", "Base model: X"): a name that
 #: extends the card's own is then still the parent.
 _DIRECTED = frozenset({"template", "trainer", "checkpoint-of", "model-field", "base-heading", "base-argument",
-                       "quantized", "copy-of", "extended"})
+                       "quantized", "copy-of", "extended", "setfit", "setfit-body"})
 
 
 _NAME_VERSION = re.compile(r"[-_.]v\d+(?:\.\d+)*$")
+
+
+_NAME_WORD = re.compile(r"v\d+(?:\.\d+)*(?![a-z])|[a-z]+|\d+(?:\.\d+)*[a-z]*")
+
+
+def own_page(child: str, candidate: str) -> bool:
+    """Whether `candidate` is the card's own model under another spelling: the same id but for case and separators
+    (`AgriAssist_LLM` / `agri_assist_llm`), or the same owner and the same words in another order, versions aside
+    (`RedPajama-INCITE-7B-Base` / `RedPajama-INCITE-Base-7B-v0.1`, the model's earlier name)."""
+    def squash(value: str) -> str:
+        return re.sub(r"[-_.\s]", "", value.lower())
+
+    if squash(child) == squash(candidate):
+        return True
+    if "/" not in child or "/" not in candidate or child.split("/")[0].lower() != candidate.split("/")[0].lower():
+        return False
+
+    def words(value: str) -> list[str]:
+        found = _NAME_WORD.findall(value.rsplit("/", 1)[-1].lower())
+        return sorted(w for w in found if not re.fullmatch(r"v\d+(?:\.\d+)*|\d+\.\d+", w))
+
+    mine, theirs = words(child), words(candidate)
+    return len(mine) >= 3 and mine == theirs
 
 
 def derived_from_child(child: str, candidate: str, listed: bool = False) -> bool:
@@ -615,7 +642,8 @@ _NOT_ADAPTER = re.compile(r"\bnot\s+(?:an?\s+)?(?:peft|lora)\b")
 _QUANT_NAME = re.compile(r"(?:^|[-_.])(?:gguf|gptq|awq|exl2|ggml|int[348]|[2-8]-?bits?|bnb|nf4|fp8|"
                          r"q[2-8](?:_k)?(?:_[sml0])?)(?:$|[-_.])", re.I)
 _QUANT_TAGS = frozenset({"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"})
-_CPT_CUE = re.compile(r"continu(?:e|ed|ing|al|ally)[- ]?(?:pre-?)?train|further[- ]pre-?train|further\s+trained\s+on|"
+_CPT_CUE = re.compile(r"continu(?:e|ed|ing|al|ally|ous|ously)[- ]?(?:pre-?)?train|further[- ]pre-?train|"
+                      r"further\s+trained\s+on|"
                       r"incrementally\s+(?:pre-?)?trained|domain[- ]adaptive\s+pre-?train|additional\s+pre-?train|"
                       r"extended\s+version\s+of|(?:pre-?training|pretrained)\s+(?:is\s+)?continued")
 _DISTILLED = re.compile(r"distill(?:ed|ation)\s+(?:version\s+)?(?:of|from)\s+(?:the\s+)?[*`]*"
@@ -734,7 +762,7 @@ _NAMED_BASE_VERBS = (r"(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\
                      r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
                      r"developed\s+from|(?:continuous|continued|continual)\s+pre-?training\s+(?:from|of|on)")
 _NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:multilingual|original|open)\s+)?"
-                    r"\**(?P<words>[a-z][a-z0-9.\-' ]{1,40}?)\**"
+                    r"\**(?P<words>[a-z][a-z0-9.\-' ]{0,40}?(?::[0-9a-z.]+)?)\**"
                     r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n|\s+(?:on|with|using|for|by)\s))")
 _NAMED_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}){_NAMED_BASE_TAIL}")
 #: The same, for a family sized by the model's own name, which may also follow "(by) fine-tuning the".
@@ -813,6 +841,7 @@ def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
 #: A card's "Base model: X" / "Model architecture: X" field line (bullet, bold key or plain), value to end of line;
 #: "Finetuned from model [optional]:" is the Hub's model-card template.
 _BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\**[ \t]*(?P<key>base[ \t]+model|model[ \t]+architecture|backbone|"
+                         r"modelo[ \t]+(?:de[ \t]+)?base|mod[eè]le[ \t]+de[ \t]+base|basismodell|"
                          r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model|"
                          r"fine-?tuned[ \t]+from(?:[ \t]+model)?(?:[ \t]*\[optional\])?)"
                          r"[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(?P<value>[^\n]{1,60}?)[ \t]*\**[ \t]*$", re.M)
@@ -825,9 +854,10 @@ def base_field_edge(child: str, text: str) -> Edge | None:
     low = text[:MAX_TEXT_CHARS].lower()
     for m in _BASE_FIELD.finditer(low):
         value = re.sub(r"\s*\([^)]*\)\s*$", "", m.group("value")).strip("`*_'\" .")
-        parent = well_known_by_words(value)
+        architecture = m.group("key").startswith(("model ", "model\t", "backbone"))
+        parent = well_known_by_words(value) or (None if architecture else family_in_own_size(child, value))
         if parent and parent.lower() != child.lower():
-            relation = "unknown" if m.group("key").startswith(("model", "backbone")) else "finetune"
+            relation = "unknown" if architecture else "finetune"
             return Edge(child, parent, "card-text", 0.5, f"[base-field] {_evidence(text, m.start(), m.end())}",
                         relation)
     return None
@@ -919,6 +949,9 @@ _CJK_RULES = (
     re.compile(_CJK_ID + r"(?:的|嘅)\s*"
                r"(?P<verb>模型备份|模型備份|备份|備份|镜像|鏡像|量化模型|量化版本|微调版本|微調版本)"),
 )
+#: "以 [X](url) 為基礎" / "以 X 为基础" (taking X as the foundation), X named within 20 characters of 以.
+_CJK_FOUNDATION = re.compile(r"以[^。\n，,]{0,20}?(?:\[(?P<label>[^\]\n]{1,60})\]\([^)\s]*\)|" + _CJK_ID + r")\s*"
+                             r"(?:為|为|作為|作为)\s*(?:基礎|基础)")
 _CJK_RELATION = (("量化", "quantized"), ("备份", "unknown"), ("備份", "unknown"), ("镜像", "unknown"),
                  ("鏡像", "unknown"), ("预训练", "continued-pretraining"), ("預訓練", "continued-pretraining"))
 
@@ -937,4 +970,10 @@ def cjk_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
             relation = next((rel for word, rel in _CJK_RELATION if word in m.group("verb")), "finetune")
             return Edge(child, ref.model_id, "card-text", 0.7, f"[cjk] {_evidence(text, m.start(), m.end())}",
                         relation)
+    for m in _CJK_FOUNDATION.finditer(low):
+        named = m.group("label") or m.group("id")
+        ref = resolver.resolve(named) if m.group("id") else None
+        parent = ref.model_id if ref is not None else well_known_by_words(named)
+        if parent and parent.lower() != child.lower() and not derived_from_child(child, parent):
+            return Edge(child, parent, "card-text", 0.6, f"[cjk] {_evidence(text, m.start(), m.end())}", "finetune")
     return None
