@@ -50,7 +50,7 @@ os.environ.setdefault("CHAINAUDIT_DATA_DIR", str(Path(__file__).resolve().parent
 
 HERE = Path(__file__).resolve().parent
 RUN_PEER = HERE / "peers" / "run_peer.py"
-DEFAULT_MODEL = HERE.parent / "runs" / "demo" / "minilm-sst2"
+DEFAULT_MODEL = HERE.parent / "runs" / "demo" / "models" / "minilm-sst2"
 DEFAULT_PEER_PYTHON = Path(os.environ.get("PEERS_VENV", "/work/peers/venv")) / "bin" / "python"
 TOOLS = ("openattack", "textattack")
 RECIPES = ("pwws", "textfooler", "textbugger", "hotflip")

@@ -9,7 +9,7 @@ sample at a time and 8 at once, one after the other, so their ratio is measured 
     CHAINAUDIT_DATA_DIR=../shared/data/datasets .venv/bin/python benchmarks/attack_speed.py [-n 100]
         [--model DIR] [--attacks textfooler,pwws,...] [--concurrency 1,8]
 
-Without --model it uses runs/demo/minilm-sst2 (from `chainaudit demo`) or fine-tunes one first.
+Without --model it uses runs/demo/models/minilm-sst2 (from `chainaudit demo`) or fine-tunes one first.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class RecordingVictim:
 def model_dir(arg: str | None) -> Path:
     if arg:
         return Path(arg)
-    demo = Path("runs/demo/minilm-sst2")
+    demo = Path("runs/demo/models/minilm-sst2")
     if (demo / "config.json").is_file():
         return demo
     from chainaudit.zoo import FinetuneConfig, finetune

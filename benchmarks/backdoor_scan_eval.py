@@ -5,7 +5,7 @@ TrojAI's cross-entropy, the true-positive rate at 5% false positives, top-1 / to
 per scan -- overall, and on the models one hop below a poisoning.
 
     CHAINAUDIT_DATA_DIR=../shared/data/datasets .venv/bin/python benchmarks/backdoor_scan_eval.py \\
-        --bench runs/backdoor-bench --extra-clean runs/demo/minilm-sst2,runs/demo/models --size small
+        --bench runs/backdoor-bench --extra-clean runs/demo/models/minilm-sst2,runs/demo/models --size small
 
 The truth (which model descends from which poisoning, with which triggers) is read here from the benchmark's
 database; the scanner gets no database (no ancestor replay) and never reads backdoor.json. A NeuBA or TransTroj

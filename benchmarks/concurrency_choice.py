@@ -8,7 +8,7 @@ their ratio with a bootstrap 95% interval over blocks, and whether the outcomes 
 merging changes speed, never results).
 
     CHAINAUDIT_DATA_DIR=../shared/data/datasets .venv/bin/python benchmarks/concurrency_choice.py [-n 48]
-        [--attacks pwws,textfooler,...] [--model runs/demo/minilm-sst2]
+        [--attacks pwws,textfooler,...] [--model runs/demo/models/minilm-sst2]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=8)
     parser.add_argument("--width", type=int, default=8)
     parser.add_argument("--attacks", default="textfooler,textbugger,pwws,hotflip-blackbox,hotflip")
-    parser.add_argument("--model", default="runs/demo/minilm-sst2")
+    parser.add_argument("--model", default="runs/demo/models/minilm-sst2")
     args = parser.parse_args()
     res = AttackResources()
     table = Table("attack", "one at a time (s)", f"{args.width} at once (s)", "speed-up", "95% interval",

@@ -1,7 +1,7 @@
 """Study scaling: a small real grid run in-process and on a local Ray with 1 and 2 workers, each into a fresh
 database, side by side in one run.
 
-The grid: the MiniLM chain runs/demo/minilm-sst2 (from `chainaudit demo`) → runs/bench/sst2-rt (that model
+The grid: the MiniLM chain runs/demo/models/minilm-sst2 (from `chainaudit demo`) → runs/bench/sst2-rt (that model
 fine-tuned on 2,000 Rotten Tomatoes reviews; made first when missing), on SST-2 and Rotten Tomatoes, with
 TextBugger, PWWS and black-box HotFlip: 2 models × 2 datasets × 3 attacks = 12 jobs of N samples.
 
@@ -35,7 +35,7 @@ from chainaudit.store import Store
 from chainaudit.study.config import StudyConfig
 from chainaudit.victims import LocalHFVictim
 
-DEMO = Path("runs/demo/minilm-sst2")
+DEMO = Path("runs/demo/models/minilm-sst2")
 DOWNSTREAM = Path("runs/bench/sst2-rt")
 
 

@@ -2,7 +2,7 @@
 
     CHAINAUDIT_DATA_DIR=../shared/data/datasets HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/token_budget.py
 
-MiniLM fine-tuned on SST-2 (runs/demo/minilm-sst2, else the bundled base with a random head) scores 512 SST-2
+MiniLM fine-tuned on SST-2 (runs/demo/models/minilm-sst2, else the bundled base with a random head) scores 512 SST-2
 validation texts (max length 128) and 256 IMDB test texts (max length 256), the cache off, each budget in turn
 for 5 interleaved rounds; prints the best time of each and the ratio.
 """
@@ -21,7 +21,7 @@ import numpy as np
 from chainaudit.data import load_split
 from chainaudit.victims import LocalHFVictim, hf_local
 
-MODEL = Path(__file__).resolve().parents[1] / "runs" / "demo" / "minilm-sst2"
+MODEL = Path(__file__).resolve().parents[1] / "runs" / "demo" / "models" / "minilm-sst2"
 
 
 def main() -> None:

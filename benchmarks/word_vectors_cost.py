@@ -70,7 +70,7 @@ def interval(k: int, n: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=100)
-    parser.add_argument("--model", default="runs/demo/minilm-sst2")
+    parser.add_argument("--model", default="runs/demo/models/minilm-sst2")
     args = parser.parse_args()
 
     res = AttackResources()

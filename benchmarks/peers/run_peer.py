@@ -21,7 +21,7 @@ What is run: each tool's own attacker / recipe with its own defaults --
               it (victim.set_context / attacker(victim, {"x": text}) / victim.context.invoke / clear_context).
   TextAttack: PWWSRen2019, TextFoolerJin2019, TextBuggerLi2018, HotFlipEbrahimi2017 `.build(model_wrapper)`;
               each sample through `Attack.attack(text, label)` as TextAttack's Attacker does.
-Victim: /work/main/runs/demo/minilm-sst2 (BertForSequenceClassification, labels negative/positive = SST-2's 0/1),
+Victim: /work/main/runs/demo/models/minilm-sst2 (BertForSequenceClassification, labels negative/positive = SST-2's 0/1),
 eval mode, CPU, max length 128 -- OpenAttack's `TransformersClassifier(model, tokenizer,
 model.bert.embeddings.word_embeddings, max_length=128)` (its defaults otherwise: batch size 8, a backward pass on
 every call); TextAttack's `HuggingFaceModelWrapper(model, tokenizer)` with `tokenizer.model_max_length = 128`
@@ -110,7 +110,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("CHAINAUDIT_DATA_DIR", "/work/shared/data/datasets")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-VICTIM = Path(os.environ.get("PARITY_VICTIM", "/work/main/runs/demo/minilm-sst2"))
+VICTIM = Path(os.environ.get("PARITY_VICTIM", "/work/main/runs/demo/models/minilm-sst2"))
 MAX_LENGTH = 128
 TOOLS = ("openattack", "textattack")
 RECIPES = ("pwws", "textfooler", "textbugger", "hotflip", "hotflip-blackbox")
