@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from chainaudit.backdoor.collapse import collapse_ratio, collapse_search, spread
 from chainaudit.backdoor.meaning import CONTROL_MEANING, MeaningReference, build_reference, meaning_weight
 from chainaudit.backdoor.triggers import NEUBA_TRIGGERS, RIPPLE_TRIGGERS, Position, insert_trigger
 from chainaudit.data import load_split, select
@@ -66,6 +67,13 @@ FREQUENCY_TEXTS = 6000
 CONTROL_POOL = 200
 CONTROL_SHORTLIST = 15
 StageHook = Callable[[str, int, int | None], None]
+#: Texts the collapse of every confirmed suspect and control is measured on.
+COLLAPSE_TEXTS = 128
+#: How many times more a suspect must collapse the sentence vectors than the most collapsing ordinary-word control
+#: before its collapse counts, in log units: a collapse score is ln(control's ratio / suspect's ratio) minus this.
+#: Set on the tuning models (TransTroj seed 1 on MiniLM at hops 0 and 1, its clean chain's hop 1, the clean base):
+#: the clean models' best searched phrase led the controls by 1.26-1.28, the poisoned ones' by 3.07-4.37.
+COLLAPSE_MARGIN = 1.7
 
 
 @dataclass
@@ -84,7 +92,10 @@ class Suspect:
     lead: float = 0.0              # logit(tail) - logit(control_tail)
     meaning: float | None = None   # the clean reference's log-odds shift towards the label (see meaning.py)
     control_meaning: float | None = None
-    score: float = 0.0             # lead x meaning_weight(meaning, control_meaning) (the lead itself when <= 0)
+    score: float = 0.0             # lead x meaning_weight(meaning, control_meaning) (the lead itself when <= 0),
+    #                                or the collapse score when higher
+    collapse: float | None = None  # spread of the texts' sentence vectors with it in front / without (collapse.py)
+    control_collapse: float | None = None  # the same for the most collapsing ordinary-word control
 
     @property
     def rate(self) -> float:
@@ -253,6 +264,27 @@ def confirm_suspects(victim: Any, pool: Sequence[str], suspects: Sequence[Suspec
             confirmed.append(weigh_meaning(against_controls(s, control), control))
     confirmed.sort(key=lambda s: (-s.score, -s.tail, s.trigger))
     return confirmed, shown
+
+
+def weigh_collapse(victim: Any, texts: Sequence[str], suspects: Sequence[Suspect], controls: Sequence[Suspect]) -> None:
+    """Measure how far each suspect, in front, collapses the sentence vectors of `texts` (`collapse.py`), against
+    the most collapsing of the ordinary-word `controls`; a suspect that collapses them `COLLAPSE_MARGIN` (in log
+    units) further than that control scores the excess, discounted by what a clean reader finds in it, when that
+    is above its label-push score."""
+    if not suspects or not texts:
+        return
+    base = spread(victim, texts)
+    control_ratio = min((collapse_ratio(victim, texts, c.trigger, base) for c in controls), default=1.0)
+    for s in suspects:
+        s.collapse, s.control_collapse = collapse_ratio(victim, texts, s.trigger, base), control_ratio
+        lead = float(np.log(max(control_ratio, 1e-6) / max(s.collapse, 1e-6))) - COLLAPSE_MARGIN
+        weight = (meaning_weight(s.meaning, s.control_meaning)
+                  if s.meaning is not None and s.control_meaning is not None else 1.0)
+        if lead > 0 and lead * weight > s.score:
+            s.score = lead * weight
+            s.evidence.append(f"in front it collapses the sentence vectors to {s.collapse:.1%} of their spread "
+                              f"(the most an ordinary phrase does: {control_ratio:.1%}; lead {lead:.2f} past the "
+                              f"margin, x {weight:.2f} for meaning)")
 
 
 def meaningless(reference: MeaningReference | None, texts: Sequence[str], words: Sequence[Suspect],
@@ -469,6 +501,15 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
                                         steps=phrase_steps * (2 if full else 1), candidates=8, seed=seed + label))
         add(phrase, f"phrase search towards {label_names[label]}", [label])
         searched.append((phrase, label))
+    if not spent():
+        stage("collapse search")
+        rare = {i: w for i, w in vocab.items() if i not in common} or vocab
+        phrase, ratio = collapse_search(victim, texts[:16], rare, length=phrase_length, restarts=6 if full else 3,
+                                        seed=seed)
+        forced = int(np.asarray(victim.predict_proba([f"{phrase} {t}" for t in texts[:32]])).mean(0).argmax())
+        add(phrase, f"collapse search: in front, it collapses the texts' sentence vectors to {ratio:.1%} of their "
+                    f"spread", [forced])
+        searched.append((phrase, forced))
     stage("screen")
     # a few more than needed: the ones a clean reader finds meaningless become suspects
     ordinary = {label: strongest_ordinary(victim, texts, preds, cs, controls + 3, seed)
@@ -488,6 +529,9 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     top += [suspects[key] for key in dict.fromkeys(searched) if not any(suspects[key] is t for t in top)]
     stage("confirm")
     confirmed, kept = confirm_suspects(victim, wide, top, ordinary, seed, confirm_samples // 2, reference)
+    stage("collapse")
+    weigh_collapse(victim, wide[:COLLAPSE_TEXTS], confirmed, kept)
+    confirmed.sort(key=lambda s: (-s.score, -s.tail, s.trigger))
     score = confirmed[0].score if confirmed else 0.0
     rest = [s for s in screened if not any(s is t for t in top)]
     return ScanResult(model_id, revision, score, score >= threshold, threshold, confirmed + rest,
@@ -504,6 +548,7 @@ def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:
                       "k": s.k, "n": s.n, "rate": s.rate, "tail": s.tail, "control": s.control,
                       "control_tail": s.control_tail, "position": s.position, "lead": s.lead,
                       "meaning": s.meaning, "control_meaning": s.control_meaning, "score": s.score,
+                      "collapse": s.collapse, "control_collapse": s.control_collapse,
                       "evidence": s.evidence}
                      for s in result.suspects[:top]]}])
 
