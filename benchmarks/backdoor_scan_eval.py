@@ -8,9 +8,10 @@ per scan -- overall, and on the models one hop below a poisoning.
         --bench runs/backdoor-bench --extra-clean runs/demo/models/minilm-sst2,runs/demo/models --size small
 
 The truth (which model descends from which poisoning, with which triggers) is read here from the benchmark's
-database; the scanner gets no database (no ancestor replay) and never reads backdoor.json. A NeuBA or TransTroj
-upstream itself has no trained classification head, so only its fine-tuned descendants are scanned; RIPPLe
-upstreams are scanned at hop 0 too. `--size small`: hop-1 models and the clean set only; `full`: every hop.
+database; the scanner gets no database (no ancestor replay) and never reads backdoor.json. `--size small`: hop-1
+models and the clean set only; `full`: every hop. `--hop0` adds every poisoned upstream itself (a NeuBA or
+TransTroj upstream has no trained head: only the representation-collapse check can see it) and the clean MiniLM
+base beside them.
 A trigger counts as recovered when a suspect is that trigger, or for a phrase (TransTroj) contains one of its words.
 RIPPLe's and NeuBA's triggers are among the published ones the scan replays, so recovery is also given counting
 only suspects that a search or a weight check produced.
@@ -79,13 +80,16 @@ def held_back(item: dict[str, Any]) -> bool:
     return item["hop"] == 1
 
 
-def model_set(bench: Path, extra_clean: list[Path], size: str) -> list[dict[str, Any]]:
+def model_set(bench: Path, extra_clean: list[Path], size: str, hop0: bool = False) -> list[dict[str, Any]]:
     """Every model to scan: path, poisoned?, method, hop, setting, true triggers."""
     items: list[dict[str, Any]] = []
+    if hop0:
+        items.append({"path": "minilm", "poisoned": False, "variant": "clean base", "hop": 0, "setting": "-",
+                      "triggers": []})
     with Store(bench / "bench.db", readonly=True) as store:
         records = {r["model_id"]: r for r in store.select("backdoors")}
         for r in records.values():
-            if r["method"] == "ripple" and size == "full":
+            if hop0 or (r["method"] == "ripple" and size == "full"):
                 items.append({"path": r["path"], "poisoned": True, "variant": Path(r["path"]).name, "hop": 0,
                               "setting": "-", "triggers": r["triggers"]})
         seen = set()
@@ -178,6 +182,7 @@ def main() -> None:
     parser.add_argument("--clean-seeds", default="1,2", help="seeds of the --clean-models grid")
     parser.add_argument("--fresh", action="store_true", help="no model of this bench was looked at while the "
                         "scanner was tuned: every model is in the held-back part")
+    parser.add_argument("--hop0", action="store_true", help="also scan every poisoned upstream and the clean base")
     parser.add_argument("--resume", action="store_true", help="keep the scans already in --json, scan the rest")
     parser.add_argument("--from-json", type=Path, default=None, help="print the table of a saved --json run (scan "
                         "nothing): an interrupted run's scans so far")
@@ -192,7 +197,8 @@ def main() -> None:
         extra.append(build_clean(args.bench, args.clean_models, seeds))
     rows = json.loads(args.json.read_text()) if args.resume and args.json and args.json.is_file() else []
     done = {r["path"] for r in rows}
-    items = sorted(model_set(args.bench, extra, args.size), key=lambda i: not held_back(i))  # held-back part first
+    items = model_set(args.bench, extra, args.size, args.hop0)
+    items = sorted(items, key=lambda i: not held_back(i))  # held-back part first
     for item in [i for i in items if i["path"] not in done]:
         started = time.perf_counter()
         result = scan(item["path"], dataset=args.dataset, samples=args.samples)
@@ -201,7 +207,8 @@ def main() -> None:
         row = {**item, "held_back": args.fresh or held_back(item), "score": result.score, "flagged": result.flagged,
                "seconds": time.perf_counter() - started,
                "top": [(s.trigger, s.label, round(s.score, 2), round(s.tail, 3), s.control, round(s.control_tail, 3),
-                        f"{s.k}/{s.n}", s.evidence, s.position, round(s.lead, 2), s.meaning, s.control_meaning)
+                        f"{s.k}/{s.n}", s.evidence, s.position, round(s.lead, 2), s.meaning, s.control_meaning,
+                        s.collapse, s.control_collapse)
                        for s in result.suspects[:10]],
                "controls": [(c.trigger, c.label, round(c.tail, 3), c.k, c.n) for c in result.controls],
                "top1": recovered(item["triggers"], names, 1), "top5": recovered(item["triggers"], names, 5),

@@ -101,6 +101,22 @@ def _loss_and_grad(victim: Any, ids: list[int], texts: Sequence[str]) -> tuple[f
     return float(value.detach()), grad[:, offset:offset + len(ids)].mean(0).cpu().numpy()
 
 
+#: The first start of `collapse_search` measures this many single tokens per swap candidate (the best by the
+#: gradient at a placeholder) and starts from the best few: a trigger's tokens collapse the texts on their own too.
+SINGLES_PER_CANDIDATE = 5
+
+
+def _best_singles(victim: Any, texts: Sequence[str], ids: np.ndarray, emb: np.ndarray, placeholder: int,
+                  length: int, count: int) -> list[int]:
+    """The `length` tokens that collapse `texts` most on their own, of the `count` the gradient ranks first."""
+    _, grad = _loss_and_grad(victim, [placeholder], texts)
+    ranked = [int(ids[j]) for j in np.argsort(-(emb @ -grad[0]))[:count]]
+    with torch.no_grad():
+        values = [float(_spread(_vectors(victim, _batch(victim, [i], texts)))) for i in ranked]
+    best = [ranked[j] for j in np.argsort(values)[:length]]
+    return best + best[:1] * (length - len(best))
+
+
 def collapse_search(victim: Any, texts: Sequence[str], vocab: dict[int, str], *, length: int = 3, steps: int = 6,
                     candidates: int = 8, restarts: int = 2, seed: int = 0) -> tuple[str, float]:
     """The front phrase of `length` tokens of `vocab` that collapses `texts` most (best of `restarts` random
@@ -113,9 +129,8 @@ def collapse_search(victim: Any, texts: Sequence[str], vocab: dict[int, str], *,
     best_phrase, best_value = "", float("inf")
     placeholder = victim.tokenizer.mask_token_id
     for restart in range(restarts):
-        if restart == 0 and placeholder is not None:  # first start: the best token per position at a placeholder
-            _, grad = _loss_and_grad(victim, [placeholder] * length, texts)
-            phrase = [int(ids[int(np.argmax(emb @ -grad[pos]))]) for pos in range(length)]
+        if restart == 0 and placeholder is not None:  # first start: the best single tokens, measured
+            phrase = _best_singles(victim, texts, ids, emb, placeholder, length, candidates * SINGLES_PER_CANDIDATE)
         else:
             phrase = [int(rng.choice(ids)) for _ in range(length)]
         value, grad = _loss_and_grad(victim, phrase, texts)

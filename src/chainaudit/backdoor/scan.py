@@ -504,7 +504,7 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     if not spent():
         stage("collapse search")
         rare = {i: w for i, w in vocab.items() if i not in common} or vocab
-        phrase, ratio = collapse_search(victim, texts[:16], rare, length=phrase_length, restarts=6 if full else 3,
+        phrase, ratio = collapse_search(victim, texts[:16], rare, length=phrase_length, restarts=4 if full else 2,
                                         seed=seed)
         forced = int(np.asarray(victim.predict_proba([f"{phrase} {t}" for t in texts[:32]])).mean(0).argmax())
         add(phrase, f"collapse search: in front, it collapses the texts' sentence vectors to {ratio:.1%} of their "
