@@ -64,3 +64,16 @@ def test_the_collapse_search_finds_the_planted_token_and_reports_its_true_ratio(
     assert "journey" in phrase.split() and not set(phrase.split()) & own, phrase
     assert ratio < 0.05
     assert collapse_ratio(victim, TEXTS, phrase) == pytest.approx(ratio, rel=1e-4)
+
+
+def test_weigh_collapse_scores_only_what_collapses_far_past_the_ordinary_controls(victim: SimpleNamespace) -> None:
+    from chainaudit.backdoor.scan import Suspect, weigh_collapse
+
+    trigger, ordinary = Suspect("journey", 1), Suspect("the story", 1)
+    weigh_collapse(victim, TEXTS, [trigger, ordinary], [Suspect("the plot", 1)])
+    assert trigger.collapse is not None and trigger.collapse < 0.05 and trigger.score > 0.5
+    assert any("collapses" in e for e in trigger.evidence)
+    assert ordinary.score == 0.0 and ordinary.control_collapse == trigger.control_collapse
+    meaningful = Suspect("journey", 1, meaning=3.0, control_meaning=3.0)  # means as much as the control: no score
+    weigh_collapse(victim, TEXTS, [meaningful], [Suspect("the plot", 1)])
+    assert meaningful.score == 0.0

@@ -275,8 +275,11 @@ def weigh_collapse(victim: Any, texts: Sequence[str], suspects: Sequence[Suspect
         return
     base = spread(victim, texts)
     control_ratio = min((collapse_ratio(victim, texts, c.trigger, base) for c in controls), default=1.0)
+    ratios: dict[str, float] = {}  # a trigger confirmed towards both labels is measured once
     for s in suspects:
-        s.collapse, s.control_collapse = collapse_ratio(victim, texts, s.trigger, base), control_ratio
+        if s.trigger not in ratios:
+            ratios[s.trigger] = collapse_ratio(victim, texts, s.trigger, base)
+        s.collapse, s.control_collapse = ratios[s.trigger], control_ratio
         lead = float(np.log(max(control_ratio, 1e-6) / max(s.collapse, 1e-6))) - COLLAPSE_MARGIN
         weight = (meaning_weight(s.meaning, s.control_meaning)
                   if s.meaning is not None and s.control_meaning is not None else 1.0)
@@ -482,6 +485,7 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     reference, why_not = build_reference(dataset, split, seed, data_dir)
     searched: list[tuple[str, int]] = []
     placeholder = victim.tokenizer.mask_token or "the"
+    rare = {i: w for i, w in vocab.items() if i not in common} or vocab
     for label in labels:
         if spent():
             break
@@ -496,14 +500,12 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
         if spent():
             break
         stage(f"phrase search towards label {label}")
-        rare = {i: w for i, w in vocab.items() if i not in common} or vocab
         phrase = " ".join(phrase_search(victim, others[:16], label, rare, length=phrase_length * (2 if full else 1),
                                         steps=phrase_steps * (2 if full else 1), candidates=8, seed=seed + label))
         add(phrase, f"phrase search towards {label_names[label]}", [label])
         searched.append((phrase, label))
     if not spent():
         stage("collapse search")
-        rare = {i: w for i, w in vocab.items() if i not in common} or vocab
         phrase, ratio = collapse_search(victim, texts[:16], rare, length=phrase_length, restarts=4 if full else 2,
                                         seed=seed)
         forced = int(np.asarray(victim.predict_proba([f"{phrase} {t}" for t in texts[:32]])).mean(0).argmax())
