@@ -11,6 +11,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests build hundreds of short-lived victims; each ONNX export costs more than it saves on a tiny model. The ONNX
+# backend (the default for users) has its own tests, which ask for it by name, and the real-MiniLM tests use it.
+os.environ.setdefault("CHAINAUDIT_BACKEND", "torch")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CHAINAUDIT_DATA_DIR", REPO.parent / "shared" / "data" / "datasets"))

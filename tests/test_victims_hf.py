@@ -171,15 +171,16 @@ def test_evaluate_reports_accuracy_speed_and_truncation(tiny_model_dir: Path, pr
 @pytest.mark.slow
 def test_real_minilm_equals_a_bare_forward_pass_on_sst2(shared_data: Path) -> None:
     texts = [s.text for s in load_split("sst2", "validation", data_dir=shared_data).samples[:32]]
-    victim = LocalHFVictim.load("minilm", BINARY, device="cpu", batch_size=8)
+    victim = LocalHFVictim.load("minilm", BINARY, device="cpu", batch_size=8, backend="torch")
     with torch.no_grad():
         enc = victim.tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
         expected = victim.model(**enc).logits.double().softmax(-1).numpy()
     np.testing.assert_allclose(victim.predict_proba(texts), expected, atol=1e-5)
     assert victim.alignment.to_json() == {"LABEL_0": "negative", "LABEL_1": "positive"}
     assert victim.new_weights == ("classifier.bias", "classifier.weight")
-    again = LocalHFVictim.load("minilm", BINARY, device="cpu")  # the new head is seeded: same predictions
-    np.testing.assert_allclose(again.predict_proba(texts), expected, atol=1e-5)
+    again = LocalHFVictim.load("minilm", BINARY, device="cpu", backend="auto")  # the new head is seeded: same
+    np.testing.assert_allclose(again.predict_proba(texts), expected, atol=1e-5)  # predictions, through ONNX Runtime
+    assert again.backend == "onnx", again.backend_note
 
 
 def test_texts_the_tokenizer_reads_alike_share_one_model_row(tiny_model_dir: Path) -> None:
@@ -202,8 +203,8 @@ def test_batches_hold_at_most_the_token_budget(tiny_model_dir: Path, monkeypatch
     longest = max(len(victim.tokenizer(t, truncation=True, max_length=victim.max_length)["input_ids"]) for t in TEXTS)
     monkeypatch.setattr(hf_local, "TOKEN_BUDGET", 2 * longest)  # two of the longest text a batch
     seen: list[int] = []
-    real = victim._tensors
-    monkeypatch.setattr(victim, "_tensors", lambda enc, rows: seen.append(len(rows)) or real(enc, rows))
+    real = victim._arrays
+    monkeypatch.setattr(victim, "_arrays", lambda enc, rows: seen.append(len(rows)) or real(enc, rows))
     probs = victim.predict_proba(TEXTS)
     np.testing.assert_allclose(probs, bare(tiny_model_dir, TEXTS)[2], atol=1e-5)
     assert seen[0] == 2 and sum(seen) == len(set(TEXTS)) and max(seen) <= 64

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from chainaudit.errors import ChainauditError
+
 DEFAULT_DB = Path("chainaudit.db")
 #: Per-sample limits of a default attack run, recorded with each outcome. On SST-2 the heaviest recipe (white-box
 #: HotFlip) asks at most ~310 queries and a few seconds per sentence, so these bound only runaway samples (very
@@ -57,6 +59,21 @@ def llm_model() -> str:
 def llm_api_key() -> str | None:
     """The first non-empty of `$CHAINAUDIT_LLM_API_KEY`, `$OPENAI_API_KEY`."""
     return next((os.environ[k] for k in LLM_API_KEY_ENVS if os.environ.get(k)), None)
+
+
+# -- model inference -------------------------------------------------------------------------------
+BACKEND_ENV = "CHAINAUDIT_BACKEND"
+#: `auto`: ONNX Runtime for CPU forward passes when it is installed and the exported graph checks out, else PyTorch;
+#: `torch`: always PyTorch; `onnx`: ONNX Runtime or a one-line error saying why not.
+BACKENDS = ("auto", "torch", "onnx")
+
+
+def inference_backend() -> str:
+    """`$CHAINAUDIT_BACKEND` (one of `BACKENDS`), else "auto"; another value is a one-line error."""
+    value = (os.environ.get(BACKEND_ENV) or "auto").strip().lower()
+    if value not in BACKENDS:
+        raise ChainauditError(f"${BACKEND_ENV}={value!r} is not a backend; use one of {', '.join(BACKENDS)}")
+    return value
 
 
 # -- resources and attack models -----------------------------------------------------------------------

@@ -2,13 +2,15 @@
 
 Each `predict_proba` call tokenizes its new texts once with the fast tokenizer (truncating to
 `max_length`), sorts them by token length and runs batches padded only to their own longest text, under
-`torch.inference_mode`. Predictions are cached per text (LRU); every text asked about counts as a query,
+`torch.inference_mode`, or through ONNX Runtime on CPU (`victims/onnx_backend.py`, chosen by `$CHAINAUDIT_BACKEND`;
+gradients always come from PyTorch). Predictions are cached per text (LRU); every text asked about counts as a query,
 cached or not. Outputs are in the dataset's label space through a `LabelAlignment`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,6 +22,7 @@ import torch
 from safetensors import SafetensorError
 
 from chainaudit.errors import ChainauditError, ModelLoadError, UnsafeModelError
+from chainaudit.settings import BACKEND_ENV, BACKENDS, inference_backend
 from chainaudit.victims.base import TokenGradients, VictimStats
 from chainaudit.victims.cache import PredictionCache
 from chainaudit.victims.labels import LabelAlignment, align_labels, id2label_names
@@ -30,6 +33,9 @@ from chainaudit.victims.loading import (
     remote_code_error,
     resolve_model,
 )
+from chainaudit.victims.onnx_backend import BackendError, OnnxLogits
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 64
 #: At most this many tokens (rows x the batch's longest) in one forward pass, besides `batch_size` rows. On 2 cores
@@ -49,7 +55,7 @@ class LocalHFVictim:
                  label_map: Mapping[str, str | None] | str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                  max_length: int = DEFAULT_MAX_LENGTH, cache_size: int = DEFAULT_CACHE_SIZE,
                  device: str | None = None, source: ModelSource = "local", path: str | None = None,
-                 new_weights: Sequence[str] = ()) -> None:
+                 new_weights: Sequence[str] = (), backend: str | None = None) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise ModelLoadError(f"{model_id} has no fast tokenizer (tokenizer.json); chainaudit needs one for "
                                  "batched tokenization and character offsets")
@@ -70,6 +76,15 @@ class LocalHFVictim:
         self._cache = PredictionCache(cache_size)
         self._pad_id = _pad_id(tokenizer, model)
         self._left_pad = tokenizer.padding_side == "left"
+        requested = backend or inference_backend()
+        if requested not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
+        #: "torch" or "onnx" once decided; "auto"/"onnx" before the first forward pass on CPU (export is lazy).
+        self.backend = "torch" if self.device.type != "cpu" and requested == "auto" else requested
+        if self.device.type != "cpu" and requested == "onnx":
+            raise ChainauditError(f"{model_id}: the ONNX backend runs on CPU only, and this victim is on {self.device}")
+        self.backend_note = ""  # why the ONNX backend was not used, when it was not
+        self._onnx: OnnxLogits | None = None
 
     @classmethod
     def load(cls, spec: str, label_names: Sequence[str], *, revision: str | None = None, allow_pickle: bool = False,
@@ -192,8 +207,8 @@ class LocalHFVictim:
             yield order[start:start + size]
             start += size
 
-    def _tensors(self, enc: Any, rows: list[int]) -> dict[str, torch.Tensor]:
-        """Model inputs for `rows`, padded to the batch's longest text."""
+    def _arrays(self, enc: Any, rows: list[int]) -> dict[str, np.ndarray]:
+        """Model inputs for `rows` as int64 arrays, padded to the batch's longest text."""
         ids = enc["input_ids"]
         width = max(len(ids[i]) for i in rows)
         names = ["input_ids", *(["token_type_ids"] if "token_type_ids" in enc else [])]
@@ -205,7 +220,44 @@ class LocalHFVictim:
             for name in names:
                 arrays[name][r, span] = enc[name][i]
             arrays["attention_mask"][r, span] = 1
-        return {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
+        return arrays
+
+    def _tensors(self, enc: Any, rows: list[int]) -> dict[str, torch.Tensor]:
+        """Model inputs for `rows` as tensors on the victim's device, padded to the batch's longest text."""
+        return {name: torch.from_numpy(a).to(self.device) for name, a in self._arrays(enc, rows).items()}
+
+    def _torch_logits(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        inputs = {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
+        return self.model(**inputs).logits.float().cpu().numpy()
+
+    def _logits(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """Float32 logits of one padded batch, from the backend in use (deciding it on the first batch)."""
+        if self._onnx is not None:
+            return self._onnx(arrays)
+        logits = self._torch_logits(arrays)
+        if self.backend in ("auto", "onnx"):
+            self._try_onnx(arrays, logits)
+        return logits
+
+    def _try_onnx(self, arrays: dict[str, np.ndarray], logits: np.ndarray) -> None:
+        """Export to ONNX Runtime and check it on this batch and on its first row alone (another shape, no padding);
+        on failure stay on PyTorch with the reason in `backend_note` (logged), or raise when "onnx" was asked."""
+        try:
+            example = {name: torch.from_numpy(a) for name, a in arrays.items()}
+            onnx = OnnxLogits.export(self.model, example, threads=torch.get_num_threads())
+            onnx.check(arrays, logits)
+            n = int(arrays["attention_mask"][0].sum())
+            span = slice(-n, None) if self._left_pad else slice(0, n)
+            first = {name: np.ascontiguousarray(a[:1, span]) for name, a in arrays.items()}
+            onnx.check(first, self._torch_logits(first))
+        except BackendError as exc:
+            if self.backend == "onnx":
+                raise ChainauditError(f"{self.model_id}: {exc} (set ${BACKEND_ENV}=torch or auto to use "
+                                      "PyTorch)") from exc
+            self.backend, self.backend_note = "torch", str(exc)
+            logger.warning("%s: using PyTorch for inference: %s", self.model_id, exc)
+            return
+        self._onnx, self.backend = onnx, "onnx"
 
     def _run(self, texts: list[str]) -> np.ndarray:
         """Probabilities of `texts`, the model run once per distinct token sequence: texts the tokenizer reads
@@ -218,15 +270,15 @@ class LocalHFVictim:
         probs = np.empty((len(texts), len(self.label_names)))
         with torch.inference_mode():
             for rows in self._batches(ids, list(first.values())):
-                logits = self.model(**self._tensors(enc, rows)).logits
-                probs[rows] = self.alignment.apply(logits.float().cpu().numpy())
+                probs[rows] = self.alignment.apply(self._logits(self._arrays(enc, rows)))
         probs = probs[same]
         self.stats.model_texts += len(first)
         return probs
 
     def __repr__(self) -> str:
         return (f"LocalHFVictim({self.model_id}@{self.revision[:19]}, labels={self.alignment.describe()}, "
-                f"batch_size={self.batch_size}, max_length={self.max_length}, device={self.device})")
+                f"batch_size={self.batch_size}, max_length={self.max_length}, device={self.device}, "
+                f"backend={self.backend})")
 
 
 def load_classifier(resolved: ResolvedModel) -> tuple[Any, Any, list[str]]:
