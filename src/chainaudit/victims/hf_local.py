@@ -2,7 +2,7 @@
 
 Each `predict_proba` call tokenizes its new texts once with the fast tokenizer (truncating to
 `max_length`), sorts them by token length and runs batches padded only to their own longest text, under
-`torch.inference_mode`, or through ONNX Runtime on CPU (`victims/onnx_backend.py`, chosen by `$CHAINAUDIT_BACKEND`;
+`torch.inference_mode`, or through ONNX Runtime on CPU (`onnx_backend.py`, chosen by `$CHAINAUDIT_BACKEND`;
 gradients always come from PyTorch). Predictions are cached per text (LRU); every text asked about counts as a query,
 cached or not. Outputs are in the dataset's label space through a `LabelAlignment`.
 """
@@ -22,6 +22,7 @@ import torch
 from safetensors import SafetensorError
 
 from chainaudit.errors import ChainauditError, ModelLoadError, UnsafeModelError
+from chainaudit.onnx_backend import BackendError, OnnxModel
 from chainaudit.settings import BACKEND_ENV, BACKENDS, inference_backend
 from chainaudit.victims.base import TokenGradients, VictimStats
 from chainaudit.victims.cache import PredictionCache
@@ -33,7 +34,6 @@ from chainaudit.victims.loading import (
     remote_code_error,
     resolve_model,
 )
-from chainaudit.victims.onnx_backend import BackendError, OnnxLogits
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class LocalHFVictim:
         if self.device.type != "cpu" and requested == "onnx":
             raise ChainauditError(f"{model_id}: the ONNX backend runs on CPU only, and this victim is on {self.device}")
         self.backend_note = ""  # why the ONNX backend was not used, when it was not
-        self._onnx: OnnxLogits | None = None
+        self._onnx: OnnxModel | None = None
 
     @classmethod
     def load(cls, spec: str, label_names: Sequence[str], *, revision: str | None = None, allow_pickle: bool = False,
@@ -244,7 +244,7 @@ class LocalHFVictim:
         on failure stay on PyTorch with the reason in `backend_note` (logged), or raise when "onnx" was asked."""
         try:
             example = {name: torch.from_numpy(a) for name, a in arrays.items()}
-            onnx = OnnxLogits.export(self.model, example, threads=torch.get_num_threads())
+            onnx = OnnxModel.export(self.model, example, threads=torch.get_num_threads())
             onnx.check(arrays, logits)
             n = int(arrays["attention_mask"][0].sum())
             span = slice(-n, None) if self._left_pad else slice(0, n)

@@ -1,4 +1,4 @@
-"""ONNX Runtime as the forward pass of a local classifier on CPU.
+"""ONNX Runtime as the forward pass of a local transformers model on CPU (a victim's logits, an encoder's states).
 
 Why not PyTorch alone: on this project's 2-core CPU machine, ONNX Runtime's fused kernels ran MiniLM-L6 2.4x
 faster than PyTorch eager on a batch of 32 SST-2-length texts, with logits equal to 4e-8
@@ -45,30 +45,33 @@ def onnx_runtime() -> Any | None:
     return onnxruntime
 
 
-class _Logits(torch.nn.Module):
-    """The classifier with positional inputs in a fixed order, returning its logits only."""
+class _Output(torch.nn.Module):
+    """The model with positional inputs in a fixed order, returning one of its outputs (`logits`, ...)."""
 
-    def __init__(self, model: torch.nn.Module, names: Sequence[str]) -> None:
+    def __init__(self, model: torch.nn.Module, names: Sequence[str], output: str) -> None:
         super().__init__()
-        self.model, self.names = model, tuple(names)
+        self.model, self.names, self.output = model, tuple(names), output
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.model(**dict(zip(self.names, inputs, strict=True))).logits
+        return getattr(self.model(**dict(zip(self.names, inputs, strict=True))), self.output)
 
 
-class OnnxLogits:
-    """A classifier's logits from ONNX Runtime, for the input names it was exported with."""
+class OnnxModel:
+    """One output of a model (a classifier's logits, an encoder's last hidden state) from ONNX Runtime, for the
+    input names it was exported with."""
 
     def __init__(self, session: Any, names: Sequence[str]) -> None:
         self.session, self.names = session, tuple(names)
 
     def __call__(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-        (logits,) = self.session.run(None, {name: inputs[name] for name in self.names})
-        return np.asarray(logits)
+        (out,) = self.session.run(None, {name: inputs[name] for name in self.names})
+        return np.asarray(out)
 
     @classmethod
-    def export(cls, model: torch.nn.Module, example: Mapping[str, torch.Tensor], *, threads: int) -> OnnxLogits:
-        """Export `model` (on CPU, eval mode) traced on `example` and open it in ONNX Runtime with `threads`."""
+    def export(cls, model: torch.nn.Module, example: Mapping[str, torch.Tensor], *, threads: int,
+               output: str = "logits") -> OnnxModel:
+        """Export `model` (on CPU) traced on `example` and open it in ONNX Runtime with `threads`: `output` is the
+        attribute of the model's output returned (dynamic batch axis; a 3-d output's second axis is the length)."""
         ort = onnx_runtime()
         if ort is None:
             raise BackendError("onnxruntime is not installed (pip install onnxruntime)")
@@ -76,18 +79,19 @@ class OnnxLogits:
         if size > MAX_PARAMETER_BYTES:
             raise BackendError(f"the model's {size / 1e9:.1f} GB of weights exceed one ONNX file's 2 GB")
         names = list(example)
-        axes = {name: {0: "batch", 1: "length"} for name in names} | {"logits": {0: "batch"}}
+        axes = {name: {0: "batch", 1: "length"} for name in names}
+        axes[output] = {0: "batch"} if output == "logits" else {0: "batch", 1: "length"}
         buffer = io.BytesIO()
         # A module exports in eval mode and is then put back in its own mode, recursively: the wrapper must be in
         # eval mode too, or the export leaves the classifier in training mode (dropout on) for every later call.
-        wrapper, training = _Logits(model, names).eval(), model.training
+        wrapper, training = _Output(model, names, output).eval(), model.training
         try:
             with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
                 # The TorchScript exporter warns that it is the legacy one and about traced shape checks; the graph
                 # is checked against PyTorch below, which is what those warnings ask for.
                 warnings.simplefilter("ignore")
                 torch.onnx.export(wrapper, tuple(example[n] for n in names), buffer,
-                                  input_names=names, output_names=["logits"], dynamic_axes=axes,
+                                  input_names=names, output_names=[output], dynamic_axes=axes,
                                   opset_version=OPSET, dynamo=False)
         except Exception as exc:
             raise BackendError(f"ONNX export failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
@@ -102,10 +106,10 @@ class OnnxLogits:
         return cls(session, names)
 
     def check(self, inputs: Mapping[str, np.ndarray], expected: np.ndarray) -> None:
-        """Refuse (BackendError) when the logits on `inputs` differ from PyTorch's `expected` by over TOLERANCE."""
+        """Refuse (BackendError) when the output on `inputs` differs from PyTorch's `expected` by over TOLERANCE."""
         got = self(inputs)
         if got.shape != expected.shape:
-            raise BackendError(f"the exported graph gives logits of shape {got.shape}, PyTorch {expected.shape}")
+            raise BackendError(f"the exported graph gives an output of shape {got.shape}, PyTorch {expected.shape}")
         gap = float(np.max(np.abs(got - expected))) if got.size else 0.0
         if not gap <= TOLERANCE:
-            raise BackendError(f"the exported graph's logits differ from PyTorch's by {gap:.2g} (> {TOLERANCE:g})")
+            raise BackendError(f"the exported graph's outputs differ from PyTorch's by {gap:.2g} (> {TOLERANCE:g})")
