@@ -119,3 +119,18 @@ def test_oversized_models_are_not_exported(monkeypatch: pytest.MonkeyPatch) -> N
     model = torch.nn.Linear(4, 4)
     with pytest.raises(onnx_backend.BackendError, match="exceed one ONNX file's 2 GB"):
         OnnxModel.export(model, {"input_ids": torch.zeros((1, 3), dtype=torch.int64)}, threads=1)
+
+
+def test_a_graph_onnx_runtime_cannot_run_is_a_backend_error(tiny_model_dir: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """onnxruntime raises its own exception classes; they must become the fallback, not crash an attack."""
+    class Broken:
+        def run(self, *args, **kwargs):
+            raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL : kernel missing")
+
+    fallback = victim(tiny_model_dir, "auto")
+    monkeypatch.setattr(OnnxModel, "__init__", lambda self, session, names: (
+        setattr(self, "session", Broken()), setattr(self, "names", tuple(names)))[0])
+    fallback.predict_proba(TEXTS[:3])
+    assert fallback.backend == "torch"
+    assert "ONNX Runtime failed on the check batch: RuntimeError: [ONNXRuntimeError]" in fallback.backend_note

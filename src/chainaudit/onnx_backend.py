@@ -93,23 +93,33 @@ class OnnxModel:
                 torch.onnx.export(wrapper, tuple(example[n] for n in names), buffer,
                                   input_names=names, output_names=[output], dynamic_axes=axes,
                                   opset_version=OPSET, dynamo=False)
-        except Exception as exc:
-            raise BackendError(f"ONNX export failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-                               ) from exc
+        except Exception as exc:  # any exporter failure: stay on PyTorch, with the reason
+            raise BackendError(f"ONNX export failed: {_first_line(exc)}") from exc
         finally:
             model.train(training)
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        try:
+            session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own classes: stay on PyTorch, with why
+            raise BackendError(f"ONNX Runtime cannot load the exported graph: {_first_line(exc)}") from exc
         return cls(session, names)
 
     def check(self, inputs: Mapping[str, np.ndarray], expected: np.ndarray) -> None:
         """Refuse (BackendError) when the output on `inputs` differs from PyTorch's `expected` by over TOLERANCE."""
-        got = self(inputs)
+        try:
+            got = self(inputs)
+        except Exception as exc:  # as above
+            raise BackendError(f"ONNX Runtime failed on the check batch: {_first_line(exc)}") from exc
         if got.shape != expected.shape:
             raise BackendError(f"the exported graph gives an output of shape {got.shape}, PyTorch {expected.shape}")
         gap = float(np.max(np.abs(got - expected))) if got.size else 0.0
         if not gap <= TOLERANCE:
             raise BackendError(f"the exported graph's outputs differ from PyTorch's by {gap:.2g} (> {TOLERANCE:g})")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}"
