@@ -96,7 +96,7 @@ class LocalHFVictim:
     @classmethod
     def from_resolved(cls, resolved: ResolvedModel, label_names: Sequence[str], *,
                       label_map: Mapping[str, str | None] | str | None = None, **options: Any) -> LocalHFVictim:
-        """Load an already resolved model (`options`: batch_size, max_length, cache_size, device)."""
+        """Load an already resolved model (`options`: batch_size, max_length, cache_size, device, backend)."""
         model, tokenizer, new_weights = load_classifier(resolved)
         return cls(model, tokenizer, label_names, model_id=resolved.model_id, revision=resolved.revision,
                    label_map=label_map, source=resolved.source, path=str(resolved.path),
