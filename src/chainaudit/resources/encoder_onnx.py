@@ -2,7 +2,7 @@
 normalisation around it, so only the forward pass changes (embeddings equal to ~2e-7 on MiniLM).
 
 Why: the encoder is the second model an attack calls (TextFooler and TextBugger check every candidate with it), and
-ONNX Runtime runs MiniLM about 2.4x faster than PyTorch on this project's CPUs (see `chainaudit/onnx_backend.py`).
+ONNX Runtime runs MiniLM 2.0-2.7x faster than PyTorch on this project's CPUs (see `chainaudit/onnx_backend.py`).
 Used for models made of a `Transformer`, a `Pooling` and optionally a `Normalize` module (all-MiniLM-L6-v2 is);
 anything else, or a graph that disagrees with PyTorch, stays on sentence-transformers' `encode`.
 """

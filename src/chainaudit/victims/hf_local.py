@@ -10,7 +10,6 @@ cached or not. Outputs are in the dataset's label space through a `LabelAlignmen
 from __future__ import annotations
 
 import json
-import logging
 import pickle
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,8 +21,8 @@ import torch
 from safetensors import SafetensorError
 
 from chainaudit.errors import ChainauditError, ModelLoadError, UnsafeModelError
-from chainaudit.onnx_backend import BackendError, OnnxModel
-from chainaudit.settings import BACKEND_ENV, BACKENDS, inference_backend
+from chainaudit.onnx_backend import OnnxModel, adopt
+from chainaudit.settings import BACKENDS, inference_backend
 from chainaudit.victims.base import TokenGradients, VictimStats
 from chainaudit.victims.cache import PredictionCache
 from chainaudit.victims.labels import LabelAlignment, align_labels, id2label_names
@@ -34,8 +33,6 @@ from chainaudit.victims.loading import (
     remote_code_error,
     resolve_model,
 )
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 64
 #: At most this many tokens (rows x the batch's longest) in one forward pass, besides `batch_size` rows. On 2 cores
@@ -224,11 +221,13 @@ class LocalHFVictim:
 
     def _tensors(self, enc: Any, rows: list[int]) -> dict[str, torch.Tensor]:
         """Model inputs for `rows` as tensors on the victim's device, padded to the batch's longest text."""
-        return {name: torch.from_numpy(a).to(self.device) for name, a in self._arrays(enc, rows).items()}
+        return self._on_device(self._arrays(enc, rows))
+
+    def _on_device(self, arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        return {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
 
     def _torch_logits(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        inputs = {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
-        return self.model(**inputs).logits.float().cpu().numpy()
+        return self.model(**self._on_device(arrays)).logits.float().cpu().numpy()
 
     def _logits(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         """Float32 logits of one padded batch, from the backend in use (deciding it on the first batch)."""
@@ -242,22 +241,17 @@ class LocalHFVictim:
     def _try_onnx(self, arrays: dict[str, np.ndarray], logits: np.ndarray) -> None:
         """Export to ONNX Runtime and check it on this batch and on its first row alone (another shape, no padding);
         on failure stay on PyTorch with the reason in `backend_note` (logged), or raise when "onnx" was asked."""
-        try:
+        n = int(arrays["attention_mask"][0].sum())
+        span = slice(-n, None) if self._left_pad else slice(0, n)
+        first = {name: np.ascontiguousarray(a[:1, span]) for name, a in arrays.items()}
+
+        def build() -> OnnxModel:
             example = {name: torch.from_numpy(a) for name, a in arrays.items()}
-            onnx = OnnxModel.export(self.model, example, threads=torch.get_num_threads())
-            onnx.check(arrays, logits)
-            n = int(arrays["attention_mask"][0].sum())
-            span = slice(-n, None) if self._left_pad else slice(0, n)
-            first = {name: np.ascontiguousarray(a[:1, span]) for name, a in arrays.items()}
-            onnx.check(first, self._torch_logits(first))
-        except BackendError as exc:
-            if self.backend == "onnx":
-                raise ChainauditError(f"{self.model_id}: {exc} (set ${BACKEND_ENV}=torch or auto to use "
-                                      "PyTorch)") from exc
-            self.backend, self.backend_note = "torch", str(exc)
-            logger.warning("%s: using PyTorch for inference: %s", self.model_id, exc)
-            return
-        self._onnx, self.backend = onnx, "onnx"
+            onnx = OnnxModel.export(self.model, example, threads=torch.get_num_threads()).check(arrays, logits)
+            return onnx.check(first, self._torch_logits(first))
+
+        self._onnx, self.backend_note = adopt(build, requested=self.backend, who=self.model_id)
+        self.backend = "onnx" if self._onnx is not None else "torch"
 
     def _run(self, texts: list[str]) -> np.ndarray:
         """Probabilities of `texts`, the model run once per distinct token sequence: texts the tokenizer reads
