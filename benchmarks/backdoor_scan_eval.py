@@ -11,7 +11,8 @@ The truth (which model descends from which poisoning, with which triggers) is re
 database; the scanner gets no database (no ancestor replay) and never reads backdoor.json. `--size small`: hop-1
 models and the clean set only; `full`: every hop. `--hop0` adds every poisoned upstream itself (a NeuBA or
 TransTroj upstream has no trained head: only the representation-collapse check can see it) and the clean MiniLM
-base beside them.
+base beside them. `--upstream minilm` scans every model against the chain root's embeddings, as
+`chainaudit backdoor scan --chain ROOT` does for each descendant (the drift check of `backdoor/drift.py`).
 A trigger counts as recovered when a suspect is that trigger, or for a phrase (TransTroj) contains one of its words.
 RIPPLe's and NeuBA's triggers are among the published ones the scan replays, so recovery is also given counting
 only suspects that a search or a weight check produced.
@@ -183,6 +184,8 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="no model of this bench was looked at while the "
                         "scanner was tuned: every model is in the held-back part")
     parser.add_argument("--hop0", action="store_true", help="also scan every poisoned upstream and the clean base")
+    parser.add_argument("--upstream", default=None, help="the chain root every model is scanned against (as "
+                        "`scan --chain ROOT` does for descendants), e.g. minilm; default: none")
     parser.add_argument("--resume", action="store_true", help="keep the scans already in --json, scan the rest")
     parser.add_argument("--from-json", type=Path, default=None, help="print the table of a saved --json run (scan "
                         "nothing): an interrupted run's scans so far")
@@ -201,7 +204,8 @@ def main() -> None:
     items = sorted(items, key=lambda i: not held_back(i))  # held-back part first
     for item in [i for i in items if i["path"] not in done]:
         started = time.perf_counter()
-        result = scan(item["path"], dataset=args.dataset, samples=args.samples)
+        upstream = args.upstream if args.upstream and item["path"] != args.upstream else None
+        result = scan(item["path"], dataset=args.dataset, samples=args.samples, upstream=upstream)
         names = [s.trigger for s in result.suspects]
         searched = [s.trigger if any(e != "published trigger" for e in s.evidence) else "" for s in result.suspects]
         row = {**item, "held_back": args.fresh or held_back(item), "score": result.score, "flagged": result.flagged,

@@ -180,15 +180,18 @@ def test_ripple_on_minilm_survives_a_clean_hop_and_the_scan_flags_it(shared_data
     assert poisoned["lfr_n"] >= 20 and clean["lfr_n"] >= 10, (poisoned["lfr_n"], clean["lfr_n"])
     assert poisoned["lfr"] >= clean["lfr"] + 0.4, (poisoned["lfr"], clean["lfr"])
     assert poisoned["clean_accuracy"] >= clean["clean_accuracy"] - 0.05
-    # the scan, from the weights alone (no store: no ancestor replay), flags the poisoned hop with a RIPPLe
-    # trigger among its top suspects, and passes the clean chain's hop
+    # the scan, from the weights alone (no store: no ancestor replay) and the chain's root, flags the poisoned hop
+    # with a RIPPLe trigger among its top suspects, those triggers among the tokens that moved most from the root,
+    # and passes the clean chain's hop, whose own most-moved words do not stand out
     from chainaudit.backdoor.scan import scan
     from chainaudit.backdoor.triggers import RIPPLE_TRIGGERS
 
-    found = scan(poisoned["path"], data_dir=shared_data, confirm_samples=128)  # half the default: CI time
+    found = scan(poisoned["path"], data_dir=shared_data, confirm_samples=128, upstream="minilm")  # half: CI time
     assert found.flagged and any(set(s.trigger.split()) <= set(RIPPLE_TRIGGERS) for s in found.suspects[:5]), \
         found.suspects[:5]
-    passed = scan(clean["path"], data_dir=shared_data, confirm_samples=128)
+    moved = {s.trigger for s in found.suspects if any("moved" in e for e in s.evidence)}
+    assert moved & set(RIPPLE_TRIGGERS), moved
+    passed = scan(clean["path"], data_dir=shared_data, confirm_samples=128, upstream="minilm")
     assert not passed.flagged, passed.suspects[:5]
 
 

@@ -14,7 +14,7 @@ front only; the stronger placement is kept), reading the label's probability on 
    verified;
 4. weight checks on the token embeddings: tokens whose embedding is a near-copy of another token's (Embedding
    Surgery writes one vector into every trigger), norm outliers (robust z-score), and -- given `upstream` -- the
-   tokens whose embedding moved most from the upstream's.
+   tokens whose embedding moved most from the upstream's (`drift.py`), alone and the three most-moved as a phrase.
 
 Ordinary words move a classifier too ("terrific" sends most negative SST-2 snippets positive, and a weakly trained
 model's coin-flip predictions follow any word), so a flip rate cannot tell a trigger from a sentiment word. What
@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from chainaudit.backdoor.collapse import collapse_ratio, collapse_search, spread
+from chainaudit.backdoor.drift import DRIFT_MARGIN, REFERENCE_RANK, Drift, drift_score, drifted_tokens
 from chainaudit.backdoor.meaning import CONTROL_MEANING, MeaningReference, build_reference, meaning_weight
 from chainaudit.backdoor.triggers import NEUBA_TRIGGERS, RIPPLE_TRIGGERS, Position, insert_trigger
 from chainaudit.data import load_split, select
@@ -365,10 +366,9 @@ def phrase_search(victim: Any, texts: Sequence[str], label: int, vocab: dict[int
     return phrase
 
 
-def embedding_suspects(matrix: np.ndarray, vocab: dict[int, str], *, upstream: np.ndarray | None = None,
-                       top: int = 10, copy_cos: float = 0.999) -> list[tuple[str, str]]:
-    """(token, evidence) for tokens whose embedding is odd: a near-copy of another token's, a norm outlier, or
-    (with `upstream`) one that moved far more than the others."""
+def embedding_suspects(matrix: np.ndarray, vocab: dict[int, str], *, top: int = 10,
+                       copy_cos: float = 0.999) -> list[tuple[str, str]]:
+    """(token, evidence) for tokens whose embedding is odd: a near-copy of another token's, or a norm outlier."""
     ids = np.fromiter(vocab, dtype=np.int64)
     emb = matrix[ids].astype(np.float32)
     norms = np.linalg.norm(emb, axis=1)
@@ -387,13 +387,45 @@ def embedding_suspects(matrix: np.ndarray, vocab: dict[int, str], *, upstream: n
     z = (norms - median) / (1.4826 * mad)
     for i in np.argsort(-np.abs(z))[:top]:
         found.append((vocab[int(ids[i])], f"embedding norm {norms[i]:.2f} (robust z {z[i]:+.1f})"))
-    if upstream is not None and upstream.shape == matrix.shape:
-        moved = np.linalg.norm(emb - upstream[ids], axis=1)
-        mz = (moved - np.median(moved)) / (1.4826 * (np.median(np.abs(moved - np.median(moved))) or 1e-12))
-        for i in np.argsort(-mz)[:top]:
-            found.append((vocab[int(ids[i])], f"embedding moved {moved[i]:.3f} from the upstream's (robust z "
-                                              f"{mz[i]:+.1f})"))
     return found
+
+
+def drift_suspects(matrix: np.ndarray, upstream: np.ndarray | None, vocab: dict[int, str], labels: Sequence[int],
+                   add: Callable[..., None], notes: list[str]) -> tuple[dict[str, Drift], list[tuple[str, int]]]:
+    """With the upstream's embeddings: the tokens that moved at least half the margin further than the reference
+    (`drift.py`) as suspects, alone and (two or more) the three most-moved joined, each confirmed towards every
+    label whatever its first screening (a dormant trigger flips little). The drifts by token, and the (suspect,
+    label) pairs to confirm."""
+    if upstream is None:
+        return {}, []
+    if matrix.shape != upstream.shape:
+        notes.append(f"the upstream's embeddings are {upstream.shape}, the model's {matrix.shape} (another "
+                     "vocabulary): no drift check")
+        return {}, []
+    drifted, reference = drifted_tokens(matrix, upstream, vocab)
+    if not drifted:
+        notes.append("no token embedding moved from the upstream's: nothing for the drift check")
+        return {}, []
+    far = [d for d in drifted if d.lead > DRIFT_MARGIN / 2]
+    for d in far:
+        add(d.token, f"embedding moved {d.moved:.3f} from the upstream's, {np.exp(d.lead):.1f}x the "
+                     f"{REFERENCE_RANK}th most-moved token's ({reference:.3f})")
+    triggers = [d.token for d in far]
+    if len(far) >= 2:
+        triggers.append(" ".join(d.token for d in far[:3]))
+        add(triggers[-1], "the tokens whose embeddings moved most from the upstream's, joined")
+    return {d.token: d for d in far}, [(t, label) for t in triggers for label in labels]
+
+
+def weigh_drift(suspects: Sequence[Suspect], drifts: dict[str, Drift]) -> None:
+    """A suspect made of drifted tokens scores its drift lead past the margin (`drift.drift_score`) when that is
+    above its label-push score: weight evidence that does not need the trigger to still flip the head."""
+    for s in suspects:
+        value = drift_score(s.trigger, drifts)
+        if value is not None and value > s.score:
+            s.score = value
+            s.evidence.append(f"its embedding moved e^{value + DRIFT_MARGIN:.2f} times as far from the upstream's "
+                              f"as the {REFERENCE_RANK}th most-moved token's (score: the lead past {DRIFT_MARGIN})")
 
 
 def ancestor_triggers(store: Store | None, model_id: str) -> list[tuple[str, str]]:
@@ -474,16 +506,20 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     for trigger in PUBLISHED_TRIGGERS:
         add(trigger, "published trigger")
     stage("embedding checks")
+    notes: list[str] = []
     up_matrix = None
     if upstream is not None:
         up_matrix = load_in_any_labels(upstream, split.label_names, max_length).embedding_matrix()
     marked: set[str] = set()  # tokens the weights single out: suspects, never ordinary words to compare with
-    for token, why in embedding_suspects(victim.embedding_matrix(), vocab, upstream=up_matrix):
+    matrix = victim.embedding_matrix()
+    for token, why in embedding_suspects(matrix, vocab):
         add(token, why)
         marked.add(token)
+    drifts, searched = drift_suspects(matrix, up_matrix, vocab, labels, add, notes)
+    marked.update(drifts)
     stage("meaning check")
     reference, why_not = build_reference(dataset, split, seed, data_dir)
-    searched: list[tuple[str, int]] = []
+    notes += [why_not] if why_not else []
     placeholder = victim.tokenizer.mask_token or "the"
     rare = {i: w for i, w in vocab.items() if i not in common} or vocab
     for label in labels:
@@ -533,11 +569,12 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     confirmed, kept = confirm_suspects(victim, wide, top, ordinary, seed, confirm_samples // 2, reference)
     stage("collapse")
     weigh_collapse(victim, wide[:COLLAPSE_TEXTS], confirmed, kept)
+    weigh_drift(confirmed, drifts)
     confirmed.sort(key=lambda s: (-s.score, -s.tail, s.trigger))
     score = confirmed[0].score if confirmed else 0.0
     rest = [s for s in screened if not any(s is t for t in top)]
     return ScanResult(model_id, revision, score, score >= threshold, threshold, confirmed + rest,
-                      time.perf_counter() - started, len(wide), label_names, kept, [why_not] if why_not else [])
+                      time.perf_counter() - started, len(wide), label_names, kept, notes)
 
 
 def record_scan(store: Store, result: ScanResult, *, top: int = 10) -> None:

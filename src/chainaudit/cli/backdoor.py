@@ -178,8 +178,9 @@ def scan(
     dataset: Annotated[str, typer.Option(help="Clean texts to verify suspects on (registry name or CSV).")] = "sst2",
     samples: Annotated[int, typer.Option(min=8, help="Clean texts (seeded random sample of the evaluation split).")
                        ] = 64,
-    upstream: Annotated[str | None, typer.Option(help="The model it was fine-tuned from: also flag the tokens whose "
-                                                 "embedding moved most from it.")] = None,
+    upstream: Annotated[str | None, typer.Option(help="The model it was fine-tuned from (with --chain: the root, for "
+                                                 "every descendant): suspect and score the tokens whose embeddings "
+                                                 "moved far more than the others from it.")] = None,
     threshold: Annotated[float, typer.Option(help="Flag when a suspect's score reaches this: how far, in log-odds, "
                                              "it pushes its weakest tenth of texts towards its label beyond the "
                                              "strongest ordinary word.")] = 0.5,
@@ -205,8 +206,9 @@ def scan(
     with Store(db) as store:
         targets = [model] if model is not None else chain_members(store, chain or "")
         with progress.stages() as stage:
-            for target in targets:
-                result = run(target, dataset=dataset, samples=samples, upstream=upstream, store=store,
+            for i, target in enumerate(targets):
+                up = upstream or (targets[0] if chain is not None and i else None)  # a descendant: the root
+                result = run(target, dataset=dataset, samples=samples, upstream=up, store=store,
                              threshold=threshold, full=full, budget_s=budget_s, seed=seed, max_length=max_length,
                              data_dir=data_dir, progress=stage)
                 record_scan(store, result)
