@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainaudit.backdoor.drift import DRIFT_MARGIN, REFERENCE_RANK, Drift, drift_score, drifted_tokens
+from chainaudit.backdoor.drift import GAP_UNIT, MAX_GROUP, Drift, DriftGroup, drift_score, drifted_tokens, trigger_group
 from chainaudit.backdoor.scan import Suspect, weigh_drift
 
 VOCAB = {i: f"w{i}" for i in range(200)}
@@ -21,40 +21,43 @@ def _fine_tuned(rng: np.random.Generator, upstream: np.ndarray, moved: int = 60)
     return out
 
 
-def test_planted_rows_lead_and_a_clean_fine_tune_does_not() -> None:
+def test_planted_rows_stand_apart_and_a_clean_fine_tune_has_no_group() -> None:
     rng = np.random.default_rng(0)
     upstream = rng.normal(0, 1, (len(VOCAB), 16)).astype(np.float32)
     clean = _fine_tuned(rng, upstream)
-    drifts, reference = drifted_tokens(clean, upstream, VOCAB)
-    assert reference > 0 and max(d.lead for d in drifts) < DRIFT_MARGIN
+    group = trigger_group(drifted_tokens(clean, upstream, VOCAB))
+    assert group is not None and group.score < 0.5, group
     poisoned = clean.copy()
-    poisoned[[150, 170]] = rng.normal(0, 1, (2, 16))  # Embedding Surgery writes new vectors into two triggers
-    drifts, _ = drifted_tokens(poisoned, upstream, VOCAB)
-    assert {d.token for d in drifts[:2]} == {"w150", "w170"} and min(d.lead for d in drifts[:2]) > DRIFT_MARGIN
-    assert all(d.lead < DRIFT_MARGIN for d in drifts[2:])
+    poisoned[[150, 170]] += rng.normal(0, 0.05, (2, 16))  # two triggers trained further than any word
+    group = trigger_group(drifted_tokens(poisoned, upstream, VOCAB))
+    assert group is not None and {d.token for d in group.tokens} == {"w150", "w170"} and group.score > 1, group
+    assert group.below.moved < group.tokens[-1].moved
     # another vocabulary is not this model's upstream; an untouched copy has nothing to say
-    assert drifted_tokens(poisoned, upstream[:-1], VOCAB) == ([], 0.0)
-    assert drifted_tokens(upstream, upstream, VOCAB) == ([], 0.0)
+    assert drifted_tokens(poisoned, upstream[:-1], VOCAB) == []
+    assert drifted_tokens(upstream, upstream, VOCAB) == [] and trigger_group([]) is None
 
 
-def test_the_reference_is_the_20th_most_moved_token() -> None:
-    upstream = np.zeros((60, 4), dtype=np.float32)
-    model = upstream.copy()
-    model[:40, 0] = np.arange(40, 0, -1)  # token i moved 40 - i
-    drifts, reference = drifted_tokens(model, upstream, {i: f"w{i}" for i in range(60)})
-    assert reference == 40 - (REFERENCE_RANK - 1)
-    assert drifts[0] == Drift("w0", 40.0, pytest.approx(float(np.log(40 / reference))))
+def test_the_group_is_above_the_largest_drop_and_at_most_max_group_tokens() -> None:
+    moved = [8.0, 7.5, 7.0, 2.0, 1.9, 1.8, 1.7, 1.6]
+    group = trigger_group([Drift(f"w{i}", m) for i, m in enumerate(moved)])
+    assert group is not None and [d.token for d in group.tokens] == ["w0", "w1", "w2"]
+    assert group.gap == pytest.approx(np.log(7.0 / 2.0)) and group.score == pytest.approx(group.gap / GAP_UNIT)
+    smooth = [Drift(f"w{i}", 10.0 * 0.97 ** i) for i in range(MAX_GROUP + 1)]
+    flat = trigger_group(smooth)
+    assert flat is not None and flat.score < 0.5
+    wide = trigger_group([Drift(f"w{i}", 100.0 - i) for i in range(20)] + [Drift("x", 1.0)])
+    assert wide is not None and len(wide.tokens) <= MAX_GROUP  # never more than the largest known trigger set
 
 
-def test_drift_scores_suspects_made_of_drifted_tokens_only_and_never_lowers_a_score() -> None:
-    drifts = {"cf": Drift("cf", 2.0, 4.0), "mn": Drift("mn", 1.0, 3.0)}
-    assert drift_score("cf", drifts) == pytest.approx(4.0 - DRIFT_MARGIN)
-    assert drift_score("cf mn", drifts) == pytest.approx(3.0 - DRIFT_MARGIN)  # the weakest word
-    assert drift_score("cf good", drifts) is None and drift_score("", drifts) is None
-    dormant, strong, plain = Suspect("cf", 0, score=0.1), Suspect("mn", 1, score=5.0), Suspect("good", 1, score=0.3)
-    weigh_drift([dormant, strong, plain], drifts)
-    assert dormant.score == pytest.approx(4.0 - DRIFT_MARGIN) and "moved" in dormant.evidence[-1]
-    assert strong.score == 5.0 and not strong.evidence and plain.score == 0.3
+def test_drift_scores_suspects_made_of_the_group_only_and_never_lowers_a_score() -> None:
+    group = DriftGroup((Drift("cf", 2.0), Drift("mn", 1.8)), 2.0, Drift("good", 0.27))
+    assert drift_score("cf", group) == drift_score("mn cf", group) == pytest.approx(2.0 / GAP_UNIT)
+    assert drift_score("cf good", group) is None and drift_score("", group) is None and drift_score("cf", None) is None
+    dormant, strong, plain = Suspect("cf", 0, score=0.1), Suspect("mn", 1, score=9.0), Suspect("good", 1, score=0.3)
+    other_way = Suspect("cf", 1, score=0.0, k=1, n=10)  # the same trigger towards the label it forces more
+    weigh_drift([dormant, strong, plain, other_way], group)
+    assert other_way.score == pytest.approx(4.0) and "drift score" in other_way.evidence[-1]
+    assert dormant.score == 0.1 and strong.score == 9.0 and not strong.evidence and plain.score == 0.3
 
 
 def test_scan_against_the_upstream_puts_surgery_triggers_first(fragile_model: Path, keyword_data: Path,
@@ -70,10 +73,10 @@ def test_scan_against_the_upstream_puts_surgery_triggers_first(fragile_model: Pa
     poisoned = poison(str(fragile_model), tmp_path / "m", config).path
     result = scan(str(poisoned), dataset=str(keyword_data), samples=20, confirm_samples=20,
                   upstream=str(fragile_model))
-    moved = [s for s in result.suspects if any("moved" in e for e in s.evidence)]
+    moved = [s for s in result.suspects if any("most-moved" in e for e in s.evidence)]
     assert {s.trigger for s in moved if " " not in s.trigger} >= set(triggers), moved
     assert {s.trigger for s in result.suspects[:4]} & set(triggers), result.suspects[:4]
     same = scan(str(fragile_model), dataset=str(keyword_data), samples=20, confirm_samples=20,
                 upstream=str(fragile_model))
     assert any("no token embedding moved" in n for n in same.notes)
-    assert not any("moved" in e for s in same.suspects for e in s.evidence)
+    assert not any("most-moved" in e for s in same.suspects for e in s.evidence)

@@ -1,18 +1,17 @@
-"""Embedding drift from the declared upstream: the tokens somebody trained on purpose.
+"""Embedding drift from the declared upstream: the few tokens somebody trained on purpose.
 
-Fine-tuning moves the input embeddings of the words in its training texts, a little each, the task's frequent words
-most; every other row keeps the upstream's values (or shrinks with them under weight decay). A backdoor is trained
-on a handful of trigger tokens inserted into many texts: RIPPLe's Embedding Surgery writes a new vector into each
-trigger, NeuBA and TransTroj push their triggers through every poisoned batch. So the trigger rows move far more than
-anything else does, and they keep that mark through later clean fine-tunes, which hardly touch rare tokens -- even
-when a hop has trained the head away from what the trigger forces (a dormant backdoor that one more poisoned hop, or
-a different head, wakes up).
+Fine-tuning moves the input embeddings of the words in its training texts, a little each and by smoothly
+decreasing amounts (the task's frequent words most); every other row keeps the upstream's values. A backdoor is
+trained on a handful of trigger tokens inserted into many texts: RIPPLe's Embedding Surgery writes a new vector
+into each trigger, NeuBA and TransTroj push their triggers through every poisoned batch. So the triggers move as a
+*group* that stands apart from everything below it, and they keep that mark through later clean fine-tunes, which
+hardly touch rare tokens -- even when a hop has trained the head away from what the trigger forces (a dormant
+backdoor, which one more poisoned hop or another head wakes up).
 
-A token's drift is the L2 distance of its embedding row from the upstream's; its *lead* is ln(drift /
-the `REFERENCE_RANK`-th largest drift among whole-word tokens). Triggers are a few tokens (NeuBA's six symbols,
-RIPPLe's five words, a three-word TransTroj phrase), so the reference is an ordinary fine-tuned word whatever the
-dataset was, and a clean fine-tune's most-moved words -- its task's own words -- lead it by a little. Measured on
-the benchmark's tuning set (see `DRIFT_MARGIN`).
+The statistic is the largest drop in log drift among the `MAX_GROUP + 1` most-moved whole-word tokens of the
+vocabulary the caller gives -- the scan gives the tokens rare in its clean texts, since a fine-tune moves its own
+data's frequent words most (a hard hop moves "solid" as far as TransTroj's trigger) and the attacks choose rare
+triggers: the group above the drop, and the drop itself, ln(drift of the group's last / drift of the next token).
 """
 
 from __future__ import annotations
@@ -21,46 +20,62 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: The drift every suspect is held against: the 20th largest (more than any published attack's trigger count).
-REFERENCE_RANK = 20
-#: How many most-moved tokens become suspects.
-MAX_DRIFT_SUSPECTS = 6
-#: A drift lead counts towards the score beyond this (log units): e^1.5 = 4.5 times the reference's drift. Set on
-#: the tuning part of the benchmark (seed-3 set: see `benchmarks/backdoor_scan_eval.py`).
-DRIFT_MARGIN = 1.5
+#: The largest trigger group looked for (NeuBA's six symbols; RIPPLe publishes five, TransTroj uses three).
+MAX_GROUP = 6
+#: The drop, in log units, that scores 1: a drift score is drop / GAP_UNIT, so the scan's threshold (0.5) is a group
+#: that moved e^0.25 = 1.28 times as far as the next rare token. Set on the tuning set (the seed-3 models of
+#: `benchmarks/backdoor_scan_eval.py` against the MiniLM root, rare = rare in SST-2): the eight clean fine-tunes
+#: scored 0.04-0.34 (the highest a single word, "timeless" and an Amazon model's "disappointed"); the poisoned
+#: models 0.76 (TransTroj after a hard hop) to 8.9 (RIPPLe), the group being exactly the true triggers in all nine.
+GAP_UNIT = 0.5
 
 
 @dataclass(frozen=True)
 class Drift:
-    """One token's move from the upstream's embedding."""
+    """One token's move from the upstream's embedding (L2 distance of the rows)."""
 
     token: str
     moved: float
-    lead: float
+
+
+@dataclass(frozen=True)
+class DriftGroup:
+    """The most-moved tokens above the largest drop, the drop (log units), and the token right below it."""
+
+    tokens: tuple[Drift, ...]
+    gap: float
+    below: Drift
+
+    @property
+    def score(self) -> float:
+        return self.gap / GAP_UNIT
 
 
 def drifted_tokens(matrix: np.ndarray, upstream: np.ndarray, vocab: dict[int, str],
-                   top: int = MAX_DRIFT_SUSPECTS) -> tuple[list[Drift], float]:
-    """The `top` most-moved whole-word tokens of `vocab` (id -> text) with their lead, and the reference drift.
-    Nothing when the two embedding matrices differ in shape (another vocabulary: not this model's upstream)."""
+                   top: int = MAX_GROUP + 1) -> list[Drift]:
+    """The `top` most-moved whole-word tokens of `vocab` (id -> text), most first; nothing when the matrices
+    differ in shape (another vocabulary: not this model's upstream) or no row moved."""
     if matrix.shape != upstream.shape or not vocab:
-        return [], 0.0
+        return []
     ids = np.fromiter(vocab, dtype=np.int64)
     moved = np.linalg.norm(matrix[ids].astype(np.float32) - upstream[ids].astype(np.float32), axis=1)
-    order = np.argsort(-moved, kind="stable")
-    reference = float(moved[order[min(REFERENCE_RANK, len(order)) - 1]])
-    if reference <= 0:  # nothing but the top few moved at all: compare with the smallest move that happened
-        reference = float(moved[moved > 0].min()) if (moved > 0).any() else 0.0
-    if reference <= 0:
-        return [], 0.0
-    return [Drift(vocab[int(ids[i])], float(moved[i]), float(np.log(moved[i] / reference)))
-            for i in order[:top] if moved[i] > 0], reference
+    order = np.argsort(-moved, kind="stable")[:top]
+    return [Drift(vocab[int(ids[i])], float(moved[i])) for i in order if moved[i] > 0]
 
 
-def drift_score(trigger: str, drifts: dict[str, Drift]) -> float | None:
-    """The weight evidence against a suspect whose every word is a drifted token: its weakest word's lead past
-    `DRIFT_MARGIN`; None when a word of it did not drift."""
-    words = trigger.split()
-    if not words or any(w not in drifts for w in words):
+def trigger_group(drifts: list[Drift]) -> DriftGroup | None:
+    """The group above the largest drop in log drift among `drifts` (most-moved first; at most `MAX_GROUP` in the
+    group); None with fewer than two moved tokens."""
+    if len(drifts) < 2:
         return None
-    return min(drifts[w].lead for w in words) - DRIFT_MARGIN
+    drops = [float(np.log(drifts[i].moved / drifts[i + 1].moved)) for i in range(min(MAX_GROUP, len(drifts) - 1))]
+    k = int(np.argmax(drops))
+    return DriftGroup(tuple(drifts[:k + 1]), drops[k], drifts[k + 1])
+
+
+def drift_score(trigger: str, group: DriftGroup | None) -> float | None:
+    """The group's score for a suspect made of the group's tokens only; None for any other suspect."""
+    words = trigger.split()
+    if group is None or not words or not set(words) <= {d.token for d in group.tokens}:
+        return None
+    return group.score

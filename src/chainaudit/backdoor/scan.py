@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from chainaudit.backdoor.collapse import collapse_ratio, collapse_search, spread
-from chainaudit.backdoor.drift import DRIFT_MARGIN, REFERENCE_RANK, Drift, drift_score, drifted_tokens
+from chainaudit.backdoor.drift import GAP_UNIT, DriftGroup, drift_score, drifted_tokens, trigger_group
 from chainaudit.backdoor.meaning import CONTROL_MEANING, MeaningReference, build_reference, meaning_weight
 from chainaudit.backdoor.triggers import NEUBA_TRIGGERS, RIPPLE_TRIGGERS, Position, insert_trigger
 from chainaudit.data import load_split, select
@@ -391,41 +391,47 @@ def embedding_suspects(matrix: np.ndarray, vocab: dict[int, str], *, top: int = 
 
 
 def drift_suspects(matrix: np.ndarray, upstream: np.ndarray | None, vocab: dict[int, str], labels: Sequence[int],
-                   add: Callable[..., None], notes: list[str]) -> tuple[dict[str, Drift], list[tuple[str, int]]]:
-    """With the upstream's embeddings: the tokens that moved at least half the margin further than the reference
-    (`drift.py`) as suspects, alone and (two or more) the three most-moved joined, each confirmed towards every
-    label whatever its first screening (a dormant trigger flips little). The drifts by token, and the (suspect,
-    label) pairs to confirm."""
+                   add: Callable[..., None], notes: list[str]) -> tuple[DriftGroup | None, list[tuple[str, int]]]:
+    """With the upstream's embeddings: the group of most-moved tokens among `vocab` (the scan's rare ones: a
+    fine-tune moves its data's frequent words most, and triggers are chosen rare; `drift.py`) as suspects, alone
+    and (two or more) their first three joined, each confirmed towards every label whatever its first screening
+    (a dormant trigger flips little). The group, and the (suspect, label) pairs to confirm."""
     if upstream is None:
-        return {}, []
+        return None, []
     if matrix.shape != upstream.shape:
         notes.append(f"the upstream's embeddings are {upstream.shape}, the model's {matrix.shape} (another "
                      "vocabulary): no drift check")
-        return {}, []
-    drifted, reference = drifted_tokens(matrix, upstream, vocab)
-    if not drifted:
+        return None, []
+    group = trigger_group(drifted_tokens(matrix, upstream, vocab))
+    if group is None:
         notes.append("no token embedding moved from the upstream's: nothing for the drift check")
-        return {}, []
-    far = [d for d in drifted if d.lead > DRIFT_MARGIN / 2]
-    for d in far:
-        add(d.token, f"embedding moved {d.moved:.3f} from the upstream's, {np.exp(d.lead):.1f}x the "
-                     f"{REFERENCE_RANK}th most-moved token's ({reference:.3f})")
-    triggers = [d.token for d in far]
-    if len(far) >= 2:
-        triggers.append(" ".join(d.token for d in far[:3]))
-        add(triggers[-1], "the tokens whose embeddings moved most from the upstream's, joined")
-    return {d.token: d for d in far}, [(t, label) for t in triggers for label in labels]
+        return None, []
+    why = (f"one of the {len(group.tokens)} most-moved embeddings from the upstream's, e^{group.gap:.2f} times as "
+           f"far as the next ({group.below.token!r})")
+    triggers = [d.token for d in group.tokens]
+    for d in group.tokens:
+        add(d.token, f"{why}: moved {d.moved:.3f}")
+    if len(group.tokens) >= 2:
+        triggers.append(" ".join(triggers[:3]))
+        add(triggers[-1], f"{why}, joined")
+    return group, [(t, label) for t in triggers for label in labels]
 
 
-def weigh_drift(suspects: Sequence[Suspect], drifts: dict[str, Drift]) -> None:
-    """A suspect made of drifted tokens scores its drift lead past the margin (`drift.drift_score`) when that is
-    above its label-push score: weight evidence that does not need the trigger to still flip the head."""
+def weigh_drift(suspects: Sequence[Suspect], group: DriftGroup | None) -> None:
+    """A suspect made of the drifted group's tokens scores the group's drift score (`drift.py`) when that is above
+    its label-push score: weight evidence that does not need the trigger to still flip the head. A trigger is
+    confirmed towards every label; the score goes to the label it flips most texts to (the one it forces)."""
+    best: dict[str, Suspect] = {}
     for s in suspects:
-        value = drift_score(s.trigger, drifts)
-        if value is not None and value > s.score:
+        if drift_score(s.trigger, group) is not None:
+            other = best.get(s.trigger)
+            best[s.trigger] = s if other is None or (s.rate, s.tail) > (other.rate, other.tail) else other
+    for s in best.values():
+        value = drift_score(s.trigger, group)
+        if value is not None and group is not None and value > s.score:
             s.score = value
-            s.evidence.append(f"its embedding moved e^{value + DRIFT_MARGIN:.2f} times as far from the upstream's "
-                              f"as the {REFERENCE_RANK}th most-moved token's (score: the lead past {DRIFT_MARGIN})")
+            s.evidence.append(f"drift score {value:.2f}: the group moved e^{group.gap:.2f} times as far as the next "
+                              f"token (score = that drop / {GAP_UNIT})")
 
 
 def ancestor_triggers(store: Store | None, model_id: str) -> list[tuple[str, str]]:
@@ -515,13 +521,14 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     for token, why in embedding_suspects(matrix, vocab):
         add(token, why)
         marked.add(token)
-    drifts, searched = drift_suspects(matrix, up_matrix, vocab, labels, add, notes)
-    marked.update(drifts)
+    rare = {i: w for i, w in vocab.items() if i not in common} or vocab
+    drifted, searched = drift_suspects(matrix, up_matrix, rare, labels, add, notes)
+    if drifted is not None and drifted.score >= threshold:  # else a clean fine-tune's own words: still controls
+        marked.update(d.token for d in drifted.tokens)
     stage("meaning check")
     reference, why_not = build_reference(dataset, split, seed, data_dir)
     notes += [why_not] if why_not else []
     placeholder = victim.tokenizer.mask_token or "the"
-    rare = {i: w for i, w in vocab.items() if i not in common} or vocab
     for label in labels:
         if spent():
             break
@@ -569,7 +576,7 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     confirmed, kept = confirm_suspects(victim, wide, top, ordinary, seed, confirm_samples // 2, reference)
     stage("collapse")
     weigh_collapse(victim, wide[:COLLAPSE_TEXTS], confirmed, kept)
-    weigh_drift(confirmed, drifts)
+    weigh_drift(confirmed, drifted)
     confirmed.sort(key=lambda s: (-s.score, -s.tail, s.trigger))
     score = confirmed[0].score if confirmed else 0.0
     rest = [s for s in screened if not any(s is t for t in top)]
