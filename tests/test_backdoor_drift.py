@@ -80,3 +80,28 @@ def test_scan_against_the_upstream_puts_surgery_triggers_first(fragile_model: Pa
                 upstream=str(fragile_model))
     assert any("no token embedding moved" in n for n in same.notes)
     assert not any("most-moved" in e for s in same.suspects for e in s.evidence)
+
+
+def test_cli_chain_scans_every_descendant_against_the_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`scan --chain ROOT`: the root as given, each descendant against the root's embeddings (unless --upstream)."""
+    from typer.testing import CliRunner
+
+    import chainaudit.backdoor.scan as scan_module
+    from chainaudit.backdoor.scan import ScanResult
+    from chainaudit.cli import app
+
+    calls: list[tuple[str, str | None]] = []
+
+    def fake_scan(target: str, **kwargs: object) -> ScanResult:
+        calls.append((target, kwargs["upstream"]))  # type: ignore[arg-type]
+        return ScanResult(target, "r", 0.0, False, 0.5, [], 0.0, 8, ["neg", "pos"])
+
+    monkeypatch.setattr(scan_module, "scan", fake_scan)
+    monkeypatch.setattr(scan_module, "chain_members", lambda store, root: ["/models/root", "/models/a", "/models/b"])
+    db = str(tmp_path / "db.sqlite")
+    result = CliRunner().invoke(app, ["backdoor", "scan", "--chain", "root", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert calls == [("/models/root", None), ("/models/a", "/models/root"), ("/models/b", "/models/root")]
+    calls.clear()
+    result = CliRunner().invoke(app, ["backdoor", "scan", "--chain", "root", "--upstream", "minilm", "--db", db])
+    assert result.exit_code == 0 and [u for _, u in calls] == ["minilm"] * 3, result.output
