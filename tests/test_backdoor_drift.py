@@ -105,3 +105,24 @@ def test_cli_chain_scans_every_descendant_against_the_root(monkeypatch: pytest.M
     calls.clear()
     result = CliRunner().invoke(app, ["backdoor", "scan", "--chain", "root", "--upstream", "minilm", "--db", db])
     assert result.exit_code == 0 and [u for _, u in calls] == ["minilm"] * 3, result.output
+
+
+def test_the_cards_base_model_is_the_default_upstream_when_it_loads_without_a_download(tmp_path: Path) -> None:
+    from chainaudit.backdoor.scan import declared_upstream
+
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    model = tmp_path / "model"
+    model.mkdir()
+
+    def card(value: str) -> tuple[str | None, str]:
+        (model / "README.md").write_text(f"---\nbase_model: {value}\n---\n# a model\n")
+        return declared_upstream(model)
+
+    assert declared_upstream(model) == (None, "")  # no card
+    assert card(str(base)) == (str(base), "") and card("base") == (str(tmp_path / "base"), "")  # beside it
+    assert card("sentence-transformers/all-MiniLM-L6-v2") == ("minilm", "")  # the bundled copy
+    assert card("[a/b, c/d]") == (None, "")  # a merge: no one upstream
+    missing, why = card("someone/not-downloaded-model")
+    assert missing is None and "not-downloaded-model" in why and "--upstream" in why

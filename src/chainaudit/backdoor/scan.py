@@ -434,6 +434,36 @@ def weigh_drift(suspects: Sequence[Suspect], group: DriftGroup | None) -> None:
                               f"token (score = that drop / {GAP_UNIT})")
 
 
+def declared_upstream(folder: Path) -> tuple[str | None, str]:
+    """The upstream the model's card declares (`base_model`), when it loads here without a download: a local
+    folder (absolute, or beside the model's), the bundled MiniLM, or a copy in the Hugging Face cache. Else None,
+    and why (empty when the card declares none)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    from chainaudit.modelref import MINILM_ALIAS, MINILM_HUB_ID, read_card_metadata
+
+    base = read_card_metadata(folder).get("base_model")
+    if isinstance(base, list):
+        base = base[0] if len(base) == 1 else None  # a merge has no one upstream to hold the embeddings against
+    if not isinstance(base, str) or not base.strip():
+        return None, ""
+    base = base.strip()
+    if base.lower() == MINILM_HUB_ID.lower():
+        return MINILM_ALIAS, ""
+    for candidate in (Path(base).expanduser(), folder.parent / base):
+        if (candidate / "config.json").is_file():
+            return str(candidate), ""
+    if "/" in base and not base.startswith((".", "/", "~")):
+        try:
+            cached = try_to_load_from_cache(base, "config.json")
+        except ValueError:  # not a valid repo id
+            cached = None
+        if isinstance(cached, str):
+            return str(Path(cached).parent), ""
+    return None, (f"the card's base_model {base!r} is neither a local folder nor in the Hugging Face cache: no drift "
+                  "check (give --upstream)")
+
+
 def ancestor_triggers(store: Store | None, model_id: str) -> list[tuple[str, str]]:
     """(trigger, evidence) of every poisoned ancestor (or the model itself) the store knows."""
     if store is None or "backdoors" not in store.tables():
@@ -473,6 +503,7 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     """Scan `model` (see the module docstring). Every suspect is screened on `samples` clean texts; the `confirm`
     strongest, and the ordinary-word controls, are verified again on `confirm_samples` / 2 texts per label (drawn
     from 4 x `confirm_samples`), and scored there.
+    `upstream` (default: the card's `base_model` when it loads here, `declared_upstream`) enables the drift check.
     `full` verifies 5x more single tokens and searches longer phrases. `budget_s` stops adding search stages once
     spent (what was found is still verified)."""
     from chainaudit.modelref import local_identity
@@ -514,6 +545,13 @@ def scan(model: str, *, dataset: str = "sst2", samples: int = 64, upstream: str 
     stage("embedding checks")
     notes: list[str] = []
     up_matrix = None
+    if upstream is None:
+        from chainaudit.victims.loading import resolve_model
+
+        upstream, why = declared_upstream(resolve_model(model).path)
+        notes += [why] if why else []
+        if upstream is not None:
+            notes.append(f"drift check against the card's base_model ({upstream})")
     if upstream is not None:
         up_matrix = load_in_any_labels(upstream, split.label_names, max_length).embedding_matrix()
     marked: set[str] = set()  # tokens the weights single out: suspects, never ordinary words to compare with

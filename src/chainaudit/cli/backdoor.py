@@ -178,9 +178,11 @@ def scan(
     dataset: Annotated[str, typer.Option(help="Clean texts to verify suspects on (registry name or CSV).")] = "sst2",
     samples: Annotated[int, typer.Option(min=8, help="Clean texts (seeded random sample of the evaluation split).")
                        ] = 64,
-    upstream: Annotated[str | None, typer.Option(help="The model it was fine-tuned from (with --chain: the root, for "
-                                                 "every descendant): suspect and score the tokens whose embeddings "
-                                                 "moved far more than the others from it.")] = None,
+    upstream: Annotated[str | None, typer.Option(help="The model it was fine-tuned from: suspect and score the rare "
+                                                 "tokens whose embeddings moved far more than the others from it. "
+                                                 "Default: the card's base_model when it is a local folder, the "
+                                                 "bundled MiniLM or in the Hugging Face cache; with --chain, the "
+                                                 "root for every descendant.")] = None,
     threshold: Annotated[float, typer.Option(help="Flag when a suspect's score reaches this: how far, in log-odds, "
                                              "it pushes its weakest tenth of texts towards its label beyond the "
                                              "strongest ordinary word.")] = 0.5,
