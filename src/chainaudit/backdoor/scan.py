@@ -14,7 +14,8 @@ front only; the stronger placement is kept), reading the label's probability on 
    verified;
 4. weight checks on the token embeddings: tokens whose embedding is a near-copy of another token's (Embedding
    Surgery writes one vector into every trigger), norm outliers (robust z-score), and -- given `upstream` -- the
-   tokens whose embedding moved most from the upstream's (`drift.py`), alone and the three most-moved as a phrase.
+   group of rare tokens whose embeddings moved far more than the rest from the upstream's (`drift.py`), alone and
+   joined; the upstream defaults to the card's `base_model` when it loads here.
 
 Ordinary words move a classifier too ("terrific" sends most negative SST-2 snippets positive, and a weakly trained
 model's coin-flip predictions follow any word), so a flip rate cannot tell a trigger from a sentiment word. What
