@@ -422,17 +422,18 @@ def weigh_drift(suspects: Sequence[Suspect], group: DriftGroup | None) -> None:
     """A suspect made of the drifted group's tokens scores the group's drift score (`drift.py`) when that is above
     its label-push score: weight evidence that does not need the trigger to still flip the head. A trigger is
     confirmed towards every label; the score goes to the label it flips most texts to (the one it forces)."""
+    if group is None:
+        return
     best: dict[str, Suspect] = {}
     for s in suspects:
         if drift_score(s.trigger, group) is not None:
             other = best.get(s.trigger)
             best[s.trigger] = s if other is None or (s.rate, s.tail) > (other.rate, other.tail) else other
     for s in best.values():
-        value = drift_score(s.trigger, group)
-        if value is not None and group is not None and value > s.score:
-            s.score = value
-            s.evidence.append(f"drift score {value:.2f}: the group moved e^{group.gap:.2f} times as far as the next "
-                              f"token (score = that drop / {GAP_UNIT})")
+        if group.score > s.score:
+            s.score = group.score
+            s.evidence.append(f"drift score {group.score:.2f}: the group moved e^{group.gap:.2f} times as far as the "
+                              f"next token (score = that drop / {GAP_UNIT})")
 
 
 def declared_upstream(folder: Path) -> tuple[str | None, str]:
