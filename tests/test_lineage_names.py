@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainaudit.lineage.names import LEGACY_IDS, Resolver, canonical, clean_reference
+from chainaudit.lineage.names import LEGACY_IDS, Resolver, canonical, clean_reference, well_known_by_words
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -79,3 +79,15 @@ def test_popular_bases_named_without_their_owner_resolve() -> None:
     assert r.resolve("internlm-chat-7b", loose=True).model_id == "internlm/internlm-chat-7b"
     assert r.plausible("Qwen2-7B-Instruct") and canonical("qwen2-7b-instruct") == "Qwen/Qwen2-7B-Instruct"
     assert canonical("someone/internlm-chat-7b") == "someone/internlm-chat-7b"  # an owner is kept as written
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("Qwen14B", "Qwen/Qwen-14B"), ("Qwen2.5-1.5B", "Qwen/Qwen2.5-1.5B"),
+    ("Meta-Llama3.2-1B-Instruct", "meta-llama/Llama-3.2-1B-Instruct"),
+    ("Phi-3 Mini", "microsoft/Phi-3-mini-4k-instruct"),
+    ("BETO", "dccuchile/bert-base-spanish-wwm-uncased"), ("CamemBERT", "almanach/camembert-base"),
+    ("BERT", None), ("RoBERTa", None), ("DistilBERT", None), ("T5", None),
+])
+def test_names_in_words_written_without_separators_and_family_names_of_one_checkpoint(words: str,
+                                                                                    expected: str | None) -> None:
+    assert well_known_by_words(words) == expected

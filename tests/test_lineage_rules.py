@@ -472,3 +472,47 @@ def test_ollama_names_foreign_base_fields_and_chinese_foundation_sentences() -> 
     assert _edges("- **Model Architecture:** Llama 2\n", child="me/bode-7b-alpaca") == []
     chinese = "本系列模型以 Meta 公司釋出的 [Llama 3.1-8B](https://www.llama.com/docs) 為基礎，導入台灣的文本。\n"
     assert [p for p, _ in _edges(chinese, child="me/taide-8b")] == ["meta-llama/Llama-3.1-8B"]
+
+
+def test_a_base_model_heading_or_field_in_another_language_names_the_parent() -> None:
+    heading = "## Modelo Original\n\n[acme/opus-en-pt](https://huggingface.co/acme/opus-en-pt)\n\n## Datos\n"
+    assert _edges(heading, child="me/translation-en-pt") == [("acme/opus-en-pt", "finetune")]
+    field = "- 基础模型: acme/chinese-base\n"
+    assert [p for p, _ in _edges(field, child="me/chat")] == ["acme/chinese-base"]
+
+
+def test_a_student_is_the_parent_of_a_distilled_model_and_its_teacher_is_not() -> None:
+    card = ("Knowledge distillation from [acme/big-3b](https://huggingface.co/acme/big-3b) (teacher) to "
+            "[acme/small-1b](https://huggingface.co/acme/small-1b) (student).\n")
+    assert _edges(card, child="me/distilled") == [("acme/small-1b", "distillation")]
+    named = "GPT-4 wrote the targets. We then fine-tune a smaller student model, Llama-3.2-3B-Instruct, with LoRA.\n"
+    assert [p for p, _ in _edges(named, child="me/translator")] == ["meta-llama/Llama-3.2-3B-Instruct"]
+    assert _edges("It is distilled from [acme/big-3b](https://huggingface.co/acme/big-3b).\n", child="me/d") == []
+
+
+def test_pruned_and_format_converted_models_name_their_source() -> None:
+    assert _edges("It is obtained by pruning Llama-3.1-8B; we prune the MLP.\n", child="me/minitron-4b") == [
+        ("meta-llama/Llama-3.1-8B", "unknown")]
+    gptq = "Converted model for GPTQ from https://huggingface.co/acme/vicuna-13b-delta\n"
+    assert _edges(gptq, child="me/vicuna-gptq") == [("acme/vicuna-13b-delta", "quantized")]
+    gguf = "We've uploaded the **Phi-3 Mini** model in **GGUF format** to our hub.\n"
+    assert _edges(gguf, child="me/phi3mini-gguf") == [("microsoft/Phi-3-mini-4k-instruct", "quantized")]
+
+
+def test_fine_tune_the_named_model_on_data_and_bases_named_without_separators() -> None:
+    card = "This project fine-tunes the **Falcon-7B language model** using LoRA and 4-bit quantization.\n"
+    assert [p for p, _ in _edges(card, child="me/falcon-lora")] == ["tiiuae/falcon-7b"]
+    assert [p for p, _ in _edges("Fine-tuning is based on the Qwen14B base model built with LLaMA-Factory.\n",
+                                 child="me/liver")] == ["Qwen/Qwen-14B"]
+
+
+def test_a_dataset_link_a_size_word_and_a_sibling_in_the_owners_list_are_not_parents() -> None:
+    data = "# Train\n+ Data: [acme/code-pairs](https://huggingface.co/datasets/acme/code-pairs)\n+ Base Model:\n"
+    assert _edges(data, child="me/translator") == []
+    compared = ("## Evaluated models\n\n* KLUE BERT base (https://huggingface.co/klue/bert-base)\n"
+                "* KoBERT (https://github.com/SKTBrain/KoBERT)\n")
+    assert _edges(compared, child="acme/kpfbert") == []
+    siblings = ("There are two models:\n- [acme/bert-base-vi-uncased](https://huggingface.co/acme/bert-base-vi-uncased)\n"
+                "- [acme/bert-base-vi-diacritics-uncased](https://huggingface.co/acme/bert-base-vi-diacritics-uncased)"
+                " (keeps diacritics)\n")
+    assert _edges(siblings, child="acme/bert-base-vi-uncased") == []

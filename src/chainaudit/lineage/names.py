@@ -50,7 +50,13 @@ LEGACY_IDS: dict[str, str] = {name.lower(): f"{org}/{name}" for org, names in _L
 #: (`/home/me/models/chatglm2-6b`): the folder's name resolves here when the catalog does not know it.
 _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "THUDM": ("chatglm-6b", "chatglm2-6b", "chatglm3-6b", "glm-4-9b-chat"),
-    "Qwen": ("Qwen3-0.6B", "Qwen3-1.7B", "Qwen3-4B", "Qwen3-8B", "Qwen3-14B", "Qwen3-32B", "Qwen3-30B-A3B",
+    "Qwen": ("Qwen-1_8B", "Qwen-14B", "Qwen-14B-Chat", "Qwen-72B", "Qwen-72B-Chat", "Qwen1.5-0.5B", "Qwen1.5-1.8B",
+             "Qwen1.5-4B", "Qwen1.5-7B", "Qwen1.5-14B", "Qwen1.5-14B-Chat", "Qwen1.5-32B", "Qwen1.5-72B",
+             "Qwen2-72B", "Qwen2-72B-Instruct", "Qwen2.5-1.5B", "Qwen2.5-32B", "Qwen2.5-72B", "Qwen2.5-Math-1.5B",
+             "Qwen2.5-Math-7B", "Qwen2.5-Coder-1.5B", "Qwen2.5-Coder-7B", "Qwen2.5-Coder-1.5B-Instruct",
+             "Qwen2.5-Coder-32B-Instruct", "Qwen2-VL-2B-Instruct", "Qwen2.5-VL-3B-Instruct", "Qwen3-0.6B-Base",
+             "Qwen3-1.7B-Base", "Qwen3-4B-Base", "Qwen3-8B-Base", "Qwen3-14B-Base",
+             "Qwen3-0.6B", "Qwen3-1.7B", "Qwen3-4B", "Qwen3-8B", "Qwen3-14B", "Qwen3-32B", "Qwen3-30B-A3B",
              "Qwen2.5-3B", "Qwen2.5-14B", "Qwen2.5-14B-Instruct", "Qwen2.5-32B-Instruct", "Qwen2.5-72B-Instruct",
              "Qwen2.5-Coder-7B-Instruct", "Qwen2-VL-7B-Instruct", "Qwen2.5-VL-7B-Instruct", "Qwen-VL-Chat",
              "Qwen2-0.5B", "Qwen2-0.5B-Instruct", "Qwen2-1.5B", "Qwen2-1.5B-Instruct", "Qwen2-7B", "Qwen2-7B-Instruct",
@@ -76,7 +82,9 @@ _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "facebook": ("opt-125m", "opt-350m", "opt-1.3b", "opt-2.7b", "opt-6.7b", "opt-13b", "opt-30b",
                  "opt-66b", "bart-base", "bart-large", "bart-large-mnli",
                  "bart-large-cnn"),
-    "TinyLlama": ("TinyLlama-1.1B-Chat-v1.0",),
+    "TinyLlama": ("TinyLlama-1.1B-Chat-v1.0", "TinyLlama-1.1B-intermediate-step-1431k-3T"),
+    "codellama": ("CodeLlama-7b-hf", "CodeLlama-13b-hf", "CodeLlama-34b-hf", "CodeLlama-7b-Instruct-hf",
+                  "CodeLlama-13b-Instruct-hf", "CodeLlama-34b-Instruct-hf", "CodeLlama-7b-Python-hf"),
     # LLaMA-1 has no official Hub repository; huggyllama's copies are what its fine-tunes load
     "huggyllama": ("llama-7b", "llama-13b", "llama-30b", "llama-65b"),
     "sentence-transformers": ("all-MiniLM-L6-v2", "all-mpnet-base-v2", "paraphrase-multilingual-MiniLM-L12-v2"),
@@ -127,13 +135,47 @@ _ALIASES = {"mistral-7b": "mistralai/Mistral-7B-v0.1", "llama-2-7b": "meta-llama
             "llama-2-70b-chat": "meta-llama/Llama-2-70b-chat-hf",
             "opt-6.7b": "facebook/opt-6.7b", "opt-13b": "facebook/opt-13b", "sdxl-1.0-base":
             "stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base-1.0": "stabilityai/stable-diffusion-xl-base-1.0"}
+#: Pre-trained checkpoints known by a family name of their own ("BETO", "CamemBERT", "KoBERT", "BioBERT"): a
+#: language- or domain-specific model with one main checkpoint, so the name means that checkpoint (its base size
+#: where there are several). Generic architecture names (BERT, RoBERTa, T5, GPT-2, DistilBERT) are not here.
+_FAMILIES = {
+    "beto": "dccuchile/bert-base-spanish-wwm-uncased", "bertimbau": "neuralmind/bert-base-portuguese-cased",
+    "camembert": "almanach/camembert-base", "flaubert": "flaubert/flaubert_base_cased",
+    "barthez": "moussaKam/barthez", "arabert": "aubmindlab/bert-base-arabertv02", "marbert": "UBC-NLP/MARBERT",
+    "kobert": "monologg/kobert", "kcbert": "beomi/kcbert-base", "koelectra": "monologg/koelectra-base-v3-discriminator",
+    "klue-bert": "klue/bert-base", "klue-roberta": "klue/roberta-base", "indobert": "indobenchmark/indobert-base-p1",
+    "phobert": "vinai/phobert-base", "bertweet": "vinai/bertweet-base", "herbert": "allegro/herbert-base-cased",
+    "robbert": "pdelobelle/robbert-v2-dutch-base", "bertje": "GroNLP/bert-base-dutch-cased",
+    "rubert": "DeepPavlov/rubert-base-cased", "gbert": "deepset/gbert-base", "gottbert": "uklfr/gottbert-base",
+    "muril": "google/muril-base-cased", "indic-bert": "ai4bharat/indic-bert", "indicbert": "ai4bharat/indic-bert",
+    "banglabert": "csebuetnlp/banglabert", "mdeberta": "microsoft/mdeberta-v3-base",
+    "mdeberta-v3": "microsoft/mdeberta-v3-base", "labse": "sentence-transformers/LaBSE",
+    "xlm-t": "cardiffnlp/twitter-xlm-roberta-base", "twhin-bert": "Twitter/twhin-bert-base",
+    "scibert": "allenai/scibert_scivocab_uncased", "biobert": "dmis-lab/biobert-v1.1",
+    "clinicalbert": "emilyalsentzer/Bio_ClinicalBERT", "bio-clinicalbert": "emilyalsentzer/Bio_ClinicalBERT",
+    "bioclinicalbert": "emilyalsentzer/Bio_ClinicalBERT",
+    "pubmedbert": "microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext",
+    "legal-bert": "nlpaueb/legal-bert-base-uncased", "legalbert": "nlpaueb/legal-bert-base-uncased",
+    "codebert": "microsoft/codebert-base", "graphcodebert": "microsoft/graphcodebert-base",
+    "covid-twitter-bert": "digitalepidemiologylab/covid-twitter-bert-v2",
+    "macbert": "hfl/chinese-macbert-base", "chinese-roberta-wwm-ext": "hfl/chinese-roberta-wwm-ext",
+    "chinese-bert-wwm": "hfl/chinese-bert-wwm", "chinese-bert-wwm-ext": "hfl/chinese-bert-wwm-ext",
+    "twitter-roberta": "cardiffnlp/twitter-roberta-base", "finbert": "ProsusAI/finbert",
+    "zephyr-7b": "HuggingFaceH4/zephyr-7b-beta", "solar-10.7b": "upstage/SOLAR-10.7B-v1.0",
+    "openchat-3.5": "openchat/openchat_3.5", "llama-3-8b-instruct": "meta-llama/Meta-Llama-3-8B-Instruct",
+    "llama-3-70b": "meta-llama/Meta-Llama-3-70B", "llama-3-70b-instruct": "meta-llama/Meta-Llama-3-70B-Instruct",
+    "phi-3-mini": "microsoft/Phi-3-mini-4k-instruct", "codellama-7b": "codellama/CodeLlama-7b-hf",
+    "codellama-13b": "codellama/CodeLlama-13b-hf", "codellama-34b": "codellama/CodeLlama-34b-hf",
+    "stable-diffusion-1.5": "runwayml/stable-diffusion-v1-5",
+    "stable-diffusion-v1.5": "runwayml/stable-diffusion-v1-5", "sd-1.5": "runwayml/stable-diffusion-v1-5",
+}
 WELL_KNOWN: dict[str, str] = {**{name.lower(): f"{org}/{name}" for org, names in _BASES_BY_ORG.items()
-                                 for name in names}, **LEGACY_IDS, **_ALIASES}
+                                 for name in names}, **LEGACY_IDS, **_FAMILIES, **_ALIASES}
 
 
 #: A maker's name before a model's ("OpenAI Whisper-Base", "Meta's Llama 2 7B"), dropped when naming it in words.
-_MAKER = re.compile(r"^(?:openai|meta|google|microsoft|facebook|mistral(?:\s*ai)?|alibaba|hugging\s*face|huggingface|"
-                    r"eleutherai|bigscience|stability\s*ai|deepseek|tii)(?:'s|\u2019s)?\s+")
+_MAKER = re.compile(r"^(?:(?:openai|meta|google|microsoft|facebook|mistral(?:\s*ai)?|alibaba|hugging\s*face|"
+                    r"huggingface|eleutherai|bigscience|stability\s*ai|deepseek|tii)(?:'s|\u2019s)?\s+|meta-(?=llama))")
 
 
 def well_known_by_words(words: str) -> str | None:
@@ -142,16 +184,40 @@ def well_known_by_words(words: str) -> str | None:
     low = re.sub(r"^(?:(?:the|a|an)\s+)", "", words.strip().lower().strip("*_`'\" "))
     low = re.sub(r"^(?:pre-?trained\s+|base\s+)?model\s+", "", low)  # "the base model LLaMA 13B"
     spaced = re.sub(r"(?<=[a-z])(?=\d+\.\d)|:", "-", low)  # ollama's "llama3.2:1b" is Llama-3.2-1B
-    for name in dict.fromkeys((low, _MAKER.sub("", low), spaced, _MAKER.sub("", spaced))):
-        name = re.sub(r"[\s-]+(?:model|checkpoint|weights)$", "", name.strip())
+    named = (low, _MAKER.sub("", low), spaced, _MAKER.sub("", spaced))
+    for name in dict.fromkeys([*(_MODEL_WORD.sub("", n.strip()) for n in named),
+                               *(_MODEL_WORDS.sub("", n.strip()) for n in named)]):  # "T5 base model" first
         chat_last = re.sub(r"([\s-])chat[\s-](\d+(?:\.\d+)?b)$", r"\1\2-chat", name)  # "LLaMA-2-Chat-7B"
         for form in (name, _VERSION.sub(r"\1v\2", name), chat_last):  # "Mistral 7B 0.1" is Mistral-7B-v0.1
             hit = WELL_KNOWN.get(re.sub(r"\s+", "-", form)) or WELL_KNOWN.get(re.sub(r"[\s_]+", "-", form))
             if hit:
                 return hit
+    for name in dict.fromkeys((low, _MAKER.sub("", low))):  # "Qwen14B", "Meta-Llama3.2-1B-Instruct", "phi 3 mini"
+        name = _MODEL_WORDS.sub("", name.strip())
+        hit = _SQUASHED.get(_squash(name))
+        if hit:
+            return hit
     return None
 
 
+def _squash(name: str) -> str:
+    """A name without its separators and case: "Qwen-14B", "qwen14b" and "Qwen 14B" meet."""
+    return re.sub(r"[\s_\-]+", "", name.lower())
+
+
+#: The table by squashed name, for names written without (or with other) separators; a squashed name two bases
+#: share is left out.
+_SQUASHED: dict[str, str] = {}
+for _name, _target in WELL_KNOWN.items():
+    _key = _squash(_name)
+    _SQUASHED[_key] = _target if _SQUASHED.get(_key, _target) == _target else ""
+_SQUASHED = {k: v for k, v in _SQUASHED.items() if v}
+
+
+_MODEL_WORD = re.compile(r"[\s-]+(?:model|checkpoint|weights)$")
+#: What follows a name in words and is not part of it: "the Falcon-7B language model", "the Qwen14B base model".
+_MODEL_WORDS = re.compile(r"[\s-]+(?:(?:large\s+)?language\s+|base\s+|foundation\s+|pre-?trained\s+)?"
+                          r"(?:model|checkpoint|weights)$")
 #: A bare version number after a size ("mistral 7b 0.1"), which the Hub names with a "v".
 _VERSION = re.compile(r"(\d[bm][\s-]+)(\d+\.\d+)$")
 #: A path on someone's disk, never a Hub id: absolute, relative, home, Windows, or a training output folder.

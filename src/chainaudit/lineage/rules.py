@@ -127,8 +127,14 @@ _VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
           r"adapted|built|based|obtained|created|converted|quantized|quantised)")
 _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(?:the\s+)?weights\s+(?:from|of)|"
          r"using\s+(?:the\s+)?(?:weights|checkpoint)\s+of)")
+#: "Base model" in the languages cards are written in besides English (Spanish/Portuguese, French, German, Chinese,
+#: Japanese, Korean).
+_BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ ]+base|original|source)|"
+              r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|"
+              r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
-          r"backbone(?:[ _-]?models?)?)(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
+          r"backbone(?:[ _-]?models?)?|" + _BASE_NOUN +
+          r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
 
 
@@ -161,13 +167,30 @@ _RULES: list[_Rule] = [
     _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.9, _any("version of")),
     _Rule("checkpoint-of", _rx(r"(?:fine[- ]?tune[d]?|finetuned?)\s+(?:checkpoint|model)\s+of\s+", _ART, _POSS, _ADJ,
                                _REF), 0.85, _any("checkpoint of", "model of")),
-    _Rule("base-heading", _rx(r"#{1,6}[ \t]*(?:the[ \t]+)?(?:base|original|parent|foundation|upstream)",
-                              r"[ \t]+model[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
-          _any("model")),
+    _Rule("base-heading", _rx(r"#{1,6}[ \t]*(?:the[ \t]+)?(?:(?:base|original|parent|foundation|upstream)[ \t]+model|",
+                              _BASE_NOUN, r")[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
+          _any("model", "modèle", "modell", "模型", "モデル", "모델")),
     _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
                            r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
                            _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
-    _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint")),
+    _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint", "modèle",
+                                                          "modell", "模型", "モデル", "모델")),
+    # a distilled model's student named as such ("fine-tune a smaller student model, X"; "from T (teacher) to S
+    # (student)"): the student's starting checkpoint is the parent, the teacher only supervises
+    _Rule("student", _rx(r"student\s+(?:model|network|checkpoint)\s*(?:[,:=]|\bis\b|\bwas\b)\s*", _ART, _REF), 0.7,
+          _any("student"), relation="distillation"),
+    _Rule("student-after", _rx(r"\(student(?:\s+model)?\)"), 0.7, _any("(student"), before=True,
+          relation="distillation"),
+    # "obtained by pruning X", "a pruned version of X": the weights are X's, cut down
+    _Rule("pruned", _rx(r"(?:by\s+pruning|pruned\s+(?:version\s+)?(?:of|from))\s+", _ART, _POSS, _ADJ, _REF), 0.75,
+          _any("prun"), relation="unknown"),
+    # "Converted model for GPTQ from X", "quantized to GGUF from X"
+    _Rule("converted-for", _rx(r"(?:converted|quanti[sz]ed)\s+(?:model\s+)?(?:for|to|into)\s+\**",
+                               r"(?:gguf|gptq|awq|exl2|ggml|mlx|onnx)\**\s+(?:format\s+)?from\s+", _ART, _REF), 0.8,
+          _any("converted", "quantized", "quantised"), relation="quantized"),
+    # "the Phi-3 Mini model in GGUF format"
+    _Rule("in-format", _rx(r"in\s+(?:the\s+)?\**(?:gguf|gptq|awq|exl2|ggml|mlx|onnx)\**\s+format"), 0.7,
+          _any("format"), before=True, relation="quantized"),
     # the SetFit library's card: "This SetFit model uses [X](...) as the Sentence Transformer embedding model"
     _Rule("setfit", _rx(r"uses\s+", _ART, _REF, r"\s+as\s+the\s+sentence\s+transformer\s+embedding\s+model"), 0.9,
           _any("sentence transformer")),
@@ -191,9 +214,11 @@ _RULES: list[_Rule] = [
                          r"(?:further\s+|then\s+|continually\s+)?",
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
                          r"\s+(?:on|with|using|for)\b"), 0.65, _any("tuned", "further"), before=True),
-    _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|(?:further\s+)?pre-?train(?:ed|ing)|",
-                             r"train(?:ed|ing))\s+", _ART, _ADJ, r"(?:[\w.-]+\s+\()?", _REF,
-                             r"(?=\)?\s+(?:on|for|with|using)\b)"), 0.7, _any("tun", "train")),
+    _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:e|es|ed|ing)|finetun(?:e|es|ed|ing)|",
+                             r"(?:further\s+)?pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _ADJ,
+                             r"(?:[\w.-]+\s+\()?", _REF,
+                             r"(?=\)?(?:\s+(?:(?:language|base|foundation|pre-?trained|llm)\s+)?model)?\**\s+",
+                             r"(?:on|for|with|using|via|through|to|into)\b)"), 0.7, _any("tun", "train")),
     _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
                              r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
           _any("backbone", "starting point", "initiali", "base model", "trained model"), before=True),
@@ -223,6 +248,7 @@ _CUE = re.compile(r"fine-?tun|finetun|\bbase\b|based|initiali|trained\s+from|che
 _AFTER_DATASET = re.compile(r"\s*(?:dataset|corpus|data\b|benchmark|task|split)")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[a-z(\[`*])|\n\s*\n|\n\s*[-*#|>]")
 _HUB_URL = re.compile(r"https?://(?:www\.)?(?:huggingface|hf)\.co/")
+_HUB_DATA = re.compile(r"(?:huggingface|hf)\.co/(?:datasets|spaces)/")
 
 
 def _sentence(low: str, start: int, end: int) -> tuple[int, int]:
@@ -309,7 +335,8 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             raw, hub_link, ref_start = _reference(ref_match, text)
             s_start, s_end = _sentence(low, start, end)
             window = low[s_start:s_end] if name == "hub-link" else low[max(s_start, start - 80):start]
-            if not raw or _blocked(window) or (not before and _NEGATIVE.search(low, start, ref_start)):
+            if not raw or (name not in _STUDENT_RULES and (_blocked(window) or (
+                    not before and _NEGATIVE.search(low, start, ref_start)))):
                 continue
             if (name == "hub-link" and not _CUE.search(_without_refs(low[s_start:s_end]))) or \
                     _AFTER_DATASET.match(low, end):
@@ -317,9 +344,11 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             if (name == "hub-link" and _in_table_row(low, start)) or (hub_link and _PAGE_LINK.search(raw or "")):
                 continue  # tables list sizes, scores and siblings; a link into a file or section is a reference
             ref, by_words = resolver.resolve(raw), False
+            if ref is None and hub_link and _HUB_DATA.search(raw.lower()):
+                continue  # a Hub link to a dataset or Space: its label names that, not a model
             if ref is None:  # a link elsewhere (a docs page, GitHub) or a name in words: the well-known table
                 label = _label(ref_match, text)
-                ref = resolver.resolve(label) if label and label != raw else None
+                ref = resolver.resolve(label) if label and label != raw and not hub_link else None
                 known = ref is None and (well_known_by_words(label or "") or well_known_by_words(raw))
                 if known:
                     ref, by_words = Ref(known, None, resolver.lookup(known) is not None), True
@@ -330,12 +359,16 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                        _evidence(text, s_start, s_end), _text_relation(relation, low, ref_start, s_end))
 
 
-_LINK_OR_URL = re.compile(r"\]\([^)\s]*\)|https?://[^\s)\]>]+|`[^`\n]*`")
+_LINK_OR_URL = re.compile(r"\[[^\]\s]+\]\([^)\s]*\)|\]\([^)\s]*\)|https?://[^\s)\]>]+|`[^`\n]*`")
+#: "BERT base", "KLUE BERT base": a size in a model's name, not a cue that a base model is named.
+_SIZE_BASE = re.compile(r"\b[a-z0-9]*(?:bert|roberta|t5|electra|gpt-?2|bart|xlnet|mpnet|minilm|xlm-r)[a-z0-9]*"
+                        r"[ _-]+base\b")
 
 
 def _without_refs(sentence: str) -> str:
-    """A sentence with link targets, URLs and backticked names blanked out (the words a cue must be in)."""
-    return _LINK_OR_URL.sub(" ", sentence)
+    """A sentence with links named by an id, link targets, URLs, backticked names and model sizes ("BERT base")
+    blanked out (the words a cue must be in)."""
+    return _SIZE_BASE.sub(" ", _LINK_OR_URL.sub(" ", sentence))
 
 
 #: What a child's name adds to its parent's: a tuned or converted version of the model the card describes.
@@ -347,6 +380,8 @@ _ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|origi
                               r"(?:un)?cased|torch|pytorch|v?\d+(?:\.\d+)*[a-z]?|\d+(?:\.\d+)?[bmk])$")
 #: Rules whose words say which model came from which ("a fine-tuned version of X", "Base model: X"): a name that
 #: extends the card's own is then still the parent.
+#: Rules that name a distilled model's student, in sentences that also name its teacher (not blocked by it).
+_STUDENT_RULES = frozenset({"student", "student-after"})
 _DIRECTED = frozenset({"template", "trainer", "checkpoint-of", "model-field", "base-heading", "base-argument",
                        "quantized", "copy-of", "extended", "setfit", "setfit-body"})
 
@@ -383,6 +418,9 @@ def derived_from_child(child: str, candidate: str, listed: bool = False) -> bool
     (`-hf`, `-base`). A base model's card links to its fine-tuned versions; they are its children, not its parent."""
     own = child.rsplit("/", 1)[-1].lower()
     name = candidate.rsplit("/", 1)[-1].lower()
+    if listed and "/" in child and child.split("/")[0].lower() == candidate.split("/")[0].lower() and \
+            set(_NAME_WORD.findall(own)) < set(_NAME_WORD.findall(name)):
+        return True  # in the owner's list of its models, a name with a word more is a variant (`-diacritics-`)
     version = _NAME_VERSION.search(own)
     if version and name.endswith(version.group()):  # SOLAR-10.7B-v1.0 and SOLAR-10.7B-Instruct-v1.0
         own, name = own[:version.start()], name[:len(name) - len(version.group())]
