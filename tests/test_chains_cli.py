@@ -71,6 +71,22 @@ def test_lineage_eval_command() -> None:
     assert "mistakes" not in result.output
 
 
+def test_lineage_eval_can_keep_the_held_back_parts_mistakes_unseen(tmp_path: Path) -> None:
+    import json
+
+    card = "This model is a fine-tuned version of [acme/base](https://huggingface.co/acme/base) on imdb.\n"
+    lines = [{"model_id": f"me/m{i}", "card": card, "upstream": "other/base", "part": part}
+             for i, part in enumerate(["tune", "held-back", "held-back"])]
+    cards = tmp_path / "cards.jsonl"
+    cards.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    every = runner.invoke(app, ["lineage", "eval", str(cards)])
+    tune = runner.invoke(app, ["lineage", "eval", str(cards), "--mistakes", "tune"])
+    assert every.exit_code == tune.exit_code == 0, tune.output
+    assert "me/m1" in every.output and "me/m0" in tune.output and "me/m1" not in tune.output
+    assert "2 held-back mistakes not listed" in tune.output
+    assert "me/m0" not in runner.invoke(app, ["lineage", "eval", str(cards), "--mistakes", "none"]).output
+
+
 def test_collect_from_hub_refused_offline(tmp_path: Path, monkeypatch) -> None:
     import huggingface_hub.constants
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -98,6 +99,14 @@ def lineage(
         warn(f"{model_id}: {message}")
 
 
+class MistakesShown(StrEnum):
+    """Which mistakes `lineage eval` lists."""
+
+    all = "all"
+    tune = "tune"
+    none = "none"
+
+
 @lineage_app.command("eval")
 @user_errors
 def lineage_eval(
@@ -108,9 +117,12 @@ def lineage_eval(
     llm_endpoint: LlmEndpoint = None,
     llm_model: LlmModel = "gpt-4o-mini",
     db: Annotated[Path | None, typer.Option("--db", help="Resolve names against this catalog.")] = None,
+    mistakes: Annotated[MistakesShown, typer.Option(
+        "--mistakes", help="Which wrong answers to list: every part's, only the tune part's (use this while you "
+        "change rules, so the held-back part stays unseen), or none.")] = MistakesShown.all,
 ) -> None:
     """Score the card extractor on labelled cards: accuracy overall, per part and per kind, and precision/recall
-    of "has an upstream"."""
+    of "has an upstream"; then the mistakes."""
     from chainaudit.lineage.evaluate import evaluate_cards
     from chainaudit.lineage.identify import load_resolver
     from chainaudit.store import Store
@@ -120,10 +132,11 @@ def lineage_eval(
         with Store(db) as store:
             resolver = load_resolver(store)
     report = evaluate_cards(file, resolver, _llm(llm_endpoint, llm_model))
-    _print_eval(report)
+    _print_eval(report, mistakes)
 
 
-def _print_eval(report: Any) -> None:
+
+def _print_eval(report: Any, shown: MistakesShown = MistakesShown.all) -> None:
     """Overall, per part (tune / held-back) and per kind; then the mistakes."""
     def line(name: str, r: Any) -> str:
         return (f"{name}: {r.n} cards, accuracy {r.accuracy:.2%} ({r.correct}/{r.n}); has-upstream precision "
@@ -141,11 +154,15 @@ def _print_eval(report: Any) -> None:
             table.add_row(kind, str(every.n), f"{every.accuracy:.1%}", str(held.n),
                           f"{held.accuracy:.1%}" if held.n else "-")
         console.print(table)
-    if report.mistakes:
+    listed = [m for m in report.mistakes if shown is MistakesShown.all or (
+        shown is MistakesShown.tune and m.part == "tune")]
+    if shown is MistakesShown.tune and len(listed) < len(report.mistakes):
+        say(f"{len(report.mistakes) - len(listed)} held-back mistakes not listed (--mistakes tune)")
+    if listed:
         from rich.markup import escape  # card text is data: a "[/path]" in it is not markup
 
         table = Table("model", "kind", "part", "expected", "predicted", "evidence", title="mistakes")
-        for m in report.mistakes:
+        for m in listed:
             table.add_row(*(escape(c) for c in (m.model_id, m.kind, m.part, ", ".join(m.expected) or "N/A",
                                                 ", ".join(m.predicted) or "N/A", m.evidence)))
         console.print(table)
