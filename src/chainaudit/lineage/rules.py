@@ -460,18 +460,24 @@ def text_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
 
 
 _REF_CHARS = re.compile(r"(?:https?://)?[\w.@/-]*[\w/]")
+_TOKEN_HEAD = re.compile(r"(?:https?:)?[\w.@/-]*\Z")  # the start of the token that a position is inside
 
 
 def mentions(text: str, resolver: Resolver, upstream: str) -> list[tuple[int, int]]:
     """Spans of `text` (its first MAX_TEXT_CHARS) that name `upstream`: its id, legacy name or Hub URL."""
     low = text[:MAX_TEXT_CHARS].lower()
     target = upstream.lower()
+    name = target.rsplit("/", 1)[-1]
     spans: list[tuple[int, int]] = []
-    for token in _REF_CHARS.finditer(low):
-        if target.rsplit("/", 1)[-1] in token.group():
+    at = low.find(name)
+    while at >= 0:  # only the tokens around each occurrence of the name: a card is long, the name is rare
+        start = at - len(_TOKEN_HEAD.search(low, max(0, at - 300), at).group())
+        token = _REF_CHARS.match(low, start)
+        if token is not None and name in token.group() and (not spans or token.start() >= spans[-1][1]):
             ref = resolver.resolve(token.group())
             if ref is not None and ref.model_id.lower() == target:
                 spans.append(token.span())
+        at = low.find(name, max(at + 1, token.end() if token is not None else 0))
     return spans
 
 
@@ -599,6 +605,8 @@ def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge
     in a colon), when it names two or more: the prose form of a merge card without mergekit's template."""
     text = text[:MAX_TEXT_CHARS]
     low = text.lower()
+    if "merge" not in low and "layers of" not in low:  # the regex's leading \b keeps it from skipping ahead itself
+        return []
     for cue in _MERGE_SENTENCE.finditer(low):
         s_start, s_end = _sentence(low, cue.start(), cue.end())
         if _blocked(low[s_start:cue.start()]):
