@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from chainaudit.cli import app
 from chainaudit.errors import DataError
 from chainaudit.lineage.evaluate import evaluate_cards, part_of
+from chainaudit.lineage.names import Resolver
 
 TRAINER = ("This model is a fine-tuned version of [{p}](https://huggingface.co/{p}) on the imdb dataset.\n")
 
@@ -41,6 +42,21 @@ def test_per_kind_and_part_with_alternative_answers(tmp_path: Path) -> None:
     text = " ".join(out.output.split())
     assert "all: 3 cards, accuracy 66.67% (2/3)" in text and "held-back: 2 cards, accuracy 50.00% (1/2)" in text
     assert "per kind" in text and "a/two" in text
+
+
+def test_precision_and_recall_when_low_confidence_edges_are_dropped(tmp_path: Path) -> None:
+    hint_only = "# me/base-x-finetuned-imdb\nA sentiment model.\n"  # only the name hints at a parent (confidence 0.3)
+    rows = [
+        {"model_id": "a/one", "card": TRAINER.format(p="someone/base-x"), "upstream": "someone/base-x"},
+        {"model_id": "someone/base-x-finetuned-imdb", "card": hint_only, "upstream": "N/A"},
+    ]
+    report = evaluate_cards(_write(tmp_path / "c.jsonl", rows), Resolver(["someone/base-x"]))
+    assert (report.tp, report.fp, report.correct) == (1, 1, 1)
+    strict = report.at_confidence(0.5)  # what `chains --min-confidence 0.5` keeps: the trainer edge (0.9) only
+    assert (strict.tp, strict.fp, strict.correct, strict.precision) == (1, 0, 2, 1.0)
+    assert report.at_confidence(0.95).tp == 0 and report.at_confidence(0.95).correct == 1
+    out = CliRunner().invoke(app, ["lineage", "eval", str(tmp_path / "c.jsonl")])
+    assert out.exit_code == 0 and "by edge confidence" in out.output
 
 
 def test_part_is_fixed_by_the_id_when_not_given() -> None:

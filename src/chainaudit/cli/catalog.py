@@ -154,6 +154,7 @@ def _print_eval(report: Any, shown: MistakesShown = MistakesShown.all) -> None:
             table.add_row(kind, str(every.n), f"{every.accuracy:.1%}", str(held.n),
                           f"{held.accuracy:.1%}" if held.n else "-")
         console.print(table)
+    _print_by_confidence(report)
     listed = [m for m in report.mistakes if shown is MistakesShown.all or (
         shown is MistakesShown.tune and m.part == "tune")]
     if shown is MistakesShown.tune and len(listed) < len(report.mistakes):
@@ -166,6 +167,20 @@ def _print_eval(report: Any, shown: MistakesShown = MistakesShown.all) -> None:
             table.add_row(*(escape(c) for c in (m.model_id, m.kind, m.part, ", ".join(m.expected) or "N/A",
                                                 ", ".join(m.predicted) or "N/A", m.evidence)))
         console.print(table)
+
+
+def _print_by_confidence(report: Any) -> None:
+    """What `chains --min-confidence T` would keep: precision and recall of "has an upstream", and accuracy, per T,
+    on every card and on the held-back part."""
+    table = Table("--min-confidence", "edges kept", "precision", "recall", "accuracy", "held-back precision",
+                  "held-back accuracy", title="by edge confidence")
+    for threshold in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9):
+        every = report.at_confidence(threshold)
+        held = every.where(part="held-back")
+        table.add_row(f"{threshold:.1f}", str(every.tp + every.fp), f"{every.precision:.1%}", f"{every.recall:.1%}",
+                      f"{every.accuracy:.1%}", f"{held.precision:.1%}" if held.n else "-",
+                      f"{held.accuracy:.1%}" if held.n else "-")
+    console.print(table)
 
 
 @user_errors

@@ -13,7 +13,7 @@ from typing import Any
 from chainaudit.errors import DataError, LLMError
 from chainaudit.files import read_jsonl
 from chainaudit.hub.card import parse_card
-from chainaudit.lineage.llm import LLMExtractor
+from chainaudit.lineage.llm import LLM_CONFIDENCE, LLMExtractor
 from chainaudit.lineage.names import Resolver
 from chainaudit.lineage.rules import identify_model, name_hint_edge
 
@@ -43,6 +43,7 @@ class CardResult:
     predicted: tuple[str, ...]
     correct: bool
     evidence: str
+    confidence: float = 0.0  # the lowest confidence of the predicted edges (0 when none)
 
 
 @dataclass
@@ -97,6 +98,16 @@ class EvalReport:
     def kinds(self) -> list[str]:
         return sorted({r.kind for r in self.results})
 
+    def at_confidence(self, threshold: float) -> EvalReport:
+        """The report had edges below `threshold` been dropped (as `chains --min-confidence` drops them): a card
+        whose answer is dropped counts as answering "no upstream"."""
+        kept = []
+        for r in self.results:
+            if r.predicted and r.confidence < threshold:
+                r = CardResult(r.model_id, r.kind, r.part, r.expected, (), not r.expected, "", 0.0)
+            kept.append(r)
+        return EvalReport(kept)
+
 
 def part_of(model_id: str) -> str:
     """"held-back" for a fixed `HELD_BACK_SHARE` of model ids (by hash), else "tune"."""
@@ -118,19 +129,28 @@ def _gold(value: object, resolver: Resolver) -> tuple[str, ...]:
 def predict(model_id: str, card_text: str, resolver: Resolver,
             llm: LLMExtractor | None = None) -> tuple[tuple[str, ...], str]:
     """Upstream ids (lower case) the extractor finds in one card, and its evidence."""
+    parents, evidence, _ = predict_edges(model_id, card_text, resolver, llm)
+    return parents, evidence
+
+
+def predict_edges(model_id: str, card_text: str, resolver: Resolver,
+                  llm: LLMExtractor | None = None) -> tuple[tuple[str, ...], str, float]:
+    """Upstream ids (lower case) the extractor finds in one card, its evidence, and the lowest confidence among
+    the edges (0 when there is none)."""
     card = parse_card(card_text)
     edges, _ = identify_model(model_id, card.data, [], card.text, resolver)
     if not edges and llm is not None:
         try:
             answer = llm.ask(model_id, card.text, resolver)
         except LLMError as exc:
-            return (), f"LLM error: {exc}"
+            return (), f"LLM error: {exc}", 0.0
         if answer.parent:
-            return (answer.parent.lower(),), f"llm: {answer.raw}"
+            return (answer.parent.lower(),), f"llm: {answer.raw}", LLM_CONFIDENCE
     if not edges:
         hint = name_hint_edge(model_id, resolver)
         edges = [hint] if hint else []
-    return tuple(sorted({e.parent.lower() for e in edges})), " | ".join(f"{e.source}: {e.evidence}" for e in edges)
+    return (tuple(sorted({e.parent.lower() for e in edges})), " | ".join(f"{e.source}: {e.evidence}" for e in edges),
+            min((e.confidence for e in edges), default=0.0))
 
 
 def evaluate_cards(path: Path, resolver: Resolver | None = None, llm: LLMExtractor | None = None) -> EvalReport:
@@ -165,7 +185,7 @@ def _score_one(report: EvalReport, path: Path, lineno: int, item: dict[str, Any]
         raise DataError(f"{path}, line {lineno}: alternatives must be a list of ids, got {alternatives!r:.60}")
     accepted = {_gold(upstream, resolver), *(_gold(a, resolver) for a in alternatives)}
     expected = _gold(upstream, resolver)
-    predicted, evidence = predict(model_id, str(card), resolver, llm)
+    predicted, evidence, confidence = predict_edges(model_id, str(card), resolver, llm)
     part = str(item.get("part") or part_of(model_id))
     report.results.append(CardResult(model_id, str(item.get("kind") or "unlabelled"), part, expected, predicted,
-                                     predicted in accepted, evidence[:300]))
+                                     predicted in accepted, evidence[:300], confidence))

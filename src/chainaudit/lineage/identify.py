@@ -22,7 +22,7 @@ from typing import Any
 
 from chainaudit.errors import LLMError
 from chainaudit.hub.records import replace_warnings
-from chainaudit.lineage.llm import LLMExtractor, validate_answer
+from chainaudit.lineage.llm import LLM_CONFIDENCE, LLMExtractor, validate_answer
 from chainaudit.lineage.names import Resolver
 from chainaudit.lineage.rules import Edge, card_text_edges, identify_model, name_hint_edge, refine_relation
 from chainaudit.store import Store
@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 #: The `model_warnings` stage of lineage identification.
 WARNING_STAGE = "lineage"
 EDGE_COLUMNS = ("child", "parent", "source", "confidence", "evidence", "relation")
-LLM_CONFIDENCE = 0.6
 
 
 @dataclass

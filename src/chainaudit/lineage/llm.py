@@ -32,6 +32,8 @@ from chainaudit.lineage.rules import card_support, mentions
 logger = logging.getLogger(__name__)
 
 MAX_CARD_CHARS = 12_000
+#: The confidence of an edge the LLM gives (below every card-text rule but the weakest).
+LLM_CONFIDENCE = 0.6
 MAX_ANSWER_CHARS = 200
 SYSTEM_PROMPT = (
     "You read Hugging Face model cards and report lineage. The user message holds one model card between the "
