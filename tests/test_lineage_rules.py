@@ -516,3 +516,22 @@ def test_a_dataset_link_a_size_word_and_a_sibling_in_the_owners_list_are_not_par
                 "- [acme/bert-base-vi-diacritics-uncased](https://huggingface.co/acme/bert-base-vi-diacritics-uncased)"
                 " (keeps diacritics)\n")
     assert _edges(siblings, child="acme/bert-base-vi-uncased") == []
+
+
+def test_a_family_cards_sentence_about_another_member_is_not_this_models_parent() -> None:
+    card = ("DeepSeek-R1-Distill-Llama-70B is derived from Llama3.3-70B-Instruct.\n\n"
+            "| **Model** | **Base Model** |\n| :---: | :---: |\n"
+            "| DeepSeek-R1-Distill-Llama-8B | [Llama-3.1-8B](https://huggingface.co/meta-llama/Llama-3.1-8B) |\n"
+            "| DeepSeek-R1-Distill-Llama-70B | [Llama-3.3-70B-Instruct](https://huggingface.co/meta-llama/"
+            "Llama-3.3-70B-Instruct) |\n")
+    assert [p for p, _ in _edges(card, child="deepseek-ai/DeepSeek-R1-Distill-Llama-8B")] == ["meta-llama/Llama-3.1-8B"]
+    own = "Phi-2-sft is fine-tuned from [microsoft/phi-2](https://huggingface.co/microsoft/phi-2).\n"
+    assert [p for p, _ in _edges(own, child="me/phi-2-sft")] == ["microsoft/phi-2"]
+
+
+def test_a_bare_id_ending_a_sentence_before_a_dataset_line_and_built_using() -> None:
+    card = "This model is a fine-tuned version of dbmdz/bert-base-turkish-cased.\n\nDataset: https://x.org/d\n"
+    assert [p for p, _ in _edges(card, child="me/tr-sentiment")] == ["dbmdz/bert-base-turkish-cased"]
+    built = "A fine-tuned **binary classification model** built using `bert-base-uncased` to detect toxic comments.\n"
+    assert [p for p, _ in _edges(built, child="me/toxic")] == ["google-bert/bert-base-uncased"]
+    assert _edges("It was fine-tuned on the imdb dataset.\n", child="me/toxic") == []

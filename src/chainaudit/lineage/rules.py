@@ -210,6 +210,9 @@ _RULES: list[_Rule] = [
     _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _POSS,
                            _REF),
           0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of")),
+    # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
+    _Rule("built-using", _rx(r"(?:built|fine[- ]?tuned|finetuned|trained)\s+using\s+", _ART, _ADJ, _REF), 0.7,
+          _any("using")),
     _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
                          r"(?:further\s+|then\s+|continually\s+)?",
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
@@ -245,7 +248,12 @@ _SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpo
 _CUE = re.compile(r"fine-?tun|finetun|\bbase\b|based|initiali|trained\s+from|checkpoint|upstream|derived|"
                   r"starting\s+point|start(?:ed|s)?\s+from|weights|"
                   r"(?:smaller|pruned|compressed|reduced|trimmed)\s+versions?\s+of")
-_AFTER_DATASET = re.compile(r"\s*(?:dataset|corpus|data\b|benchmark|task|split)")
+#: "X dataset", "X corpus" right after a reference, on the same line and in the same sentence.
+_AFTER_DATASET = re.compile(r"(?<!\.)[ \t]*(?:dataset|corpus|data\b|benchmark|task|split)")
+#: The subject of the sentence right before a rule's verb ("DeepSeek-R1-Distill-Llama-70B is derived from ..."):
+#: a name with a digit, hyphen or slash; a family card says what each of its other models came from.
+_SUBJECT = re.compile(r"(?:^|[\s*(])(?P<subject>[a-z][\w.\-/]*[\d\-/][\w.\-/]*)\**\s+(?:is|was|has\s+been)\s+"
+                      r"(?:(?:a|an|the)\s+)?\Z")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[a-z(\[`*])|\n\s*\n|\n\s*[-*#|>]")
 _HUB_URL = re.compile(r"https?://(?:www\.)?(?:huggingface|hf)\.co/")
 _HUB_DATA = re.compile(r"(?:huggingface|hf)\.co/(?:datasets|spaces)/")
@@ -336,7 +344,7 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             s_start, s_end = _sentence(low, start, end)
             window = low[s_start:s_end] if name == "hub-link" else low[max(s_start, start - 80):start]
             if not raw or (name not in _STUDENT_RULES and (_blocked(window) or (
-                    not before and _NEGATIVE.search(low, start, ref_start)))):
+                    not before and _NEGATIVE.search(low, start, ref_start)))) or _other_subject(child, low, start):
                 continue
             if (name == "hub-link" and not _CUE.search(_without_refs(low[s_start:s_end]))) or \
                     _AFTER_DATASET.match(low, end):
@@ -357,6 +365,18 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 continue  # a rule that does not say which way the relation goes met a version of this model
             yield _Hit(name, confidence - 0.1 * by_words, ref, not weak or hub_link or ref.in_catalog or by_words,
                        _evidence(text, s_start, s_end), _text_relation(relation, low, ref_start, s_end))
+
+
+def _other_subject(child: str, low: str, start: int) -> bool:
+    """Whether the sentence's subject right before position `start` is a model other than `child`."""
+    m = _SUBJECT.search(low, max(0, start - 80), start)
+    if m is None:
+        return False
+
+    def squash(value: str) -> str:
+        return re.sub(r"[-_.\s]", "", value)
+    subject, own = squash(m.group("subject").rsplit("/", 1)[-1]), squash(child.rsplit("/", 1)[-1].lower())
+    return bool(re.search(r"\d", subject)) and subject not in own and own not in subject
 
 
 _LINK_OR_URL = re.compile(r"\[[^\]\s]+\]\([^)\s]*\)|\]\([^)\s]*\)|https?://[^\s)\]>]+|`[^`\n]*`")
