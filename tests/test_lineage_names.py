@@ -91,3 +91,11 @@ def test_popular_bases_named_without_their_owner_resolve() -> None:
 def test_names_in_words_written_without_separators_and_family_names_of_one_checkpoint(words: str,
                                                                                     expected: str | None) -> None:
     assert well_known_by_words(words) == expected
+
+
+def test_a_repository_the_hub_renamed_resolves_to_its_current_id() -> None:
+    r = Resolver(["meta-llama/Llama-3.1-8B-Instruct"])
+    assert canonical("meta-llama/Meta-Llama-3.1-8B-Instruct") == "meta-llama/Llama-3.1-8B-Instruct"
+    assert r.lookup("meta-llama/Meta-Llama-3.1-8B-Instruct") == "meta-llama/Llama-3.1-8B-Instruct"
+    assert canonical("meta-llama/CodeLlama-7b-hf") == "codellama/CodeLlama-7b-hf"
+    assert canonical("meta-llama/Meta-Llama-3-8B") == "meta-llama/Meta-Llama-3-8B"  # never renamed

@@ -284,7 +284,10 @@ def test_a_quantized_copy_is_a_copy_of_the_model_its_name_strips_to() -> None:
     assert _edges(card, child="me/Llama-2-ko-7B-GGUF") == [("kor/llama-2-ko-7b", "quantized")]
     words = "Inference example of the quantized GPT-J 6B TensorRT model.\n"
     assert _edges(words, child="me/gpt-j-6B-tensorrt-int8") == [("EleutherAI/gpt-j-6b", "quantized")]
-    assert _edges("The gpt-j-6B-tensorrt-int8 engines.\n", child="me/gpt-j-6B-tensorrt-int8") == []  # only itself
+    # a card that names only itself: the name alone still says which base, as the weakest text evidence
+    (alone,), _ = identify_model("me/gpt-j-6B-tensorrt-int8", {}, [], "The gpt-j-6B-tensorrt-int8 engines.\n",
+                                 Resolver())
+    assert alone.parent == "EleutherAI/gpt-j-6b" and alone.confidence < 0.5 and "quantized-base-name" in alone.evidence
 
 
 @pytest.mark.parametrize(("card", "parent"), [
@@ -535,3 +538,14 @@ def test_a_bare_id_ending_a_sentence_before_a_dataset_line_and_built_using() -> 
     built = "A fine-tuned **binary classification model** built using `bert-base-uncased` to detect toxic comments.\n"
     assert [p for p, _ in _edges(built, child="me/toxic")] == ["google-bert/bert-base-uncased"]
     assert _edges("It was fine-tuned on the imdb dataset.\n", child="me/toxic") == []
+
+
+def test_a_quantized_copy_named_a_popular_base_plus_a_format_names_that_base() -> None:
+    card = "# Deploy it\nThis 8B Instruct model has been fine-tuned for dialogue.\n"
+    assert _edges(card, child="bartowski/Meta-Llama-3.1-8B-Instruct-GGUF") == [
+        ("meta-llama/Llama-3.1-8B-Instruct", "quantized")]
+    assert _edges(card, child="me/my-own-chat-GGUF") == []  # not a popular base: nothing to go on
+    linked = ("Quantized version of [me/llama-3.1-8b-instruct-tuned]"
+              "(https://huggingface.co/me/llama-3.1-8b-instruct-tuned).\n")
+    assert _edges(linked, child="bartowski/Meta-Llama-3.1-8B-Instruct-GGUF") == [
+        ("me/llama-3.1-8b-instruct-tuned", "quantized")]  # what the card says comes first

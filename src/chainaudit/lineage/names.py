@@ -246,10 +246,21 @@ class Ref(NamedTuple):
     in_catalog: bool
 
 
+#: Namespaced ids the Hub renamed (lower case) and their current id; a card written before the move uses the old.
+RENAMED: dict[str, str] = {
+    **{f"meta-llama/meta-llama-3.1-{size}{kind}".lower(): f"meta-llama/Llama-3.1-{size}{kind}"
+       for size in ("8B", "70B", "405B") for kind in ("", "-Instruct")},
+    **{f"meta-llama/codellama-{size}{kind}".lower(): f"codellama/CodeLlama-{size}{kind}"
+       for size in ("7b", "13b", "34b", "70b") for kind in ("-hf", "-Instruct-hf", "-Python-hf")},
+}
+
+
 def canonical(model_id: str) -> str:
-    """The Hub's current id for a legacy un-namespaced id or a popular base named without its owner, else the id
-    unchanged."""
-    return WELL_KNOWN.get(model_id.lower(), model_id) if "/" not in model_id else model_id
+    """The Hub's current id for a legacy un-namespaced id, a popular base named without its owner or a renamed
+    repository, else the id unchanged."""
+    if "/" not in model_id:
+        return WELL_KNOWN.get(model_id.lower(), model_id)
+    return RENAMED.get(model_id.lower(), model_id)
 
 
 def is_model_id(value: str) -> bool:

@@ -763,8 +763,22 @@ def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     edge = (quantized_name_edge(child, text, resolver) or text_edge(child, text, resolver)
             or student_init_edge(child, text, resolver) or named_base_edge(child, text)
             or base_field_edge(child, text) or own_row_edge(child, text, resolver)
-            or cjk_edge(child, text, resolver))
+            or cjk_edge(child, text, resolver) or quantized_base_by_name_edge(child))
     return [edge] if edge is not None else []
+
+
+def quantized_base_by_name_edge(child: str) -> Edge | None:
+    """A quantized copy named exactly a popular base plus a format (`Meta-Llama-3.1-8B-Instruct-GGUF`) whose card
+    names no original at all: the name is the evidence (last of the text rules, low confidence)."""
+    own = child.rsplit("/", 1)[-1]
+    base = _QUANT_TAIL.sub("", own)
+    if base == own or not _QUANT_NAME.search(own[len(base):]):
+        return None
+    known = WELL_KNOWN.get(base.lower()) or well_known_by_words(base)
+    if known is None or known.lower() == child.lower():
+        return None
+    return Edge(child, known, "card-text", 0.45, f"[quantized-base-name] {own} is {base} in a quantized format",
+                "quantized")
 
 
 #: A quantization or export format at the end of a name (`-GGUF`, `-GPTQ-4bit`, `-Int4`, `-GGUF-Q3_K_M`, `-AWQ`).
