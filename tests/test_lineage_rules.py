@@ -549,3 +549,27 @@ def test_a_quantized_copy_named_a_popular_base_plus_a_format_names_that_base() -
               "(https://huggingface.co/me/llama-3.1-8b-instruct-tuned).\n")
     assert _edges(linked, child="bartowski/Meta-Llama-3.1-8B-Instruct-GGUF") == [
         ("me/llama-3.1-8b-instruct-tuned", "quantized")]  # what the card says comes first
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("Este modelo BERT é uma versão ajustada do [acme/bert-pt](https://huggingface.co/acme/bert-pt) no OLID-BR.\n",
+     "acme/bert-pt"),
+    ("klue 데이터로 [acme/bert-ko](https://huggingface.co/acme/bert-ko) 모델을 fine-tuning하였습니다.\n",
+     "acme/bert-ko"),
+    ("## Базовая модель\n\n- **Qwen2.5-7B-Instruct**\n- qLoRA\n", "Qwen/Qwen2.5-7B-Instruct"),
+    ("### Base Model\n\n```text\ndistilbert-base-uncased\n```\n", "distilbert/distilbert-base-uncased"),
+    ("- **Base:** `distilbert-base-uncased` (66M parameters)\n", "distilbert/distilbert-base-uncased"),
+    ("python train.py --mode mlm --base_model xlm-roberta-base --dataset_id acme/brwac\n",
+     "FacebookAI/xlm-roberta-base"),
+    ("teacher_model_name: t5-large\nstudent_model_name: t5-small\n", "google-t5/t5-small"),
+    ("My experiment with fine-tuning DistilRoBERTa with various data.\n", "distilbert/distilroberta-base"),
+])
+def test_base_models_named_in_other_languages_fields_and_arguments(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card, child="me/classifier")] == [parent]
+
+
+def test_a_bare_family_name_of_several_checkpoints_stays_unresolved() -> None:
+    """Measured on the labelled cards: reading "DistilBERT" or "XLM-RoBERTa" as their base checkpoints gained three
+    cards and lost three (two of another size, one that was never fine-tuned)."""
+    assert _edges("We fine-tuned DistilBERT on GoEmotions.\n", child="me/emotions") == []
+    assert _edges("In this project we fine-tune XLM-RoBERTa for intents.\n", child="me/intents") == []

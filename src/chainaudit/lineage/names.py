@@ -139,7 +139,8 @@ _ALIASES = {"mistral-7b": "mistralai/Mistral-7B-v0.1", "llama-2-7b": "meta-llama
 #: language- or domain-specific model with one main checkpoint, so the name means that checkpoint (its base size
 #: where there are several). Generic architecture names (BERT, RoBERTa, T5, GPT-2, DistilBERT) are not here.
 _FAMILIES = {
-    "beto": "dccuchile/bert-base-spanish-wwm-uncased", "bertimbau": "neuralmind/bert-base-portuguese-cased",
+    "distilroberta": "distilbert/distilroberta-base", "beto": "dccuchile/bert-base-spanish-wwm-uncased",
+    "bertimbau": "neuralmind/bert-base-portuguese-cased",
     "camembert": "almanach/camembert-base", "flaubert": "flaubert/flaubert_base_cased",
     "barthez": "moussaKam/barthez", "arabert": "aubmindlab/bert-base-arabertv02", "marbert": "UBC-NLP/MARBERT",
     "kobert": "monologg/kobert", "kcbert": "beomi/kcbert-base", "koelectra": "monologg/koelectra-base-v3-discriminator",

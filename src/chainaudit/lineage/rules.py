@@ -131,9 +131,9 @@ _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(
 #: Japanese, Korean).
 _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ ]+base|original|source)|"
               r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|"
-              r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델")
+              r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
-          r"backbone(?:[ _-]?models?)?|" + _BASE_NOUN +
+          r"backbone(?:[ _-]?models?)?|base(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
 
@@ -165,19 +165,29 @@ _RULES: list[_Rule] = [
     _Rule("template", _rx(r"fine-?tuned\s+from\s+model(?:\s*\[optional\])?[*_\s]*:[*_\s]*", _REF), 0.9,
           _any("from model")),
     _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.9, _any("version of")),
+    # the Trainer card's sentence in Portuguese, Spanish, French and German
+    _Rule("trainer-translated", _rx(r"(?:vers[ãa]o\s+(?:ajustada|afinada|refinada)|versi[óo]n\s+(?:ajustada|afinada)|",
+                                    r"version\s+(?:affin[ée]e|ajust[ée]e)|feinabgestimmte\s+version)\s+",
+                                    r"(?:do|da|de|del|von|of)\s+(?:la\s+|le\s+|l')?", _REF), 0.85,
+          _any("vers")),
+    # Korean: "[X](url) 모델을 fine-tuning하였습니다" (X, the model, fine-tuned)
+    _Rule("korean-object", _rx(r"(?:모델을|모델로|를|을)\s*(?:fine-?tun|finetun|파인\s*튜닝|미세\s*조정)"), 0.75,
+          _any("모델", "를", "을"), before=True),
     _Rule("checkpoint-of", _rx(r"(?:fine[- ]?tune[d]?|finetuned?)\s+(?:checkpoint|model)\s+of\s+", _ART, _POSS, _ADJ,
                                _REF), 0.85, _any("checkpoint of", "model of")),
     _Rule("base-heading", _rx(r"#{1,6}[ \t]*(?:the[ \t]+)?(?:(?:base|original|parent|foundation|upstream)[ \t]+model|",
-                              _BASE_NOUN, r")[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
-          _any("model", "modèle", "modell", "模型", "モデル", "모델")),
+                              _BASE_NOUN, r")[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}(?:[ \t]*```[\w-]*[ \t]*\n)?",
+                              r"[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
+          _any("model", "modèle", "modell", "模型", "モデル", "모델", "модель")),
     _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
                            r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
                            _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint", "modèle",
-                                                          "modell", "模型", "モデル", "모델")),
+                                                          "modell", "模型", "モデル", "모델", "модель", "base")),
     # a distilled model's student named as such ("fine-tune a smaller student model, X"; "from T (teacher) to S
     # (student)"): the student's starting checkpoint is the parent, the teacher only supervises
-    _Rule("student", _rx(r"student\s+(?:model|network|checkpoint)\s*(?:[,:=]|\bis\b|\bwas\b)\s*", _ART, _REF), 0.7,
+    _Rule("student", _rx(r"student[ _-]?(?:model|network|checkpoint)(?:[ _-]?(?:name(?:[ _-]?or[ _-]?path)?|id))?",
+                         r"\s*(?:[,:=]|\bis\b|\bwas\b)\s*['\"]?", _ART, _REF), 0.7,
           _any("student"), relation="distillation"),
     _Rule("student-after", _rx(r"\(student(?:\s+model)?\)"), 0.7, _any("(student"), before=True,
           relation="distillation"),
@@ -203,7 +213,8 @@ _RULES: list[_Rule] = [
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
     _Rule("base-argument", _rx(r"(?<![\w])(?:--)?base[_-]?model(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
-                               r"['\"]?\s*[=:]?\s*['\"]", _REF), 0.75, _any("base_model", "base-model", "basemodel")),
+                               r"(?:['\"]?\s*[=:]?\s*['\"]|(?<=[a-z])[ \t]+(?=[a-z0-9]))", _REF), 0.75,
+          _any("base_model", "base-model", "basemodel")),
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
           _any("version of")),
@@ -402,8 +413,8 @@ _ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|origi
 #: extends the card's own is then still the parent.
 #: Rules that name a distilled model's student, in sentences that also name its teacher (not blocked by it).
 _STUDENT_RULES = frozenset({"student", "student-after"})
-_DIRECTED = frozenset({"template", "trainer", "checkpoint-of", "model-field", "base-heading", "base-argument",
-                       "quantized", "copy-of", "extended", "setfit", "setfit-body"})
+_DIRECTED = frozenset({"template", "trainer", "trainer-translated", "checkpoint-of", "model-field", "base-heading",
+                       "base-argument", "quantized", "copy-of", "extended", "setfit", "setfit-body"})
 
 
 _NAME_VERSION = re.compile(r"[-_.]v\d+(?:\.\d+)*$")
