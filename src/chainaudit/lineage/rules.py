@@ -794,7 +794,8 @@ def quantized_base_by_name_edge(child: str) -> Edge | None:
 
 #: A quantization or export format at the end of a name (`-GGUF`, `-GPTQ-4bit`, `-Int4`, `-GGUF-Q3_K_M`, `-AWQ`).
 _QUANT_TAIL = re.compile(r"(?:[-_.](?:gguf|gptq|awq|exl2|ggml|mlx|int[348]|w[48]a(?:8|16)|[2-8][-_]?bits?|bnb|nf4|"
-                         r"fp8|q[2-8](?:_k)?(?:_[sml0-9])?|tensorrt|trt|onnx|openvino|ct2|quantized|quant|imatrix))+$",
+                         r"fp8|q[2-8](?:_k)?(?:_[sml0-9])?|tensorrt|trt|onnx|openvino|ct2|quantized|quant|imatrix|"
+                         r"(?:32|64|128)g))+$",  # GPTQ's group size: `-4bit-128g`
                          re.I)
 _REF_TOKEN = re.compile(r"(?:https?://)?[\w.@/-]*[\w/]")
 
