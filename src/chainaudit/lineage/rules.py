@@ -133,7 +133,7 @@ _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ 
               r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|"
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
-          r"backbone(?:[ _-]?models?)?|base(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
+          r"backbone(?:[ _-]?models?)?|(?<![\w ])base(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
 
