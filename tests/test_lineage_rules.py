@@ -573,3 +573,10 @@ def test_a_bare_family_name_of_several_checkpoints_stays_unresolved() -> None:
     cards and lost three (two of another size, one that was never fine-tuned)."""
     assert _edges("We fine-tuned DistilBERT on GoEmotions.\n", child="me/emotions") == []
     assert _edges("In this project we fine-tune XLM-RoBERTa for intents.\n", child="me/intents") == []
+
+
+def test_a_linked_parent_whose_name_holds_a_negative_word_and_a_local_download_folder() -> None:
+    card = ("This project fine-tunes the [indobenchmark/indobart-v2](https://huggingface.co/indobenchmark/indobart-v2)"
+            " model on the indosum dataset.\n")  # "benchmark" is in the parent's name, not a comparison
+    assert [p for p, _ in _edges(card, child="me/indobart-indosum")] == ["indobenchmark/indobart-v2"]
+    assert [p for p, _ in _edges("", child="me/adapter", data={"base_model": "./phi-2_local"})] == ["microsoft/phi-2"]

@@ -230,6 +230,8 @@ _LOCAL_PATH = re.compile(r"^(?:[a-z]:)?[\\/]|^\.{1,2}[\\/]|^~|\\|^(?:home|root|m
                          r"opt|users?|autodl-tmp|drive)/|(?:^|/)(?:outputs?|checkpoints?|checkpoint-\d+|runs|"
                          r"saved_models?)(?:/|$)", re.I)
 
+#: What a download folder adds to the name of the model it holds (`./phi-2_local`, `llama-7b-downloaded`).
+_LOCAL_SUFFIX = re.compile(r"[-_](?:local|download(?:ed)?|model|weights|files|snapshot)$")
 _HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?(huggingface\.co|hf\.co)(?::\d+)?/", re.I)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _HUB_PREFIX = "https://huggingface.co/"
@@ -376,7 +378,7 @@ class Resolver:
         hit = self.by_name(last) if self._by_key else None
         if hit:
             return Ref(hit, None, True)
-        known = WELL_KNOWN.get(last.lower())
+        known = WELL_KNOWN.get(last.lower()) or WELL_KNOWN.get(_LOCAL_SUFFIX.sub("", last.lower()))
         return Ref(known, None, self.lookup(known) is not None) if known else None
 
     def by_name(self, name: str) -> str | None:

@@ -133,7 +133,7 @@ _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ 
               r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|"
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
-          r"backbone(?:[ _-]?models?)?|(?<![\w ])base(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
+          r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
 
@@ -212,7 +212,7 @@ _RULES: list[_Rule] = [
           _any("fork of", "copy of", "mirror of", "upload of", "backup of"), relation="unknown"),
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
-    _Rule("base-argument", _rx(r"(?<![\w])(?:--)?base[_-]?model(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
+    _Rule("base-argument", _rx(r"(?:--base|base(?<![\w]base))[_-]?model(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
                                r"(?:['\"]?\s*[=:]?\s*['\"]|(?<=[a-z])[ \t]+(?=[a-z0-9]))", _REF), 0.75,
           _any("base_model", "base-model", "basemodel")),
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
@@ -229,7 +229,7 @@ _RULES: list[_Rule] = [
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
                          r"\s+(?:on|with|using|for)\b"), 0.65, _any("tuned", "further"), before=True),
     _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:e|es|ed|ing)|finetun(?:e|es|ed|ing)|",
-                             r"(?:further\s+)?pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _ADJ,
+                             r"pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _ADJ,
                              r"(?:[\w.-]+\s+\()?", _REF,
                              r"(?=\)?(?:\s+(?:(?:language|base|foundation|pre-?trained|llm)\s+)?model)?\**\s+",
                              r"(?:on|for|with|using|via|through|to|into)\b)"), 0.7, _any("tun", "train")),
@@ -295,7 +295,7 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
     url = group("url")
     if url:
         hub = _HUB_URL.match(url.lower()) is not None
-        return (url if hub else group("label")), hub, m.start("url")
+        return (url if hub else group("label")), hub, m.start("label")  # the label is the reference's text too
     for name in ("tick", "bold", "bare"):
         value = group(name)
         if value:
