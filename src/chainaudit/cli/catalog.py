@@ -135,7 +135,6 @@ def lineage_eval(
     _print_eval(report, mistakes)
 
 
-
 def _print_eval(report: Any, shown: MistakesShown = MistakesShown.all) -> None:
     """Overall, per part (tune / held-back) and per kind; then the mistakes."""
     def line(name: str, r: Any) -> str:

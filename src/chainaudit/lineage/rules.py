@@ -128,7 +128,7 @@ _VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
 _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(?:the\s+)?weights\s+(?:from|of)|"
          r"using\s+(?:the\s+)?(?:weights|checkpoint)\s+of)")
 #: "Base model" in the languages cards are written in besides English (Spanish/Portuguese, French, German, Chinese,
-#: Japanese, Korean).
+#: Japanese, Korean, Russian).
 _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ ]+base|original|source)|"
               r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|"
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
