@@ -580,3 +580,52 @@ def test_a_linked_parent_whose_name_holds_a_negative_word_and_a_local_download_f
             " model on the indosum dataset.\n")  # "benchmark" is in the parent's name, not a comparison
     assert [p for p, _ in _edges(card, child="me/indobart-indosum")] == ["indobenchmark/indobart-v2"]
     assert [p for p, _ in _edges("", child="me/adapter", data={"base_model": "./phi-2_local"})] == ["microsoft/phi-2"]
+
+
+@pytest.mark.parametrize(("child", "card", "parent", "relation"), [
+    ("me/ner-torchscript", "# TorchScript model of acme/bert-large-ner\n\nA serialized torchscript model.\n",
+     "acme/bert-large-ner", "quantized"),
+    ("Qwen/Qwen3-235B-A22B-FP8", "This repo contains the FP8 version of **Qwen3-235B-A22B**, which has:\n",
+     "Qwen/Qwen3-235B-A22B", "quantized"),
+    ("me/kd-tiny", "[BERT-base](https://huggingface.co/acme/bert-sst2) will be the Teacher and "
+     "[BERT-Tiny](https://huggingface.co/google/bert_uncased_L-2_H-128_A-2) as Student.\n",
+     "google/bert_uncased_L-2_H-128_A-2", "distillation"),
+    ("me/vicuna", "Converted model for GPTQ from https://huggingface.co/lmsys/vicuna-13b-delta-v0.\n",
+     "lmsys/vicuna-13b-delta-v0", "quantized"),  # the child's short name is no reason to doubt the direction
+])
+def test_a_format_copy_a_student_named_as_such_and_a_conversion_name_their_source(
+        child: str, card: str, parent: str, relation: str) -> None:
+    assert [(p.lower(), r) for p, r in _edges(card, child=child)] == [(parent.lower(), relation)]
+
+
+def test_an_official_release_name_without_its_owner_resolves_to_the_maker() -> None:
+    from chainaudit.lineage.names import official_by_prefix
+
+    assert official_by_prefix("Qwen3-235B-A22B") == "Qwen/Qwen3-235B-A22B"
+    assert official_by_prefix("gemma-2-9b-it") == "google/gemma-2-9b-it"
+    assert official_by_prefix("DeepSeek-R1-Distill-Llama-8B") == "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
+    # someone else's fine-tune, a family without a size, an id with an owner: not the maker's
+    assert official_by_prefix("Qwen2.5-7B-Instruct-abliterated") is None
+    assert official_by_prefix("Mistral-7B-finetuned-sql") is None
+    assert official_by_prefix("Qwen") is None and official_by_prefix("acme/Qwen3-8B") is None
+
+
+def test_a_copied_base_card_title_a_model_field_and_an_own_row_written_otherwise() -> None:
+    copied = "### BERT base model (uncased)\nIt was introduced in [this paper](https://arxiv.org/abs/1810.04805).\n"
+    assert _edges(copied, child="me/news-classifier") == [("google-bert/bert-base-uncased", "unknown")]
+    assert _edges(copied, child="google-bert/bert-base-uncased") == []  # the base's own card
+    assert [p for p, _ in _edges("Training:\nModel: distilbert-base-uncased\n\nEpochs: 5\n", child="me/intent")] == [
+        "distilbert/distilbert-base-uncased"]
+    assert _edges("Model: BERT\n", child="me/intent") == []  # a family name is not a checkpoint
+    table = ("| Model | Base | Steps |\n|---|---|---|\n| ReligionBERT | `bert-base-uncased` | 30,000 |\n"
+             "| MultiReligionBERT | `bert-base-multilingual-cased` | 30,000 |\n")
+    assert [p for p, _ in _edges(table, child="me/religion-bert")] == ["google-bert/bert-base-uncased"]
+
+
+def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant() -> None:
+    card = "This project shows how to fine-tune the `meta-llama/Llama-3.2-1B-Instruct` model on Python code.\n"
+    assert [p for p, _ in _edges(card, child="github-someone/Llama-3.2-1B")] == ["meta-llama/Llama-3.2-1B-Instruct"]
+    # the base's own card linking to its instruct version still is no parent
+    own = "The instruction-tuned [Llama-3.2-1B-Instruct](https://huggingface.co/meta-llama/Llama-3.2-1B-Instruct) " \
+          "was fine-tuned on it.\n"
+    assert _edges(own, child="meta-llama/Llama-3.2-1B") == []

@@ -188,6 +188,7 @@ def well_known_by_words(words: str) -> str | None:
     model", "RoBERTa large"), if any; never a bare family name ("BERT", "T5"), which the table does not hold."""
     low = re.sub(r"^(?:(?:the|a|an)\s+)", "", words.strip().lower().strip("*_`'\" "))
     low = re.sub(r"^(?:pre-?trained\s+|base\s+)?model\s+", "", low)  # "the base model LLaMA 13B"
+    low = re.sub(r"(?:\s+model)?\s*\(((?:un)?cased)\)$", r" \1", low)  # "BERT base model (uncased)", a card title
     spaced = re.sub(r"(?<=[a-z])(?=\d+\.\d)|:", "-", low)  # ollama's "llama3.2:1b" is Llama-3.2-1B
     named = (low, _MAKER.sub("", low), spaced, _MAKER.sub("", spaced))
     for name in dict.fromkeys([*(_MODEL_WORD.sub("", n.strip()) for n in named),
@@ -202,6 +203,35 @@ def well_known_by_words(words: str) -> str | None:
         hit = _SQUASHED.get(_squash(name))
         if hit:
             return hit
+    return official_by_prefix(words.strip().strip("*_`'\" "))
+
+
+#: Families whose checkpoints their maker alone publishes under its own name ("Qwen3-235B-A22B" is Qwen's), by
+#: the name's start; an owner-less name of one of them, written the official way, is that maker's repository.
+_OFFICIAL_OWNERS = (
+    (re.compile(r"qwen\d*(?:\.\d+)?-"), "Qwen"), (re.compile(r"(?:meta-)?llama-[234](?:\.\d+)?-"), "meta-llama"),
+    (re.compile(r"gemma(?:-\d+)?-"), "google"),
+    (re.compile(r"(?:mistral|mixtral|ministral|codestral)-"), "mistralai"),
+    (re.compile(r"phi-\d+(?:\.\d+)?-"), "microsoft"), (re.compile(r"deepseek-"), "deepseek-ai"),
+    (re.compile(r"smollm\d?-"), "HuggingFaceTB"), (re.compile(r"falcon\d?-"), "tiiuae"),
+    (re.compile(r"pythia-"), "EleutherAI"), (re.compile(r"bloomz?-"), "bigscience"))
+#: The words an official release name is made of besides its family and size; any other word (a fine-tuner's
+#: "abliterated", "finetuned", a dataset) makes the name someone else's model.
+_OFFICIAL_WORD = re.compile(r"^(?:\d+(?:\.\d+)?[bm]|\d+x\d+(?:\.\d+)?b|a\d+(?:\.\d+)?b|instruct|chat|base|it|hf|"
+                            r"v\d+(?:\.\d+)*|math|coder|vl|omni|audio|vision|moe|mini|small|medium|large|\d+k|"
+                            r"fp8|awq|gptq|int[48]|gguf|preview|distill|r1|llama|qwen|qwen\d*(?:\.\d+)?|"
+                            r"thinking|reasoning|turbo|\d{4}|meta|llama|\d+(?:\.\d+)?|[234]|gemma|phi|deepseek)$")
+
+
+def official_by_prefix(name: str) -> str | None:
+    """`Owner/name` for an owner-less name of an official release of a family in `_OFFICIAL_OWNERS`, written the
+    official way (a size and only official words: "Qwen3-235B-A22B", "Llama-3.1-8B-Instruct"), else None."""
+    low = name.strip().lower()
+    if "/" in low or not re.search(r"\d(?:\.\d+)?[bm](?:$|-)", low) or not re.fullmatch(r"[a-z0-9.\-]+", low):
+        return None
+    for pattern, owner in _OFFICIAL_OWNERS:
+        if pattern.match(low) and all(_OFFICIAL_WORD.match(w) for w in low.split("-")[1:]):
+            return f"{owner}/{name.strip()}"
     return None
 
 

@@ -189,8 +189,8 @@ _RULES: list[_Rule] = [
     _Rule("student", _rx(r"student[ _-]?(?:model|network|checkpoint)(?:[ _-]?(?:name(?:[ _-]?or[ _-]?path)?|id))?",
                          r"\s*(?:[,:=]|\bis\b|\bwas\b)\s*['\"]?", _ART, _REF), 0.7,
           _any("student"), relation="distillation"),
-    _Rule("student-after", _rx(r"\(student(?:\s+model)?\)"), 0.7, _any("(student"), before=True,
-          relation="distillation"),
+    _Rule("student-after", _rx(r"(?:\(student(?:\s+model)?\)|as\s+(?:the\s+|a\s+)?student\b)"), 0.7,
+          _any("(student", "as student", "as the student", "as a student"), before=True, relation="distillation"),
     # "obtained by pruning X", "a pruned version of X": the weights are X's, cut down
     _Rule("pruned", _rx(r"(?:by\s+pruning|pruned\s+(?:version\s+)?(?:of|from))\s+", _ART, _POSS, _ADJ, _REF), 0.75,
           _any("prun"), relation="unknown"),
@@ -198,6 +198,12 @@ _RULES: list[_Rule] = [
     _Rule("converted-for", _rx(r"(?:converted|quanti[sz]ed)\s+(?:model\s+)?(?:for|to|into)\s+\**",
                                r"(?:gguf|gptq|awq|exl2|ggml|mlx|onnx)\**\s+(?:format\s+)?from\s+", _ART, _REF), 0.8,
           _any("converted", "quantized", "quantised"), relation="quantized"),
+    # "TorchScript model of X", "the FP8 version of X": the same weights in another format or number type
+    _Rule("format-of", _rx(r"(?:torchscript|onnx|openvino|core\s?ml|tflite|tensorrt|gguf|gptq|awq|exl2|ggml|mlx|fp8|",
+                           r"fp16|bf16|int[48]|[48]-?bit)\**\s+(?:model|version|export|weights|copy|conversion|",
+                           r"checkpoint|quants?|build)\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.8,
+          _any("model of", "version of", "export of", "weights of", "copy of", "conversion of", "checkpoint of",
+               "quant of", "quants of", "build of"), relation="quantized"),
     # "the Phi-3 Mini model in GGUF format"
     _Rule("in-format", _rx(r"in\s+(?:the\s+)?\**(?:gguf|gptq|awq|exl2|ggml|mlx|onnx)\**\s+format"), 0.7,
           _any("format"), before=True, relation="quantized"),
@@ -414,7 +420,8 @@ _ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|origi
 #: Rules that name a distilled model's student, in sentences that also name its teacher (not blocked by it).
 _STUDENT_RULES = frozenset({"student", "student-after"})
 _DIRECTED = frozenset({"template", "trainer", "trainer-translated", "checkpoint-of", "model-field", "base-heading",
-                       "base-argument", "quantized", "copy-of", "extended", "setfit", "setfit-body"})
+                       "base-argument", "quantized", "format-of", "converted-for", "in-format", "copy-of", "extended",
+                       "setfit", "setfit-body"})
 
 
 _NAME_VERSION = re.compile(r"[-_.]v\d+(?:\.\d+)*$")
@@ -449,6 +456,9 @@ def derived_from_child(child: str, candidate: str, listed: bool = False) -> bool
     (`-hf`, `-base`). A base model's card links to its fine-tuned versions; they are its children, not its parent."""
     own = child.rsplit("/", 1)[-1].lower()
     name = candidate.rsplit("/", 1)[-1].lower()
+    known = WELL_KNOWN.get(own)
+    if known and known.lower() != child.lower() and candidate.split("/")[0].lower() == known.split("/")[0].lower():
+        return False  # a copy named after a popular base (a `Llama-3.2-1B` project): its maker's variants may be it
     if listed and "/" in child and child.split("/")[0].lower() == candidate.split("/")[0].lower() and \
             set(_NAME_WORD.findall(own)) < set(_NAME_WORD.findall(name)):
         return True  # in the owner's list of its models, a name with a word more is a variant (`-diacritics-`)
@@ -774,8 +784,27 @@ def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     edge = (quantized_name_edge(child, text, resolver) or text_edge(child, text, resolver)
             or student_init_edge(child, text, resolver) or named_base_edge(child, text)
             or base_field_edge(child, text) or own_row_edge(child, text, resolver)
-            or cjk_edge(child, text, resolver) or quantized_base_by_name_edge(child))
+            or cjk_edge(child, text, resolver) or copied_title_edge(child, text)
+            or quantized_base_by_name_edge(child))
     return [edge] if edge is not None else []
+
+
+#: A card's first heading, after any front matter and leading HTML or blank lines.
+_FIRST_HEADING = re.compile(r"\A(?:---\n.*?\n---[ \t]*\n)?(?:[ \t]*(?:<[^\n]*)?\n)*[ \t]*#{1,3}[ \t]+"
+                            r"(?P<title>[^\n#]{2,80})", re.S)
+
+
+def copied_title_edge(child: str, text: str) -> Edge | None:
+    """A card whose title is a popular base's own ("# BERT base model (uncased)"): the base's card copied into a
+    model made from it, when nothing else in the card names a parent (low confidence)."""
+    m = _FIRST_HEADING.match(text[:MAX_TEXT_CHARS].replace("\r\n", "\n"))
+    if m is None:
+        return None
+    parent = well_known_by_words(m.group("title").strip())
+    if parent is None or parent.lower() == child.lower() or own_page(child, parent):
+        return None
+    return Edge(child, parent, "card-text", 0.5, f"[copied-title] the card's title is {parent}'s: {m.group('title')}",
+                "unknown")
 
 
 def quantized_base_by_name_edge(child: str) -> Edge | None:
@@ -932,11 +961,12 @@ def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
 
 #: A card's "Base model: X" / "Model architecture: X" field line (bullet, bold key or plain), value to end of line;
 #: "Finetuned from model [optional]:" is the Hub's model-card template.
-_BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\**[ \t]*(?P<key>base[ \t]+model|model[ \t]+architecture|backbone|"
+_BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\|[ \t]*)?\**[ \t]*(?P<key>base[ \t]+model|model[ \t]+architecture|"
+                         r"backbone|model|"
                          r"modelo[ \t]+(?:de[ \t]+)?base|mod[eè]le[ \t]+de[ \t]+base|basismodell|"
                          r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model|"
                          r"fine-?tuned[ \t]+from(?:[ \t]+model)?(?:[ \t]*\[optional\])?)"
-                         r"[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(?P<value>[^\n]{1,60}?)[ \t]*\**[ \t]*$", re.M)
+                         r"[ \t]*\**[ \t]*[:|][ \t]*\**[ \t]*(?P<value>[^\n|]{1,60}?)[ \t]*\**[ \t]*\|?[ \t]*$", re.M)
 
 
 def base_field_edge(child: str, text: str) -> Edge | None:
@@ -946,8 +976,10 @@ def base_field_edge(child: str, text: str) -> Edge | None:
     low = text[:MAX_TEXT_CHARS].lower()
     for m in _BASE_FIELD.finditer(low):
         value = re.sub(r"\s*\([^)]*\)\s*$", "", m.group("value")).strip("`*_'\" .")
-        architecture = m.group("key").startswith(("model ", "model\t", "backbone"))
-        parent = well_known_by_words(value) or (None if architecture else family_in_own_size(child, value))
+        key = m.group("key")
+        architecture = key.startswith(("model ", "model\t", "backbone"))
+        parent = well_known_by_words(value) or (None if architecture or key == "model" else
+                                                family_in_own_size(child, value))
         if parent and parent.lower() != child.lower():
             relation = "unknown" if architecture else "finetune"
             return Edge(child, parent, "card-text", 0.5, f"[base-field] {_evidence(text, m.start(), m.end())}",
@@ -993,8 +1025,8 @@ def own_row_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
     that is the card's own name) names its base; the other rows are siblings and say nothing of this one."""
     own = child.rsplit("/", 1)[-1].lower()
     low = text[:MAX_TEXT_CHARS].lower()
-    if own not in low or not re.search(r"\|[ \t*_]*(?:base|parent|foundation|original|pre-?trained|upstream|initial|"
-                                       r"backbone|fine-?tuned from)", low):
+    if not re.search(r"\|[ \t*_]*(?:base|parent|foundation|original|pre-?trained|upstream|initial|backbone|"
+                     r"fine-?tuned from)", low) or (own not in low and _squashed(own) not in _squashed(low)):
         return None
     lines = text[:MAX_TEXT_CHARS].splitlines()
     for i in range(len(lines) - 2):
@@ -1009,7 +1041,7 @@ def own_row_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
             if not line.lstrip().startswith("|"):
                 break
             cells = _cells(line)
-            if col >= len(cells) or not any(_cell_text(c).lower() in (own, child.lower())
+            if col >= len(cells) or not any(_squashed(_cell_text(c)) in (_squashed(own), _squashed(child))
                                             for j, c in enumerate(cells) if j != col):
                 continue
             ref = _cell_ref(cells[col], resolver)
@@ -1017,6 +1049,11 @@ def own_row_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
                 return Edge(child, ref, "card-text", 0.75, f"[own-row] {header[col]}: {_cell_text(cells[col])}",
                             "finetune")
     return None
+
+
+def _squashed(name: str) -> str:
+    """A name without case and separators: the row "ReligionBERT" is the model `religion-bert`."""
+    return re.sub(r"[\s_.\-]+", "", name.lower())
 
 
 def _cell_ref(cell: str, resolver: Resolver) -> str | None:
