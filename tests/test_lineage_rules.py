@@ -629,3 +629,30 @@ def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant(
     own = "The instruction-tuned [Llama-3.2-1B-Instruct](https://huggingface.co/meta-llama/Llama-3.2-1B-Instruct) " \
           "was fine-tuned on it.\n"
     assert _edges(own, child="meta-llama/Llama-3.2-1B") == []
+
+
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("python run_mlm.py --model_name_or_path=bert-base-multilingual-cased --do_train --train_file corpus.txt\n",
+     "google-bert/bert-base-multilingual-cased", "finetune"),
+    ("Video action-recognition SFT pipeline for `google/gemma-2-9b-it`.\n", "google/gemma-2-9b-it", "finetune"),
+    ("SFT pipeline for `google/gemma-2-9b-it`, with LoRA on the LLM backbone.\n", "google/gemma-2-9b-it",
+     "adapter"),  # the sentence says how it was tuned
+    ("A LoRA adapter for [acme/base-7b](https://huggingface.co/acme/base-7b) trained on support tickets.\n",
+     "acme/base-7b", "adapter"),
+    # a benchmark's name inside a link target is no comparison cue
+    ("klue의 [Klue-tc](https://github.com/KLUE-benchmark/KLUE) data set으로 "
+     "[bert-base-multilingual-cased](https://huggingface.co/bert-base-multilingual-cased) "
+     "모델을 fine-tuning하였습니다.\n",
+     "google-bert/bert-base-multilingual-cased", "finetune"),
+    ("# 权重来源\n\nhttps://huggingface.co/acme/bert-sentiment\n", "acme/bert-sentiment", "finetune"),
+    ("| Layer | Choice | Why |\n|---|---|---|\n| Model | DistilBERT-base-uncased | 40% smaller than BERT |\n",
+     "distilbert/distilbert-base-uncased", "finetune"),
+    ("# OPT 13B - Erebus\n\nThis is the second generation of the original Shinen.\n", "facebook/opt-13b", "unknown"),
+])
+def test_training_arguments_adapters_for_a_base_and_titles_naming_the_base(card: str, parent: str,
+                                                                           relation: str) -> None:
+    assert _edges(card, child="me/tuned") == [(parent, relation)]
+
+
+def test_a_lora_adapter_for_a_task_names_no_parent() -> None:
+    assert _edges("A LoRA adapter for sentiment classification of tweets.\n", child="me/tuned") == []

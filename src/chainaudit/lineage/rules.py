@@ -130,7 +130,7 @@ _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(
 #: "Base model" in the languages cards are written in besides English (Spanish/Portuguese, French, German, Chinese,
 #: Japanese, Korean, Russian).
 _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ ]+base|original|source)|"
-              r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|"
+              r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|权重来源|"
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
           r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
@@ -178,12 +178,13 @@ _RULES: list[_Rule] = [
     _Rule("base-heading", _rx(r"#{1,6}[ \t]*(?:the[ \t]+)?(?:(?:base|original|parent|foundation|upstream)[ \t]+model|",
                               _BASE_NOUN, r")[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}(?:[ \t]*```[\w-]*[ \t]*\n)?",
                               r"[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
-          _any("model", "modèle", "modell", "模型", "モデル", "모델", "модель")),
+          _any("model", "modèle", "modell", "模型", "权重", "モデル", "모델", "модель")),
     _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
                            r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
                            _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint", "modèle",
-                                                          "modell", "模型", "モデル", "모델", "модель", "base")),
+                                                          "modell", "模型", "权重", "モデル", "모델", "модель",
+                                                          "base")),
     # a distilled model's student named as such ("fine-tune a smaller student model, X"; "from T (teacher) to S
     # (student)"): the student's starting checkpoint is the parent, the teacher only supervises
     _Rule("student", _rx(r"student[ _-]?(?:model|network|checkpoint)(?:[ _-]?(?:name(?:[ _-]?or[ _-]?path)?|id))?",
@@ -221,6 +222,14 @@ _RULES: list[_Rule] = [
     _Rule("base-argument", _rx(r"(?:--base|base(?<![\w]base))[_-]?model(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
                                r"(?:['\"]?\s*[=:]?\s*['\"]|(?<=[a-z])[ \t]+(?=[a-z0-9]))", _REF), 0.75,
           _any("base_model", "base-model", "basemodel")),
+    # "a LoRA adapter for `X`", "SFT pipeline for X": the adapter's or the tuning's base
+    _Rule("adapter-for", _rx(r"(?:q?lora|peft)(?:[ \t]+(?:adapters?|weights|checkpoints?))?[ \t]+(?:for|on|of)[ \t]+",
+                             _ART, _REF), 0.7, _any("lora", "peft"), relation="adapter"),
+    _Rule("tuning-for", _rx(r"(?:sft|fine-?tuning|finetuning)[ \t]+(?:pipeline|recipe|script|code)[ \t]+for[ \t]+",
+                            _ART, _REF), 0.7, _any("sft", "tuning")),
+    # a training command's `--model_name_or_path X` (the Hugging Face example scripts): the model it starts from
+    _Rule("model-argument", _rx(r"model[_-]name[_-]or[_-]path['\"]?(?:[ \t]*[=:][ \t]*|[ \t]+)['\"]?", _REF), 0.65,
+          _any("model_name_or_path", "model-name-or-path")),
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
           _any("version of")),
@@ -286,8 +295,14 @@ def _sentence(low: str, start: int, end: int) -> tuple[int, int]:
     return cut, (m.start() if m else min(len(low), end + 400))
 
 
+#: A link's target or a bare URL: its words (`KLUE-benchmark/KLUE`) are an address, not a comparison cue.
+_LINK_TARGET = re.compile(r"\]\([^)\s]*\)|https?://[^\s)\]>]+")
+
+
 def _blocked(window: str) -> bool:
-    """A comparison/teacher/see-also cue precedes the mention, and no "this model"/"we" comes after it."""
+    """A comparison/teacher/see-also cue precedes the mention (outside link targets and URLs), and no "this
+    model"/"we" comes after it."""
+    window = _LINK_TARGET.sub(" ", window)
     cues = list(_NEGATIVE.finditer(window))
     return bool(cues) and _SELF.search(window, cues[-1].end()) is None
 
@@ -800,7 +815,8 @@ def copied_title_edge(child: str, text: str) -> Edge | None:
     m = _FIRST_HEADING.match(text[:MAX_TEXT_CHARS].replace("\r\n", "\n"))
     if m is None:
         return None
-    parent = well_known_by_words(m.group("title").strip())
+    title = m.group("title").strip()  # "# OPT 13B - Erebus", "# Llama 2 7B Chat - GGUF": the base, then what was done
+    parent = well_known_by_words(title) or well_known_by_words(re.split(r"\s+[-\u2013\u2014:|]\s+", title)[0])
     if parent is None or parent.lower() == child.lower() or own_page(child, parent):
         return None
     return Edge(child, parent, "card-text", 0.5, f"[copied-title] the card's title is {parent}'s: {m.group('title')}",
@@ -966,7 +982,8 @@ _BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\|[ \t]*)?\**[ \t]*(?P<key>base
                          r"modelo[ \t]+(?:de[ \t]+)?base|mod[eè]le[ \t]+de[ \t]+base|basismodell|"
                          r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model|"
                          r"fine-?tuned[ \t]+from(?:[ \t]+model)?(?:[ \t]*\[optional\])?)"
-                         r"[ \t]*\**[ \t]*[:|][ \t]*\**[ \t]*(?P<value>[^\n|]{1,60}?)[ \t]*\**[ \t]*\|?[ \t]*$", re.M)
+                         r"[ \t]*\**[ \t]*[:|][ \t]*\**[ \t]*(?P<value>[^\n|]{1,60}?)[ \t]*\**[ \t]*"
+                         r"(?:\|[^\n]*)?$", re.M)
 
 
 def base_field_edge(child: str, text: str) -> Edge | None:
