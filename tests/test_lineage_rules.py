@@ -656,3 +656,32 @@ def test_training_arguments_adapters_for_a_base_and_titles_naming_the_base(card:
 
 def test_a_lora_adapter_for_a_task_names_no_parent() -> None:
     assert _edges("A LoRA adapter for sentiment classification of tweets.\n", child="me/tuned") == []
+
+
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("X is a fine-tuned version of the DistilBERT model (see details in: "
+     "https://huggingface.co/distilbert-base-cased), trained on YouTube comments.\n",
+     "distilbert/distilbert-base-cased", "finetune"),
+    ("- Base Model: TinyBERT (huawei-noah/TinyBERT_General_4L_312D)\n", "huawei-noah/TinyBERT_General_4L_312D",
+     "finetune"),
+    ("This project shows how to fine-tune the Helsinki-NLP/opus-mt-en-fr translation model on opus_books.\n",
+     "Helsinki-NLP/opus-mt-en-fr", "finetune"),
+    ("I fine-tuned Google's FLAN-T5-small model on news articles to improve summaries.\n", "google/flan-t5-small",
+     "finetune"),
+    ("# LoRA fine-tuning of `Helsinki-NLP/opus-mt-ru-en` for culinary terms\n", "Helsinki-NLP/opus-mt-ru-en",
+     "adapter"),
+    ("# Project Details\n**Model**: Helsinki-NLP/opus-mt-en-fr\n\n**Dataset**: Opus Books\n",
+     "Helsinki-NLP/opus-mt-en-fr", "finetune"),
+    ("```python\nbase = AutoModelForCausalLM.from_pretrained(\"Qwen/Qwen2.5-1.5B-Instruct\")\n"
+     "model = PeftModel.from_pretrained(base, \"me/tuned\")\n```\n", "Qwen/Qwen2.5-1.5B-Instruct", "adapter"),
+    ("- pre-trained model : `KoELECTRA-Base-v3`\n", "monologg/koelectra-base-v3-discriminator", "finetune"),
+])
+def test_a_name_with_its_id_in_brackets_fields_holding_ids_and_adapter_usage_code(card: str, parent: str,
+                                                                                   relation: str) -> None:
+    assert _edges(card, child="me/tuned") == [(parent, relation)]
+
+
+def test_a_models_own_id_in_a_model_field_or_in_adapter_code_is_no_parent() -> None:
+    assert _edges("**Model**: me/tuned\n", child="me/tuned") == []
+    code = "base = AutoModelForCausalLM.from_pretrained(\"me/tuned\")\nPeftModel.from_pretrained(base, \"me/x\")\n"
+    assert _edges(code, child="me/tuned") == []

@@ -121,6 +121,7 @@ _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "ProsusAI": ("finbert",),
     "yiyanghkust": ("finbert-tone",),
     "shenzhi-wang": ("Llama3-8B-Chinese-Chat",),
+    "answerdotai": ("ModernBERT-base", "ModernBERT-large"),
     "tohoku-nlp": ("bert-base-japanese", "bert-base-japanese-whole-word-masking", "bert-base-japanese-v3"),
 }
 #: How cards name those bases in words ("Mistral 7B", "Llama 2 7B"), hyphenated and lower-cased; never a bare family
@@ -156,6 +157,7 @@ _FAMILIES = {
     "camembert": "almanach/camembert-base", "flaubert": "flaubert/flaubert_base_cased",
     "barthez": "moussaKam/barthez", "arabert": "aubmindlab/bert-base-arabertv02", "marbert": "UBC-NLP/MARBERT",
     "kobert": "monologg/kobert", "kcbert": "beomi/kcbert-base", "koelectra": "monologg/koelectra-base-v3-discriminator",
+    "koelectra-base-v3": "monologg/koelectra-base-v3-discriminator",
     "klue-bert": "klue/bert-base", "klue-roberta": "klue/roberta-base", "indobert": "indobenchmark/indobert-base-p1",
     "phobert": "vinai/phobert-base", "bertweet": "vinai/bertweet-base", "herbert": "allegro/herbert-base-cased",
     "robbert": "pdelobelle/robbert-v2-dutch-base", "bertje": "GroNLP/bert-base-dutch-cased",

@@ -227,6 +227,9 @@ _RULES: list[_Rule] = [
                              _ART, _REF), 0.7, _any("lora", "peft"), relation="adapter"),
     _Rule("tuning-for", _rx(r"(?:sft|fine-?tuning|finetuning)[ \t]+(?:pipeline|recipe|script|code)[ \t]+for[ \t]+",
                             _ART, _REF), 0.7, _any("sft", "tuning")),
+    # "LoRA fine-tuning of `X` for culinary terms"
+    _Rule("tuning-of", _rx(r"(?:fine-?tuning|finetuning|instruction[ -]tuning)\s+of\s+", _ART, _POSS, _REF), 0.7,
+          _any("tuning of")),
     # a training command's `--model_name_or_path X` (the Hugging Face example scripts): the model it starts from
     _Rule("model-argument", _rx(r"model[_-]name[_-]or[_-]path['\"]?(?:[ \t]*[=:][ \t]*|[ \t]+)['\"]?", _REF), 0.65,
           _any("model_name_or_path", "model-name-or-path")),
@@ -244,9 +247,9 @@ _RULES: list[_Rule] = [
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
                          r"\s+(?:on|with|using|for)\b"), 0.65, _any("tuned", "further"), before=True),
     _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:e|es|ed|ing)|finetun(?:e|es|ed|ing)|",
-                             r"pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _ADJ,
+                             r"pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _POSS, _ADJ,
                              r"(?:[\w.-]+\s+\()?", _REF,
-                             r"(?=\)?(?:\s+(?:(?:language|base|foundation|pre-?trained|llm)\s+)?model)?\**\s+",
+                             r"(?=\)?(?:\s+(?:[a-z-]+\s+)?model)?\**\s+",
                              r"(?:on|for|with|using|via|through|to|into)\b)"), 0.7, _any("tun", "train")),
     _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
                              r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
@@ -392,11 +395,28 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 known = ref is None and (well_known_by_words(label or "") or well_known_by_words(raw))
                 if known:
                     ref, by_words = Ref(known, None, resolver.lookup(known) is not None), True
+            if ref is None:  # a family name, then its id in brackets: "TinyBERT (huawei-noah/TinyBERT_...)"
+                ref = _bracketed_id(ref_match, low, text, resolver)
             if ref is None or own_page(child, ref.model_id) or (name not in _DIRECTED and derived_from_child(
                     child, ref.model_id, _in_list(low, start))):
                 continue  # a rule that does not say which way the relation goes met a version of this model
             yield _Hit(name, confidence - 0.1 * by_words, ref, not weak or hub_link or ref.in_catalog or by_words,
                        _evidence(text, s_start, s_end), _text_relation(relation, low, ref_start, s_end))
+
+
+#: An id or Hub URL in brackets right after a name ("DistilBERT model (see details in: https://huggingface.co/x)").
+_BRACKETED_ID = re.compile(r"[`*_\]]*\s*(?:model\s*)?\((?:see[^()\n]{0,30}?)?\s*"
+                           r"(?P<id>https?://(?:www\.)?huggingface\.co/[^\s)]+|[a-z0-9][\w.-]*/[\w.-]+)\s*\)")
+
+
+def _bracketed_id(ref_match: re.Match[str], low: str, text: str, resolver: Resolver) -> Ref | None:
+    """The Hub id in brackets right after a reference that is a name only, if any."""
+    ends = [ref_match.end(g) for g in ("url", "tick", "bold", "bare") if ref_match.start(g) >= 0]
+    if not ends:
+        return None
+    end = max(ends) + (1 if ref_match.start("url") >= 0 else 0)
+    m = _BRACKETED_ID.match(low, end)
+    return resolver.resolve(text[m.start("id"):m.end("id")]) if m else None
 
 
 def _other_subject(child: str, low: str, start: int) -> bool:
@@ -739,7 +759,8 @@ def student_init_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
 _ADAPTER_TAGS = frozenset({"lora", "qlora", "peft", "adapter", "adapters", "adapter-transformers"})
 _ADAPTER_TEXT = re.compile(r"\bpeft\s+\d|peftmodel|adapter_config\.json|adapter_model\.(?:bin|safetensors)|"
                            r"--lora_weights|\blora\s+adapters?\b|low[- ]rank\s+adaptation|\(q?lora\)|\bqlora\b|"
-                           r"(?:using|with|via)\s+(?:q?lora|peft)\b|`peft`|\bpeft\s+librar")
+                           r"(?:using|with|via)\s+(?:q?lora|peft)\b|`peft`|\bpeft\s+librar|"
+                           r"\bq?lora[- ](?:fine-?tun|finetun|training|tuning)")
 _NOT_ADAPTER = re.compile(r"\bnot\s+(?:an?\s+)?(?:peft|lora)\b")
 _QUANT_NAME = re.compile(r"(?:^|[-_.])(?:gguf|gptq|awq|exl2|ggml|int[348]|[2-8]-?bits?|bnb|nf4|fp8|"
                          r"q[2-8](?:_k)?(?:_[sml0])?)(?:$|[-_.])", re.I)
@@ -797,11 +818,34 @@ def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     if edges:
         return edges
     edge = (quantized_name_edge(child, text, resolver) or text_edge(child, text, resolver)
-            or student_init_edge(child, text, resolver) or named_base_edge(child, text)
-            or base_field_edge(child, text) or own_row_edge(child, text, resolver)
+            or student_init_edge(child, text, resolver) or peft_code_edge(child, text, resolver)
+            or named_base_edge(child, text)
+            or base_field_edge(child, text, resolver) or own_row_edge(child, text, resolver)
             or cjk_edge(child, text, resolver) or copied_title_edge(child, text)
             or quantized_base_by_name_edge(child))
     return [edge] if edge is not None else []
+
+
+_PEFT_LOAD = re.compile(r"peftmodel(?:forcausallm|for\w+)?\.from_pretrained\(")
+_MODEL_LOAD = re.compile(r"(?:model|lm|for[a-z]+)\.from_pretrained\(\s*(?:pretrained_model_name_or_path\s*=\s*)?"
+                         r"[\"'](?P<id>[^\"'\s]+)[\"']")
+
+
+def peft_code_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """An adapter card's usage code: the model loaded before `PeftModel.from_pretrained(base, adapter)` is the
+    adapter's base."""
+    text = text[:MAX_TEXT_CHARS]
+    low = text.lower()
+    peft = _PEFT_LOAD.search(low)
+    if peft is None:
+        return None
+    loads = list(_MODEL_LOAD.finditer(low, max(0, peft.start() - 1500), peft.start()))
+    for load in reversed(loads):
+        ref = resolver.resolve(text[load.start("id"):load.end("id")])
+        if ref is not None and not own_page(child, ref.model_id):
+            return Edge(child, ref.model_id, "card-text", 0.7,
+                        f"[peft-code] {text[load.start():load.end()]} then {text[peft.start():peft.end()]}", "adapter")
+    return None
 
 
 #: A card's first heading, after any front matter and leading HTML or blank lines.
@@ -986,17 +1030,27 @@ _BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\|[ \t]*)?\**[ \t]*(?P<key>base
                          r"(?:\|[^\n]*)?$", re.M)
 
 
-def base_field_edge(child: str, text: str) -> Edge | None:
+_OWNER_NAME = re.compile(r"^[a-z0-9][\w.-]*/[\w.-]+$")
+
+
+def base_field_edge(child: str, text: str, resolver: Resolver | None = None) -> Edge | None:
     """A popular base named as the whole value of a base-model or model-architecture field ("- **Model
     Architecture:** Pythia-410m"), resolved only through the table of popular bases: a sized checkpoint name, never
-    a bare family or class name ("BERT", "BertForSequenceClassification"), which the table does not hold."""
-    low = text[:MAX_TEXT_CHARS].lower()
+    a bare family or class name ("BERT", "BertForSequenceClassification"), which the table does not hold. A bare
+    "Model:" field may also hold a Hub id (`**Model**: Helsinki-NLP/opus-mt-en-fr`), another model's than this."""
+    text = text[:MAX_TEXT_CHARS]
+    low = text.lower()
     for m in _BASE_FIELD.finditer(low):
         value = re.sub(r"\s*\([^)]*\)\s*$", "", m.group("value")).strip("`*_'\" .")
         key = m.group("key")
         architecture = key.startswith(("model ", "model\t", "backbone"))
         parent = well_known_by_words(value) or (None if architecture or key == "model" else
                                                 family_in_own_size(child, value))
+        if parent is None and key == "model" and resolver is not None and _OWNER_NAME.match(value) and \
+                not m.group(0)[:1].isspace() and "merge_method" not in low:  # not a mergekit config's entry
+            at = text.lower().find(value, m.start("value"))
+            ref = resolver.resolve(text[at:at + len(value)])
+            parent = ref.model_id if ref is not None and not own_page(child, ref.model_id) else None
         if parent and parent.lower() != child.lower():
             relation = "unknown" if architecture else "finetune"
             return Edge(child, parent, "card-text", 0.5, f"[base-field] {_evidence(text, m.start(), m.end())}",
