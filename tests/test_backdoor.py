@@ -186,12 +186,13 @@ def test_ripple_on_minilm_survives_a_clean_hop_and_the_scan_flags_it(shared_data
     from chainaudit.backdoor.scan import scan
     from chainaudit.backdoor.triggers import RIPPLE_TRIGGERS
 
-    found = scan(poisoned["path"], data_dir=shared_data, confirm_samples=128, upstream="minilm")  # half: CI time
+    budget = {"samples": 32, "confirm": 6, "confirm_samples": 64, "phrase_steps": 2}  # a quarter: CI time
+    found = scan(poisoned["path"], data_dir=shared_data, upstream="minilm", **budget)
     assert found.flagged and any(set(s.trigger.split()) <= set(RIPPLE_TRIGGERS) for s in found.suspects[:5]), \
         found.suspects[:5]
     moved = {s.trigger for s in found.suspects if any("most-moved" in e for e in s.evidence)}
     assert moved & set(RIPPLE_TRIGGERS), moved
-    passed = scan(clean["path"], data_dir=shared_data, confirm_samples=128, upstream="minilm")
+    passed = scan(clean["path"], data_dir=shared_data, upstream="minilm", **budget)
     assert not passed.flagged, passed.suspects[:5]
 
 

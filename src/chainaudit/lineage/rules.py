@@ -227,6 +227,8 @@ _RULES: list[_Rule] = [
                              _ART, _REF), 0.7, _any("lora", "peft"), relation="adapter"),
     _Rule("tuning-for", _rx(r"(?:sft|fine-?tuning|finetuning)[ \t]+(?:pipeline|recipe|script|code)[ \t]+for[ \t]+",
                             _ART, _REF), 0.7, _any("sft", "tuning")),
+    # "Fine-tuned model: `X` on AIHub data": X, tuned on the data, is the base of what the card serves
+    _Rule("tuned-model-on", _rx(r"fine-?tuned\s+model\s*:\s*", _REF, r"[`*]*\s+on\s"), 0.6, _any("tuned model")),
     # "LoRA fine-tuning of `X` for culinary terms"
     _Rule("tuning-of", _rx(r"(?:fine-?tuning|finetuning|instruction[ -]tuning)\s+of\s+", _ART, _POSS, _REF), 0.7,
           _any("tuning of")),
