@@ -685,3 +685,16 @@ def test_a_models_own_id_in_a_model_field_or_in_adapter_code_is_no_parent() -> N
     assert _edges("**Model**: me/tuned\n", child="me/tuned") == []
     code = "base = AutoModelForCausalLM.from_pretrained(\"me/tuned\")\nPeftModel.from_pretrained(base, \"me/x\")\n"
     assert _edges(code, child="me/tuned") == []
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("## Fine-Tuning Microsoft Phi-2 for Sentiment Analysis in Finance News Headlines\n", "microsoft/phi-2"),
+    ("This project fine-tunes the `xlm-roberta-base` multilingual transformer model to perform NLI.\n",
+     "FacebookAI/xlm-roberta-base"),
+    ("## 基礎模型\n- [google-bert/bert-base-chinese](https://huggingface.co/google-bert/bert-base-chinese)\n",
+     "google-bert/bert-base-chinese"),
+    ("🧠 Fine-tuned model: `beomi/KcELECTRA-base` on AIHub 감성대화 말뭉치\n", "beomi/KcELECTRA-base"),
+])
+def test_a_maker_before_the_name_a_longer_model_phrase_traditional_chinese_and_a_tuned_model_field(
+        card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card, child="me/classifier")] == [parent]

@@ -118,7 +118,9 @@ _REF = (r"(?:\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{1,400})\)"
         r"|(?P<bare>(?:https?://)?[a-z0-9][\w.\-]*(?:/[\w.\-@]+)*))")
 _ART = r"(?:(?:the|a|an|our|its)\s+)?"
 #: A maker named before the model, possessive, maybe as its own link ("[EleutherAI's](url) [Pythia-12b](url)").
-_POSS = r"(?:(?:\[[^\]\n]{1,40}(?:'s|\u2019s)\]\([^)\s]{1,200}\)|[\w.-]{1,30}(?:'s|\u2019s))\s+)?"
+_POSS = (r"(?:(?:\[[^\]\n]{1,40}(?:'s|\u2019s)\]\([^)\s]{1,200}\)|[\w.-]{1,30}(?:'s|\u2019s)|"
+         r"(?:microsoft|google|meta|openai|facebook|alibaba|mistral\s*ai|hugging\s*face|eleutherai|deepseek|nvidia|"
+         r"ibm|apple|tii)(?=\s+[\w`*\[]))\s+)?")
 _ADJ = (r"(?:(?:pre-?trained|base|original|public(?:ly available)?|open[- ]source|multilingual|english|"
         r"large|small|model|checkpoint|weights?|version)\s+){0,3}")
 _VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
@@ -130,7 +132,7 @@ _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(
 #: "Base model" in the languages cards are written in besides English (Spanish/Portuguese, French, German, Chinese,
 #: Japanese, Korean, Russian).
 _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ ]+base|original|source)|"
-              r"basismodell|ausgangsmodell|基础模型|基座模型|底座模型|原始模型|权重来源|"
+              r"basismodell|ausgangsmodell|基础模型|基礎模型|基座模型|底座模型|原始模型|权重来源|"
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
           r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
@@ -251,7 +253,7 @@ _RULES: list[_Rule] = [
     _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:e|es|ed|ing)|finetun(?:e|es|ed|ing)|",
                              r"pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _POSS, _ADJ,
                              r"(?:[\w.-]+\s+\()?", _REF,
-                             r"(?=\)?(?:\s+(?:[a-z-]+\s+)?model)?\**\s+",
+                             r"(?=\)?(?:\s+(?:[a-z-]+\s+){0,2}model)?\**\s+",
                              r"(?:on|for|with|using|via|through|to|into)\b)"), 0.7, _any("tun", "train")),
     _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
                              r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
