@@ -698,3 +698,8 @@ def test_a_models_own_id_in_a_model_field_or_in_adapter_code_is_no_parent() -> N
 def test_a_maker_before_the_name_a_longer_model_phrase_traditional_chinese_and_a_tuned_model_field(
         card: str, parent: str) -> None:
     assert [p for p, _ in _edges(card, child="me/classifier")] == [parent]
+
+
+def test_a_local_folder_named_as_an_official_release_is_that_release() -> None:
+    data = {"base_model": "../../models/gemma-3-1b-pt", "library_name": "peft"}
+    assert _edges("", child="me/sft", data=data) == [("google/gemma-3-1b-pt", "adapter")]

@@ -220,7 +220,7 @@ _OFFICIAL_OWNERS = (
 #: The words an official release name is made of besides its family and size; any other word (a fine-tuner's
 #: "abliterated", "finetuned", a dataset) makes the name someone else's model.
 _OFFICIAL_WORD = re.compile(r"^(?:\d+(?:\.\d+)?[bm]|\d+x\d+(?:\.\d+)?b|a\d+(?:\.\d+)?b|instruct|chat|base|it|hf|"
-                            r"v\d+(?:\.\d+)*|math|coder|vl|omni|audio|vision|moe|mini|small|medium|large|\d+k|"
+                            r"v\d+(?:\.\d+)*|pt|math|coder|vl|omni|audio|vision|moe|mini|small|medium|large|\d+k|"
                             r"fp8|awq|gptq|int[48]|gguf|preview|distill|r1|llama|qwen|qwen\d*(?:\.\d+)?|"
                             r"thinking|reasoning|turbo|\d{4}|meta|llama|\d+(?:\.\d+)?|[234]|gemma|phi|deepseek)$")
 
@@ -410,7 +410,8 @@ class Resolver:
         hit = self.by_name(last) if self._by_key else None
         if hit:
             return Ref(hit, None, True)
-        known = WELL_KNOWN.get(last.lower()) or WELL_KNOWN.get(_LOCAL_SUFFIX.sub("", last.lower()))
+        known = WELL_KNOWN.get(last.lower()) or WELL_KNOWN.get(_LOCAL_SUFFIX.sub("", last.lower())) or \
+            official_by_prefix(last)
         return Ref(known, None, self.lookup(known) is not None) if known else None
 
     def by_name(self, name: str) -> str | None:
