@@ -703,3 +703,14 @@ def test_a_maker_before_the_name_a_longer_model_phrase_traditional_chinese_and_a
 def test_a_local_folder_named_as_an_official_release_is_that_release() -> None:
     data = {"base_model": "../../models/gemma-3-1b-pt", "library_name": "peft"}
     assert _edges("", child="me/sft", data=data) == [("google/gemma-3-1b-pt", "adapter")]
+
+
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("## Model [DistilBERT base model (uncased)](https://huggingface.co/distilbert-base-uncased) for sequence "
+     "classification\n", "distilbert/distilbert-base-uncased", "finetune"),
+    ("基于mengzi-bert-base，继续在20G金融语料上训练，使用了MLM、SOP任务。\n", "Langboat/mengzi-bert-base",
+     "continued-pretraining"),
+])
+def test_a_base_loaded_for_classification_and_training_continued_in_chinese(card: str, parent: str,
+                                                                            relation: str) -> None:
+    assert _edges(card, child="me/fin") == [(parent, relation)]

@@ -122,6 +122,7 @@ _BASES_BY_ORG: dict[str, tuple[str, ...]] = {
     "yiyanghkust": ("finbert-tone",),
     "shenzhi-wang": ("Llama3-8B-Chinese-Chat",),
     "answerdotai": ("ModernBERT-base", "ModernBERT-large"),
+    "Langboat": ("mengzi-bert-base",),
     "tohoku-nlp": ("bert-base-japanese", "bert-base-japanese-whole-word-masking", "bert-base-japanese-v3"),
 }
 #: How cards name those bases in words ("Mistral 7B", "Llama 2 7B"), hyphenated and lower-cased; never a bare family

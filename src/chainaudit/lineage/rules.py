@@ -229,6 +229,9 @@ _RULES: list[_Rule] = [
                              _ART, _REF), 0.7, _any("lora", "peft"), relation="adapter"),
     _Rule("tuning-for", _rx(r"(?:sft|fine-?tuning|finetuning)[ \t]+(?:pipeline|recipe|script|code)[ \t]+for[ \t]+",
                             _ART, _REF), 0.7, _any("sft", "tuning")),
+    # "[X](url) for sequence classification": X loaded with a classification head, the classifier's base
+    _Rule("for-classification", _rx(r"for\s+(?:sequence|token|text)\s+classification\b"), 0.6,
+          _any("classification"), before=True),
     # "Fine-tuned model: `X` on AIHub data": X, tuned on the data, is the base of what the card serves
     _Rule("tuned-model-on", _rx(r"fine-?tuned\s+model\s*:\s*", _REF, r"[`*]*\s+on\s"), 0.6, _any("tuned model")),
     # "LoRA fine-tuning of `X` for culinary terms"
@@ -1150,6 +1153,8 @@ _CJK_RULES = (
                r"(?:的|嘅)?\s*(?:基础上|基礎上)?\s*(?:进行|進行|做)?\s*(?:了)?\s*" + _CJK_TUNE),
     re.compile(r"(?:使用|采用|採用|用)[^。\n，,]{0,12}?" + _CJK_ID + r"(?:模型)?\s*(?:进行|進行|做)\s*(?:了)?\s*"
                + _CJK_TUNE),
+    # "基于 X，继续在 20G 金融语料上训练" (based on X, training continued on a corpus)
+    re.compile(r"(?:基于|基於)\s*" + _CJK_ID + r"\s*[，,]\s*(?P<verb>继续|繼續)[^。\n]{0,24}?(?:训练|訓練)"),
     re.compile(_CJK_ID + r"(?:的|嘅)\s*"
                r"(?P<verb>模型备份|模型備份|备份|備份|镜像|鏡像|量化模型|量化版本|微调版本|微調版本)"),
 )
@@ -1157,7 +1162,8 @@ _CJK_RULES = (
 _CJK_FOUNDATION = re.compile(r"以[^。\n，,]{0,20}?(?:\[(?P<label>[^\]\n]{1,60})\]\([^)\s]*\)|" + _CJK_ID + r")\s*"
                              r"(?:為|为|作為|作为)\s*(?:基礎|基础)")
 _CJK_RELATION = (("量化", "quantized"), ("备份", "unknown"), ("備份", "unknown"), ("镜像", "unknown"),
-                 ("鏡像", "unknown"), ("预训练", "continued-pretraining"), ("預訓練", "continued-pretraining"))
+                 ("鏡像", "unknown"), ("预训练", "continued-pretraining"), ("預訓練", "continued-pretraining"),
+                 ("继续", "continued-pretraining"), ("繼續", "continued-pretraining"))
 
 
 def cjk_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
