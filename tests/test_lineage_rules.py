@@ -710,6 +710,8 @@ def test_a_local_folder_named_as_an_official_release_is_that_release() -> None:
      "classification\n", "distilbert/distilbert-base-uncased", "finetune"),
     ("基于mengzi-bert-base，继续在20G金融语料上训练，使用了MLM、SOP任务。\n", "Langboat/mengzi-bert-base",
      "continued-pretraining"),
+    ("- **Model Type**: `roberta-base` (fine-tuned)\n- **Task**: Binary Classification\n", "FacebookAI/roberta-base",
+     "unknown"),  # a type field names an architecture as often as a checkpoint: the relation stays open
 ])
 def test_a_base_loaded_for_classification_and_training_continued_in_chinese(card: str, parent: str,
                                                                             relation: str) -> None:

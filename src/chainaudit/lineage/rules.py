@@ -1029,7 +1029,7 @@ def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
 #: A card's "Base model: X" / "Model architecture: X" field line (bullet, bold key or plain), value to end of line;
 #: "Finetuned from model [optional]:" is the Hub's model-card template.
 _BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\|[ \t]*)?\**[ \t]*(?P<key>base[ \t]+model|model[ \t]+architecture|"
-                         r"backbone|model|"
+                         r"model[ \t]+type|backbone|model|"
                          r"modelo[ \t]+(?:de[ \t]+)?base|mod[eè]le[ \t]+de[ \t]+base|basismodell|"
                          r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model|"
                          r"fine-?tuned[ \t]+from(?:[ \t]+model)?(?:[ \t]*\[optional\])?)"
