@@ -223,7 +223,7 @@ _OFFICIAL_OWNERS = (
 _OFFICIAL_WORD = re.compile(r"^(?:\d+(?:\.\d+)?[bm]|\d+x\d+(?:\.\d+)?b|a\d+(?:\.\d+)?b|instruct|chat|base|it|hf|"
                             r"v\d+(?:\.\d+)*|pt|math|coder|vl|omni|audio|vision|moe|mini|small|medium|large|\d+k|"
                             r"fp8|awq|gptq|int[48]|gguf|preview|distill|r1|llama|qwen|qwen\d*(?:\.\d+)?|"
-                            r"thinking|reasoning|turbo|\d{4}|meta|llama|\d+(?:\.\d+)?|[234]|gemma|phi|deepseek)$")
+                            r"thinking|reasoning|turbo|\d+(?:\.\d+)?|gemma|phi|deepseek)$")
 
 
 def official_by_prefix(name: str) -> str | None:
