@@ -426,15 +426,17 @@ def _bracketed_id(ref_match: re.Match[str], low: str, text: str, resolver: Resol
     return resolver.resolve(text[m.start("id"):m.end("id")]) if m else None
 
 
+def _squashed(name: str) -> str:
+    """A name without case and separators: the row "ReligionBERT" is the model `religion-bert`."""
+    return re.sub(r"[\s_.\-]+", "", name.lower())
+
+
 def _other_subject(child: str, low: str, start: int) -> bool:
     """Whether the sentence's subject right before position `start` is a model other than `child`."""
     m = _SUBJECT.search(low, max(0, start - 80), start)
     if m is None:
         return False
-
-    def squash(value: str) -> str:
-        return re.sub(r"[-_.\s]", "", value)
-    subject, own = squash(m.group("subject").rsplit("/", 1)[-1]), squash(child.rsplit("/", 1)[-1].lower())
+    subject, own = _squashed(m.group("subject").rsplit("/", 1)[-1]), _squashed(child.rsplit("/", 1)[-1])
     return bool(re.search(r"\d", subject)) and subject not in own and own not in subject
 
 
@@ -1127,11 +1129,6 @@ def own_row_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
                 return Edge(child, ref, "card-text", 0.75, f"[own-row] {header[col]}: {_cell_text(cells[col])}",
                             "finetune")
     return None
-
-
-def _squashed(name: str) -> str:
-    """A name without case and separators: the row "ReligionBERT" is the model `religion-bert`."""
-    return re.sub(r"[\s_.\-]+", "", name.lower())
 
 
 def _cell_ref(cell: str, resolver: Resolver) -> str | None:
