@@ -648,17 +648,6 @@ def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant(
     ("| Layer | Choice | Why |\n|---|---|---|\n| Model | DistilBERT-base-uncased | 40% smaller than BERT |\n",
      "distilbert/distilbert-base-uncased", "finetune"),
     ("# OPT 13B - Erebus\n\nThis is the second generation of the original Shinen.\n", "facebook/opt-13b", "unknown"),
-])
-def test_training_arguments_adapters_for_a_base_and_titles_naming_the_base(card: str, parent: str,
-                                                                           relation: str) -> None:
-    assert _edges(card, child="me/tuned") == [(parent, relation)]
-
-
-def test_a_lora_adapter_for_a_task_names_no_parent() -> None:
-    assert _edges("A LoRA adapter for sentiment classification of tweets.\n", child="me/tuned") == []
-
-
-@pytest.mark.parametrize(("card", "parent", "relation"), [
     ("X is a fine-tuned version of the DistilBERT model (see details in: "
      "https://huggingface.co/distilbert-base-cased), trained on YouTube comments.\n",
      "distilbert/distilbert-base-cased", "finetune"),
@@ -675,10 +664,22 @@ def test_a_lora_adapter_for_a_task_names_no_parent() -> None:
     ("```python\nbase = AutoModelForCausalLM.from_pretrained(\"Qwen/Qwen2.5-1.5B-Instruct\")\n"
      "model = PeftModel.from_pretrained(base, \"me/tuned\")\n```\n", "Qwen/Qwen2.5-1.5B-Instruct", "adapter"),
     ("- pre-trained model : `KoELECTRA-Base-v3`\n", "monologg/koelectra-base-v3-discriminator", "finetune"),
+    ("## Model [DistilBERT base model (uncased)](https://huggingface.co/distilbert-base-uncased) for sequence "
+     "classification\n", "distilbert/distilbert-base-uncased", "finetune"),
+    ("基于mengzi-bert-base，继续在20G金融语料上训练，使用了MLM、SOP任务。\n", "Langboat/mengzi-bert-base",
+     "continued-pretraining"),
+    ("- **Model Type**: `roberta-base` (fine-tuned)\n- **Task**: Binary Classification\n", "FacebookAI/roberta-base",
+     "unknown"),  # a type field names an architecture as often as a checkpoint: the relation stays open
 ])
-def test_a_name_with_its_id_in_brackets_fields_holding_ids_and_adapter_usage_code(card: str, parent: str,
-                                                                                   relation: str) -> None:
+def test_arguments_adapter_code_fields_brackets_and_titles_name_the_parent_and_relation(card: str, parent: str,
+                                                                                        relation: str) -> None:
+    """Training arguments, adapters for a base, a title naming the base, a name with its id in brackets, fields
+    holding ids, adapter usage code, a base loaded for classification, training continued (in Chinese)."""
     assert _edges(card, child="me/tuned") == [(parent, relation)]
+
+
+def test_a_lora_adapter_for_a_task_names_no_parent() -> None:
+    assert _edges("A LoRA adapter for sentiment classification of tweets.\n", child="me/tuned") == []
 
 
 def test_a_models_own_id_in_a_model_field_or_in_adapter_code_is_no_parent() -> None:
@@ -703,16 +704,3 @@ def test_a_maker_before_the_name_a_longer_model_phrase_traditional_chinese_and_a
 def test_a_local_folder_named_as_an_official_release_is_that_release() -> None:
     data = {"base_model": "../../models/gemma-3-1b-pt", "library_name": "peft"}
     assert _edges("", child="me/sft", data=data) == [("google/gemma-3-1b-pt", "adapter")]
-
-
-@pytest.mark.parametrize(("card", "parent", "relation"), [
-    ("## Model [DistilBERT base model (uncased)](https://huggingface.co/distilbert-base-uncased) for sequence "
-     "classification\n", "distilbert/distilbert-base-uncased", "finetune"),
-    ("基于mengzi-bert-base，继续在20G金融语料上训练，使用了MLM、SOP任务。\n", "Langboat/mengzi-bert-base",
-     "continued-pretraining"),
-    ("- **Model Type**: `roberta-base` (fine-tuned)\n- **Task**: Binary Classification\n", "FacebookAI/roberta-base",
-     "unknown"),  # a type field names an architecture as often as a checkpoint: the relation stays open
-])
-def test_a_base_loaded_for_classification_and_training_continued_in_chinese(card: str, parent: str,
-                                                                            relation: str) -> None:
-    assert _edges(card, child="me/fin") == [(parent, relation)]
