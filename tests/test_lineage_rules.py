@@ -441,6 +441,16 @@ def test_a_list_headed_merge_models_gives_every_listed_model() -> None:
     assert all(relation != "merge" for _, relation in _edges(prose))
 
 
+
+def test_a_merge_field_over_a_list_of_linked_models_gives_every_one() -> None:
+    card = ("# Model Information\n- **Parameter size:** 7B\n- **Merge:**\n"
+            "  - [OpenChat](https://huggingface.co/openchat/openchat_3.5) with ```--weight 0.6```\n"
+            "  - [Zephyr](https://huggingface.co/HuggingFaceH4/zephyr-7b-beta) with ```--weight 0.3```\n"
+            "  - [Mistral](https://huggingface.co/mistralai/Mistral-7B-v0.1) serving as the base model\n")
+    assert sorted(_edges(card, child="me/merged-chat")) == [
+        ("HuggingFaceH4/zephyr-7b-beta", "merge"), ("mistralai/Mistral-7B-v0.1", "merge"),
+        ("openchat/openchat_3.5", "merge")]
+
 def test_a_quantized_copy_links_its_original() -> None:
     card = "Llama.cpp compatible versions of an original [13B model](https://huggingface.co/me/saiga2_13b_lora).\n"
     assert _edges(card, child="me/saiga2_13b_gguf") == [("me/saiga2_13b_lora", "quantized")]
@@ -568,11 +578,41 @@ def test_base_models_named_in_other_languages_fields_and_arguments(card: str, pa
     assert [p for p, _ in _edges(card, child="me/classifier")] == [parent]
 
 
-def test_a_bare_family_name_of_several_checkpoints_stays_unresolved() -> None:
-    """Measured on the labelled cards: reading "DistilBERT" or "XLM-RoBERTa" as their base checkpoints gained three
-    cards and lost three (two of another size, one that was never fine-tuned)."""
-    assert _edges("We fine-tuned DistilBERT on GoEmotions.\n", child="me/emotions") == []
-    assert _edges("In this project we fine-tune XLM-RoBERTa for intents.\n", child="me/intents") == []
+@pytest.mark.parametrize(("card", "child", "parent"), [
+    ("We fine-tuned DistilBERT on GoEmotions.\n", "me/emotions", "distilbert/distilbert-base-uncased"),
+    ("This project demonstrates how to fine-tune the RoBERTa model for fake news detection.\n", "me/fake-news",
+     "FacebookAI/roberta-base"),
+    ("In this project we fine-tune an XLM-Roberta model for intent detection.\n", "me/xlm-roberta-large-intents",
+     "FacebookAI/xlm-roberta-large"),  # the size from the model's own name
+    ("## Objective\nFine-tune a small pre-trained Transformer (DistilBERT) for intent classification.\n", "me/b77",
+     "distilbert/distilbert-base-uncased"),
+    ("A multilingual intent classifier that leverages a fine-tuned BERT model.\n", "me/intents",
+     "google-bert/bert-base-multilingual-cased"),
+    ("This repository contains a BERT model fine-tuned on cased English reviews.\n", "me/reviews",
+     "google-bert/bert-base-cased"),
+])
+def test_a_generic_family_named_as_what_was_fine_tuned_is_its_default_checkpoint(card: str, child: str,
+                                                                                 parent: str) -> None:
+    """Measured on the tune part of the labelled cards: 9 more right, none lost, and 6 more right on the held-back
+    part (seen only as a count). The edge says it is a guess: low confidence, its own evidence tag."""
+    edges, _ = identify_model(child, {}, [], card, Resolver())
+    assert [e.parent for e in edges] == [parent]
+    assert edges[0].confidence < 0.5 and edges[0].evidence.startswith("[family-default]")
+
+
+@pytest.mark.parametrize("card", [
+    "DistilBERT is a small, fast model; we compare it with our classifier.\n",  # named, not fine-tuned
+    "To fine-tune our DistilBERT model on your data, run train.py.\n",  # using this model, not its origin
+    "## Fine-Tuning DistilBERT Models\n\nSee the scripts.\n",  # a section heading
+    "- [Fine-Tuning DistilBERT Models](#fine-tuning-distilbert-models)\n",  # a table of contents
+    "A DistilBERT trained from scratch on Japanese text. The DistilBERT model fine-tuned on news is below.\n",
+    "To load the DistilBERT model fine-tuned on Livedoor, use me/distilbert-japanese-finetuned-livedoor.\n",
+    "We fine-tuned RoBERTa and it outperforms a fine-tuned BERT baseline.\n",  # the comparison is not the parent
+])
+def test_a_family_named_otherwise_than_as_what_this_model_fine_tuned_names_no_parent(card: str) -> None:
+    edges = _edges(card, child="me/distilbert-japanese")
+    assert ("google-bert/bert-base-uncased", "finetune") not in edges
+    assert all(not p.startswith("distilbert/") for p, _ in edges)
 
 
 def test_a_linked_parent_whose_name_holds_a_negative_word_and_a_local_download_folder() -> None:
@@ -670,6 +710,10 @@ def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant(
      "continued-pretraining"),
     ("- **Model Type**: `roberta-base` (fine-tuned)\n- **Task**: Binary Classification\n", "FacebookAI/roberta-base",
      "unknown"),  # a type field names an architecture as often as a checkpoint: the relation stays open
+    ('```json\n{"teacher_model_name": "t5-large",\n "student_model_name": "t5-small"}\n```\n', "google-t5/t5-small",
+     "distillation"),  # a JSON config's quoted key
+    ("## cardiffnlp/twitter-roberta-base-sentiment-latest base fine tuned model\n\nIMDB sentiment.\n",
+     "cardiffnlp/twitter-roberta-base-sentiment-latest", "finetune"),
 ])
 def test_arguments_adapter_code_fields_brackets_and_titles_name_the_parent_and_relation(card: str, parent: str,
                                                                                         relation: str) -> None:

@@ -209,6 +209,42 @@ def well_known_by_words(words: str) -> str | None:
     return official_by_prefix(words.strip().strip("*_`'\" "))
 
 
+#: The checkpoint a classifier's card most probably means when it names only a generic architecture family as
+#: what it fine-tuned ("fine-tune the RoBERTa model"): the family's first public base-size checkpoint, or the size,
+#: casing or multilingual variant the card or the model's own name spells out (`family_checkpoint`).
+_FAMILY_CHECKPOINTS = {"distilbert": "distilbert/distilbert-base-uncased",
+                       "distilroberta": "distilbert/distilroberta-base", "roberta": "FacebookAI/roberta-base",
+                       "xlmroberta": "FacebookAI/xlm-roberta-base", "xlmr": "FacebookAI/xlm-roberta-base",
+                       "bert": "google-bert/bert-base-uncased", "mbert": "google-bert/bert-base-multilingual-cased"}
+
+
+def family_checkpoint(family: str, card: str, child: str) -> str | None:
+    """The checkpoint a card that fine-tuned a bare `family` ("DistilBERT", "XLM-R", "mBERT") means: the default
+    one, unless the card (lower case) or the model's own name says large, cased or multilingual (or Chinese, for
+    BERT). None for a family outside the table."""
+    fam = family.lower().replace("-", "")
+    default = _FAMILY_CHECKPOINTS.get(fam)
+    if default is None:
+        return None
+    own = child.lower()
+    both = f"{card} {own}"
+    large = re.search(r"(?<!\w)" + re.escape(fam[:4]) + r"[\w-]*[ _-]large\b", card) is not None or "large" in own
+    cased = re.search(r"(?<!un)cased", both) is not None and "uncased" not in both
+    multilingual = re.search(r"multilingual|\bmbert\b|cross-lingual", card) is not None
+    if fam == "distilbert":
+        return ("distilbert/distilbert-base-multilingual-cased" if multilingual else
+                "distilbert/distilbert-base-cased" if cased else default)
+    if fam in ("xlmroberta", "xlmr", "roberta") and large:
+        return default.replace("-base", "-large")
+    if fam in ("bert", "mbert"):
+        if fam == "mbert" or multilingual:
+            return default if fam == "mbert" else "google-bert/bert-base-multilingual-cased"
+        if re.search(r"chinese|中文", card):
+            return "google-bert/bert-base-chinese"
+        return f"google-bert/bert-{'large' if large else 'base'}-{'cased' if cased else 'uncased'}"
+    return default
+
+
 #: Families whose checkpoints their maker alone publishes under its own name ("Qwen3-235B-A22B" is Qwen's), by
 #: the name's start; an owner-less name of one of them, written the official way, is that maker's repository.
 _OFFICIAL_OWNERS = (
