@@ -748,3 +748,23 @@ def test_a_maker_before_the_name_a_longer_model_phrase_traditional_chinese_and_a
 def test_a_local_folder_named_as_an_official_release_is_that_release() -> None:
     data = {"base_model": "../../models/gemma-3-1b-pt", "library_name": "peft"}
     assert _edges("", child="me/sft", data=data) == [("google/gemma-3-1b-pt", "adapter")]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("## Llama 2\nLlama 2 is a collection of pretrained and fine-tuned generative text models ranging in scale from "
+     "7 billion to 70 billion parameters. This is the repository for the 13B fine-tuned model, optimized for dialogue "
+     "use cases.\n", "meta-llama/Llama-2-13b-chat-hf"),
+    ("Code Llama is a collection of pretrained and fine-tuned generative text models ranging in scale from 7 billion "
+     "to 34 billion parameters. This is the repository for the 7B Python specialist version.\n",
+     "codellama/CodeLlama-7b-Python-hf"),
+])
+def test_meta_card_text_copied_into_a_model_names_the_checkpoint_it_describes(card: str, parent: str) -> None:
+    assert _edges(card, child="me/llama-finetune") == [(parent, "unknown")]
+
+
+def test_a_name_without_its_owner_is_the_model_the_card_links_under_that_name() -> None:
+    card = ("This model is derived from nemotron-speech-streaming-en-0.6b and has been fine-tuned for Spanish.\n\n"
+            "# Base Model Information\nSee https://huggingface.co/nvidia/nemotron-speech-streaming-en-0.6b\n")
+    assert [p for p, _ in _edges(card, child="me/speech-es")] == ["nvidia/nemotron-speech-streaming-en-0.6b"]
+    # without the link the name stays unresolved: there is no owner to give it
+    assert _edges(card.split("#")[0], child="me/speech-es") == []

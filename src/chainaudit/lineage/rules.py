@@ -377,6 +377,7 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
     low = text.lower()
     if len(low) != len(text):  # a few characters change length when lower-cased; keep spans aligned
         text = low
+    linked: dict[str, str] | None = None  # built on first need: most cards never name a model without its owner
     for name, pattern, confidence, needles, weak, before, relation in _RULES:
         if not needles.search(low):
             continue
@@ -407,11 +408,31 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                     ref, by_words = Ref(known, None, resolver.lookup(known) is not None), True
             if ref is None:  # a family name, then its id in brackets: "TinyBERT (huawei-noah/TinyBERT_...)"
                 ref = _bracketed_id(ref_match, low, text, resolver)
+            if ref is None and "/" not in raw:  # a name without its owner that the card links elsewhere
+                if linked is None:
+                    linked = _linked_names(text)
+                full = linked.get(raw.strip("`*_'\" .,").lower())
+                ref, by_words = (resolver.resolve(full), True) if full else (None, False)
             if ref is None or own_page(child, ref.model_id) or (name not in _DIRECTED and derived_from_child(
                     child, ref.model_id, _in_list(low, start))):
                 continue  # a rule that does not say which way the relation goes met a version of this model
             yield _Hit(name, confidence - 0.1 * by_words, ref, not weak or hub_link or ref.in_catalog or by_words,
                        _evidence(text, s_start, s_end), _text_relation(relation, low, ref_start, s_end))
+
+
+_HUB_MODEL_URL = re.compile(r"(?:huggingface|hf)\.co/(?P<id>[\w.-]+/[\w.-]+)")
+
+
+def _linked_names(text: str) -> dict[str, str]:
+    """{name: owner/name} for every model the card links on the Hub, by its name alone (lower case), so that a
+    sentence naming `nemotron-speech-streaming-en-0.6b` means the `nvidia/...` the card links elsewhere; a name
+    that two linked owners share is left out."""
+    found: dict[str, set[str]] = {}
+    for m in _HUB_MODEL_URL.finditer(text):
+        model_id = m.group("id").rstrip(".")
+        if model_id.split("/")[0].lower() not in ("datasets", "spaces", "docs", "blog", "papers", "collections"):
+            found.setdefault(model_id.rsplit("/", 1)[-1].lower(), set()).add(model_id)
+    return {name: ids.pop() for name, ids in found.items() if len({i.lower() for i in ids}) == 1}
 
 
 #: An id or Hub URL in brackets right after a name ("DistilBERT model (see details in: https://huggingface.co/x)").
@@ -834,7 +855,7 @@ def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
             or student_init_edge(child, text, resolver) or peft_code_edge(child, text, resolver)
             or named_base_edge(child, text)
             or base_field_edge(child, text, resolver) or own_row_edge(child, text, resolver)
-            or cjk_edge(child, text, resolver) or copied_title_edge(child, text)
+            or cjk_edge(child, text, resolver) or copied_title_edge(child, text) or meta_card_edge(child, text)
             or quantized_base_by_name_edge(child) or family_default_edge(child, text))
     return [edge] if edge is not None else []
 
@@ -919,6 +940,32 @@ def copied_title_edge(child: str, text: str) -> Edge | None:
         return None
     return Edge(child, parent, "card-text", 0.5, f"[copied-title] the card's title is {parent}'s: {m.group('title')}",
                 "unknown")
+
+
+#: Meta's card for each Llama 2 and Code Llama checkpoint says which one it is: "Llama 2 is a collection of ...
+#: This is the repository for the 7B fine-tuned model, optimized for dialogue" (Llama-2-7b-chat-hf).
+_META_CARD = re.compile(r"(?P<family>llama 2|code llama) is a collection of pretrained and fine-tuned generative text "
+                        r"models[^\n]{0,200}?this is the repository for the (?:base )?(?P<size>\d+b) "
+                        r"(?P<variant>pretrained|fine-tuned|python|instruct|version|base)")
+_META_NAMES = {("llama 2", "pretrained"): "llama-2-{}-hf", ("llama 2", "fine-tuned"): "llama-2-{}-chat-hf",
+               ("code llama", "python"): "codellama/CodeLlama-{}-Python-hf",
+               ("code llama", "instruct"): "codellama-{}-instruct-hf"}
+
+
+def meta_card_edge(child: str, text: str) -> Edge | None:
+    """A card that carries Meta's Llama 2 or Code Llama text for one checkpoint ("This is the repository for the 13B
+    pretrained model"): that checkpoint's card copied into a model made from it (low confidence)."""
+    low = text[:MAX_TEXT_CHARS].lower()
+    m = _META_CARD.search(low) if "is a collection of pretrained" in low else None
+    if m is None:
+        return None
+    name = _META_NAMES.get((m.group("family"), m.group("variant")),
+                           "llama-2-{}-hf" if m.group("family") == "llama 2" else "codellama-{}-hf")
+    name = name.format(m.group("size"))
+    parent = WELL_KNOWN.get(name, name if "/" in name else None)
+    if parent is None or own_page(child, parent) or parent.lower() == child.lower():
+        return None
+    return Edge(child, parent, "card-text", 0.5, f"[meta-card] {_evidence(text, m.start(), m.end())}", "unknown")
 
 
 def quantized_base_by_name_edge(child: str) -> Edge | None:
