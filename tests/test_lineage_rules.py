@@ -714,6 +714,10 @@ def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant(
      "distillation"),  # a JSON config's quoted key
     ("## cardiffnlp/twitter-roberta-base-sentiment-latest base fine tuned model\n\nIMDB sentiment.\n",
      "cardiffnlp/twitter-roberta-base-sentiment-latest", "finetune"),
+    ('Specifically, the model utilizes "bert-base-cased," a pre-trained version of BERT.\n',
+     "google-bert/bert-base-cased", "finetune"),
+    ("* **Transformer-based:** Leverages `bert-base-cased` for deep contextual understanding.\n",
+     "google-bert/bert-base-cased", "finetune"),
 ])
 def test_arguments_adapter_code_fields_brackets_and_titles_name_the_parent_and_relation(card: str, parent: str,
                                                                                         relation: str) -> None:

@@ -249,6 +249,9 @@ _RULES: list[_Rule] = [
     # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
     _Rule("built-using", _rx(r"(?:built|fine[- ]?tuned|finetuned|trained)\s+using\s+", _ART, _ADJ, _REF), 0.7,
           _any("using")),
+    # "the model utilizes "bert-base-cased,"", "Leverages `bert-base-cased` for contextual understanding"
+    _Rule("leverages", _rx(r"(?:utili[sz](?:e|es|ed|ing)|leverag(?:e|es|ed|ing)|employ(?:s|ed|ing)?)\s+", _ART, _ADJ,
+                           r"[\"']?", _REF), 0.55, _any("utili", "leverag", "employ")),
     _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
                          r"(?:further\s+|then\s+|continually\s+)?",
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
