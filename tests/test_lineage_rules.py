@@ -590,6 +590,8 @@ def test_base_models_named_in_other_languages_fields_and_arguments(card: str, pa
      "google-bert/bert-base-multilingual-cased"),
     ("This repository contains a BERT model fine-tuned on cased English reviews.\n", "me/reviews",
      "google-bert/bert-base-cased"),
+    ("Utilizing the DistilBERT model, this approach fine-tunes the model on toxic comments.\n", "me/toxic",
+     "distilbert/distilbert-base-uncased"),
 ])
 def test_a_generic_family_named_as_what_was_fine_tuned_is_its_default_checkpoint(card: str, child: str,
                                                                                  parent: str) -> None:

@@ -872,7 +872,11 @@ _FAMILY_OBJECT = (
                r"transformer-based|uncased|cased|model|hugging\s?face(?:'s)?)\s+){0,4}\(?\**" + _FAMILY_NAME +
                r"\**\)?(?![\w/-])"),
     re.compile(r"(?<![\w/-])\**" + _FAMILY_NAME + r"\**(?:\s+(?:model|checkpoint|classifier))?\s+" + _FAMILY_TUNE +
-               r"\s+(?:on|for|using|with|to)\b"))
+               r"\s+(?:on|for|using|with|to)\b"),
+    # "Utilizing the DistilBERT model, this approach fine-tunes the model on ..." (the verb later in the sentence)
+    re.compile(r"(?:utili[sz](?:e|es|ing)|leverag(?:e|es|ing)|using|uses|built\s+(?:using|on|with)|powered\s+by)\s+"
+               r"(?:the\s+|a\s+)?(?:pre-?trained\s+)?\**" + _FAMILY_NAME + r"\**(?:\s+model)?(?![\w/-])"
+               r"(?=[^.\n]{0,80}?" + _FAMILY_TUNE + ")"))
 _SECTION_LINK = re.compile(r"[^\]\n]*\]\(#")
 
 
