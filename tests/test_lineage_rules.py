@@ -720,6 +720,8 @@ def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant(
      "google-bert/bert-base-cased", "finetune"),
     ("* **Transformer-based:** Leverages `bert-base-cased` for deep contextual understanding.\n",
      "google-bert/bert-base-cased", "finetune"),
+    ("This is based on the implementation of Whisper-Base found [here](https://github.com/huggingface/"
+     "transformers/tree/v4.42.3/src/transformers/models/whisper).\n", "openai/whisper-base", "unknown"),
 ])
 def test_arguments_adapter_code_fields_brackets_and_titles_name_the_parent_and_relation(card: str, parent: str,
                                                                                         relation: str) -> None:

@@ -1051,8 +1051,10 @@ _NAMED_BASE_VERBS = (r"(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\
                      r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
                      r"developed\s+from|(?:continuous|continued|continual)\s+pre-?training\s+(?:from|of|on)")
 _NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:multilingual|original|open)\s+)?"
+                    # Qualcomm AI Hub's exports: "This is based on the implementation of Whisper-Base found [here]"
+                    r"(?P<impl>implementation\s+of\s+(?:the\s+)?)?"
                     r"\**(?P<words>[a-z][a-z0-9.\-' ]{0,40}?(?::[0-9a-z.]+)?)\**"
-                    r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n|\s+(?:on|with|using|for|by)\s))")
+                    r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n|\s+(?:on|with|using|for|by|found)\s))")
 _NAMED_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}){_NAMED_BASE_TAIL}")
 #: The same, for a family sized by the model's own name, which may also follow "(by) fine-tuning the".
 _FAMILY_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}|fine-?tuning){_NAMED_BASE_TAIL}")
@@ -1118,7 +1120,7 @@ def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
         parent = family_in_own_size(child, words) if by_family else well_known_by_words(words)
         if parent and parent.lower() != child.lower():
             verb = m.group("verb")
-            relation = ("quantized" if verb.startswith("quantized") else
+            relation = ("unknown" if m.group("impl") else "quantized" if verb.startswith("quantized") else
                         "continued-pretraining" if verb.startswith(("extended", "contin")) else "finetune")
             relation = _text_relation(relation, low, m.start("words"), s_end)
             return Edge(child, parent, "card-text", 0.5 if by_family else 0.6,
