@@ -722,6 +722,11 @@ def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant(
      "google-bert/bert-base-cased", "finetune"),
     ("This is based on the implementation of Whisper-Base found [here](https://github.com/huggingface/"
      "transformers/tree/v4.42.3/src/transformers/models/whisper).\n", "openai/whisper-base", "unknown"),
+    ("A fine-tuned `distilbert-base-uncased` sequence classifier for anger, fear and joy.\n",
+     "distilbert/distilbert-base-uncased", "finetune"),
+    ("- **Base**: DistilBERT (distilbert-base-uncased)\n- **Fine-tuned for**: emotions\n",
+     "distilbert/distilbert-base-uncased", "finetune"),  # a name, then its legacy id in brackets
+    ("- 預訓練模型：`roberta-base`\n- 任務：推文二分類\n", "FacebookAI/roberta-base", "finetune"),
 ])
 def test_arguments_adapter_code_fields_brackets_and_titles_name_the_parent_and_relation(card: str, parent: str,
                                                                                         relation: str) -> None:

@@ -136,7 +136,9 @@ _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ 
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
           r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
-          r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=]|\bis\b)[*_\s|:]*")
+          # Chinese "pre-trained model:" (only as a field: as a heading it is the download list of a family)
+          r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])"
+          r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*")
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
 
 
@@ -259,7 +261,7 @@ _RULES: list[_Rule] = [
     _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:e|es|ed|ing)|finetun(?:e|es|ed|ing)|",
                              r"pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _POSS, _ADJ,
                              r"(?:[\w.-]+\s+\()?", _REF,
-                             r"(?=\)?(?:\s+(?:[a-z-]+\s+){0,2}model)?\**\s+",
+                             r"(?=\)?(?:\s+(?:[a-z-]+\s+){0,2}(?:model|classifier))?\**\s+",
                              r"(?:on|for|with|using|via|through|to|into)\b)"), 0.7, _any("tun", "train")),
     _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
                              r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
@@ -440,7 +442,7 @@ def _linked_names(text: str) -> dict[str, str]:
 
 #: An id or Hub URL in brackets right after a name ("DistilBERT model (see details in: https://huggingface.co/x)").
 _BRACKETED_ID = re.compile(r"[`*_\]]*\s*(?:model\s*)?\((?:see[^()\n]{0,30}?)?\s*"
-                           r"(?P<id>https?://(?:www\.)?huggingface\.co/[^\s)]+|[a-z0-9][\w.-]*/[\w.-]+)\s*\)")
+                           r"(?P<id>https?://(?:www\.)?huggingface\.co/[^\s)]+|[a-z0-9][\w.-]*(?:/[\w.-]+)?)\s*\)")
 
 
 def _bracketed_id(ref_match: re.Match[str], low: str, text: str, resolver: Resolver) -> Ref | None:
