@@ -781,3 +781,18 @@ def test_a_name_without_its_owner_is_the_model_the_card_links_under_that_name() 
     assert [p for p, _ in _edges(card, child="me/speech-es")] == ["nvidia/nemotron-speech-streaming-en-0.6b"]
     # without the link the name stays unresolved: there is no owner to give it
     assert _edges(card.split("#")[0], child="me/speech-es") == []
+
+
+def test_a_relative_link_to_owner_slash_name_is_that_hub_model() -> None:
+    card = "This model is fine-tuned version of [ruRoberta-large](sberbank-ai/ruRoberta-large) on medical texts.\n"
+    assert [p for p, _ in _edges(card, child="me/med-roberta")] == ["sberbank-ai/ruRoberta-large"]
+    readme = "This model is a fine-tuned version of [the notes](docs/notes.md) on medical texts.\n"
+    assert _edges(readme, child="me/med-roberta") == []  # a file in the repository is not a model
+
+
+def test_a_templates_placeholder_account_is_never_a_parent() -> None:
+    card = ('Both models are based on `xlm-roberta-base`, fine-tuned using QLoRA.\n\n```python\n'
+            'model_id = "YOUR_HF_USERNAME/multilingual-absa-int8"\n```\n')
+    assert [p for p, _ in _edges(card, child="me/multilingual-absa")] == ["FacebookAI/xlm-roberta-base"]
+    assert Resolver().resolve("your-username/my-model") is None
+    assert Resolver().resolve("<user>/my-model") is None

@@ -310,6 +310,10 @@ _NOT_MODELS = frozenset({"datasets", "spaces", "docs", "blog", "papers", "collec
                          "chat", "posts", "enterprise", "inference-endpoints", "api", "kernels", "buckets"})
 
 
+#: A template's stand-in for the reader's own account (`YOUR_HF_USERNAME/multilingual-absa`): never a model.
+_PLACEHOLDER_OWNER = re.compile(r"^(?:(?:your|my)[-_]?(?:hf[-_]?|hugging[-_]?face[-_]?)?(?:user(?:[-_]?name)?|name|"
+                                r"org(?:ani[sz]ation)?|account|namespace|id|repo)|(?:hf[-_]?)?username|user[-_]?name|"
+                                r"<[^>]*>|\{[^}]*\}|x{3,})$", re.I)
 _CACHE_DIR = re.compile(r"^models--(?P<owner>[\w.\-]+?)--(?P<name>[\w.\-]+)$")
 _PROSE_PAIR = re.compile(r"^[A-Z][A-Za-z]{1,15}/[A-Z][A-Za-z]{1,15}$")
 
@@ -370,7 +374,7 @@ def clean_reference(raw: str) -> tuple[str, str | None] | None:
     elif "@" in s:
         s, revision = s.rsplit("@", 1)
     s = s.strip("/").rstrip(".,;:")
-    if not s or not is_model_id(s):
+    if not s or not is_model_id(s) or ("/" in s and _PLACEHOLDER_OWNER.match(s.split("/", 1)[0])):
         return None
     return s, revision or None
 

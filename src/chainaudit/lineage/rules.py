@@ -325,6 +325,11 @@ def _blocked(window: str) -> bool:
     return bool(cues) and _SELF.search(window, cues[-1].end()) is None
 
 
+#: A link target that is exactly `owner/name`, no file: on a Hub page it opens that repository.
+_RELATIVE_ID = re.compile(r"^[a-z0-9][\w.-]*/[\w.-]+$(?<!\.md)(?<!\.py)(?<!\.ipynb)(?<!\.json)(?<!\.txt)"
+                          r"(?<!\.png)(?<!\.jpg)(?<!\.yaml)(?<!\.yml)(?<!\.html)(?<!\.pdf)(?<!\.sh)", re.I)
+
+
 def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
     """The reference a match names (in the card's own case), whether it is a Hub link, and where it starts."""
     def group(name: str) -> str | None:
@@ -334,6 +339,8 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
     url = group("url")
     if url:
         hub = _HUB_URL.match(url.lower()) is not None
+        if not hub and _RELATIVE_ID.match(url):  # a Hub card's relative link `[ruRoberta-large](owner/name)`
+            return url, False, m.start("label")
         return (url if hub else group("label")), hub, m.start("label")  # the label is the reference's text too
     for name in ("tick", "bold", "bare"):
         value = group(name)
