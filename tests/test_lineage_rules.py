@@ -796,3 +796,10 @@ def test_a_templates_placeholder_account_is_never_a_parent() -> None:
     assert [p for p, _ in _edges(card, child="me/multilingual-absa")] == ["FacebookAI/xlm-roberta-base"]
     assert Resolver().resolve("your-username/my-model") is None
     assert Resolver().resolve("<user>/my-model") is None
+
+
+def test_a_hub_link_in_a_table_written_without_outer_pipes_is_a_sibling_not_the_parent() -> None:
+    card = ("Dataset|Description|Model\n---|---|---\n"
+            "MahaNER|Marathi NER with 8 classes|<a href='https://huggingface.co/l3cube-pune/marathi-ner'> "
+            "MahaNER-BERT fine-tuned </a>|\n")
+    assert _edges(card, child="l3cube-pune/marathi-nlp") == []

@@ -563,8 +563,11 @@ _PAGE_LINK = re.compile(r"/(?:blob|raw|resolve|discussions)/|#|readme\.md", re.I
 
 
 def _in_table_row(low: str, at: int) -> bool:
-    """Whether position `at` is on a Markdown table row (a line that starts with `|`)."""
-    return low[low.rfind("\n", 0, at) + 1:at].lstrip().startswith("|")
+    """Whether position `at` is on a Markdown table row: a line that starts with `|`, or one with three cells'
+    pipes or more (a table written without its outer pipes)."""
+    start, end = low.rfind("\n", 0, at) + 1, low.find("\n", at)
+    line = low[start:end if end >= 0 else len(low)]
+    return line.lstrip().startswith("|") or _LINK_TARGET.sub(" ", line).count("|") >= 3
 
 
 def _evidence(text: str, start: int, end: int) -> str:
