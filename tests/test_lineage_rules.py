@@ -727,6 +727,8 @@ def test_a_project_named_after_a_popular_base_may_start_from_its_makers_variant(
     ("- **Base**: DistilBERT (distilbert-base-uncased)\n- **Fine-tuned for**: emotions\n",
      "distilbert/distilbert-base-uncased", "finetune"),  # a name, then its legacy id in brackets
     ("- 預訓練模型：`roberta-base`\n- 任務：推文二分類\n", "FacebookAI/roberta-base", "finetune"),
+    ("### 3. Model Fine-Tuning\n\nBase model:\n\n```text\nindobenchmark/indobert-base-p1\n```\n",
+     "indobenchmark/indobert-base-p1", "finetune"),  # a field over a code block
 ])
 def test_arguments_adapter_code_fields_brackets_and_titles_name_the_parent_and_relation(card: str, parent: str,
                                                                                         relation: str) -> None:

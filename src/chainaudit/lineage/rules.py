@@ -138,7 +138,8 @@ _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:mod
           r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           # Chinese "pre-trained model:" (only as a field: as a heading it is the download list of a family)
           r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])"
-          r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*")
+          r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*"
+          r"(?:```[\w-]*[ \t]*\n\s*)?")  # "Base model:" over a code block holding the id
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
 
 
