@@ -93,12 +93,12 @@ def test_a_folder_of_files_counts_each_model_once(tmp_path: Path) -> None:
 
 
 def test_real_labelled_cards_do_not_regress() -> None:
-    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 1,020 distinct models): held-back accuracy
-    and precision of "has an upstream" stay at least what the issue-16 rules measured (78.0% and 96.4% on 305
-    held-back cards, with parts e to o, labelled after most rules were written)."""
+    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 1,090 distinct models): held-back accuracy
+    and precision of "has an upstream" stay at least what the issue-16 rules measured (78.7% and 96.2% on 324
+    held-back cards, with parts e to p, labelled after most rules were written)."""
     from conftest import REPO
 
     report = evaluate_cards(REPO / "tests" / "data" / "lineage-cards")
-    assert report.n >= 1015, report.n
+    assert report.n >= 1085, report.n
     held = report.where(part="held-back")
-    assert held.n >= 300 and held.accuracy >= 0.78 and held.precision >= 0.96, (held.accuracy, held.precision)
+    assert held.n >= 320 and held.accuracy >= 0.78 and held.precision >= 0.96, (held.accuracy, held.precision)
