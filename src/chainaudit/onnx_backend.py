@@ -3,7 +3,10 @@
 Why not PyTorch alone: on this project's 2-core CPU machine, ONNX Runtime's fused kernels ran the demo's MiniLM-L6
 victim 2.0-2.7x faster than PyTorch eager on SST-2 batches of 1 to 64 texts and 1.6x faster on 256-token IMDB texts,
 with probabilities equal to 7e-7 (`benchmarks/inference_backend.py`). Attacks spend most of their time in the
-victim's forward passes, so most of an attack's time shrinks with them.
+victim's forward passes, so most of an attack's time shrinks with them. The lead depends on the CPU: on a later
+2-core machine (an AVX-512 Xeon) the same benchmark gave 2.1x for single texts, 1.1x for batches of 8, none from 32
+rows on, and 0.7x (slower) on 256-token IMDB texts, with onnxruntime 1.23 to 1.32 alike; `CHAINAUDIT_BACKEND=torch`
+is then the faster choice for long texts.
 
 The model is exported once per victim (PyTorch's TorchScript exporter, dynamic batch and length axes), kept in
 memory only, and checked against PyTorch on two batch shapes before it is trusted; a model that does not export, or
