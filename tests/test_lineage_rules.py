@@ -805,3 +805,11 @@ def test_a_hub_link_in_a_table_written_without_outer_pipes_is_a_sibling_not_the_
             "MahaNER|Marathi NER with 8 classes|<a href='https://huggingface.co/l3cube-pune/marathi-ner'> "
             "MahaNER-BERT fine-tuned </a>|\n")
     assert _edges(card, child="l3cube-pune/marathi-nlp") == []
+
+
+def test_a_quantized_copy_named_with_a_prefix_before_a_popular_base_names_that_base() -> None:
+    card = "This demo takes **SmolLM2-1.7B-Instruct**, quantised to 4 bits in GGUF form, and ships it in a box.\n"
+    edges = _edges(card, child="me/scrollcase-e2e-demo-SmolLM2-1.7B-Instruct-GGUF")
+    assert edges == [("HuggingFaceTB/SmolLM2-1.7B-Instruct", "quantized")]
+    # the base must be named in the card too: the copy's name alone is not enough
+    assert _edges("A demo box.\n", child="me/scrollcase-e2e-demo-SmolLM2-1.7B-Instruct-GGUF") != edges

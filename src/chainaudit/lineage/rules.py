@@ -1033,10 +1033,15 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
             s_start, s_end = _sentence(text.lower(), token.start(), token.end())
             return Edge(child, ref.model_id, "card-text", 0.8, f"[quantized-name] {_evidence(text, s_start, s_end)}",
                         relation)
-    known = well_known_by_words(base)
     words = re.sub(r"[\s_]+", "-", text.lower().replace(own.lower(), " "))
-    if known and known.lower() != child.lower() and key.replace("_", "-") in words:
-        return Edge(child, known, "card-text", 0.6, f"[quantized-name] {own} names {base}", relation)
+    parts = re.split(r"[-_]", base)
+    for i in range(len(parts)):  # "demo-SmolLM2-1.7B-Instruct": a prefix, then X named on its own in the card
+        named = "-".join(parts[i:])
+        known = well_known_by_words(named) if i == 0 or re.search(r"\d", named) else None
+        said = named.lower().replace("_", "-")
+        if known and known.lower() != child.lower() and (said in words if i == 0 else re.search(
+                r"(?<![\w/.-])" + re.escape(said) + r"(?![\w.-])", words)):
+            return Edge(child, known, "card-text", 0.6, f"[quantized-name] {own} names {named}", relation)
     for said in _ORIGINAL_LINK.finditer(text) if relation == "quantized" else ():
         ref = resolver.resolve(said.group("url"))
         if ref is not None and ref.model_id.lower() != child.lower() and not _PAGE_LINK.search(said.group("url")):
