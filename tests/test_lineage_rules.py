@@ -813,3 +813,11 @@ def test_a_quantized_copy_named_with_a_prefix_before_a_popular_base_names_that_b
     assert edges == [("HuggingFaceTB/SmolLM2-1.7B-Instruct", "quantized")]
     # the base must be named in the card too: the copy's name alone is not enough
     assert _edges("A demo box.\n", child="me/scrollcase-e2e-demo-SmolLM2-1.7B-Instruct-GGUF") != edges
+
+
+def test_converted_from_a_weights_file_names_the_repository_that_holds_it() -> None:
+    card = ("MLX weights for ContentVec. Converted from [hubert_base.pt]"
+            "(https://huggingface.co/lj1995/VoiceConversionWebUI/resolve/main/hubert_base.pt).\n")
+    assert [p for p, _ in _edges(card, child="me/mlx-contentvec")] == ["lj1995/VoiceConversionWebUI"]
+    readme = "Based on [the notes](https://huggingface.co/lj1995/VoiceConversionWebUI/blob/main/README.md).\n"
+    assert _edges(readme, child="me/mlx-contentvec") == []  # a link into a page is still only a reference

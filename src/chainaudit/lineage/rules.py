@@ -408,8 +408,11 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             if (name == "hub-link" and not _CUE.search(_without_refs(low[s_start:s_end]))) or \
                     _AFTER_DATASET.match(low, end):
                 continue  # a cue only inside a linked name (`org/x-finetuned`) says nothing of this model
-            if (name == "hub-link" and _in_table_row(low, start)) or (hub_link and _PAGE_LINK.search(raw or "")):
-                continue  # tables list sizes, scores and siblings; a link into a file or section is a reference
+            converted_file = low.startswith("convert", start) and _WEIGHTS_FILE.search(raw or "") is not None
+            if (name == "hub-link" and _in_table_row(low, start)) or (
+                    hub_link and _PAGE_LINK.search(raw or "") and not converted_file):
+                continue  # tables list sizes, scores and siblings; a link into a file or section is a reference,
+                # but "converted from [hubert_base.pt](.../resolve/main/hubert_base.pt)" names the repository it is in
             ref, by_words = resolver.resolve(raw), False
             if ref is None and hub_link and _HUB_DATA.search(raw.lower()):
                 continue  # a Hub link to a dataset or Space: its label names that, not a model
@@ -560,6 +563,7 @@ def _in_list(low: str, at: int) -> bool:
     return line[:1] in ("|", "-", "*", "+") or re.match(r"\d+[.)]\s", line) is not None
 
 
+_WEIGHTS_FILE = re.compile(r"/(?:resolve|blob)/[^\s)]*\.(?:pt|pth|bin|safetensors|ckpt|gguf|onnx|h5|msgpack)\b", re.I)
 _PAGE_LINK = re.compile(r"/(?:blob|raw|resolve|discussions)/|#|readme\.md", re.I)
 
 
