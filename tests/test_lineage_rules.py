@@ -592,6 +592,9 @@ def test_base_models_named_in_other_languages_fields_and_arguments(card: str, pa
      "google-bert/bert-base-cased"),
     ("Utilizing the DistilBERT model, this approach fine-tunes the model on toxic comments.\n", "me/toxic",
      "distilbert/distilbert-base-uncased"),
+    ("This model is a **DistilBERT-based sentiment classifier** fine-tuned on reviews. A multilingual demo is "
+     "planned.\n\n- Tokenized using `distilbert-base-cased` tokenizer\n", "me/sentiment",
+     "distilbert/distilbert-base-cased"),  # the checkpoint the card names elsewhere beats the other cues
 ])
 def test_a_generic_family_named_as_what_was_fine_tuned_is_its_default_checkpoint(card: str, child: str,
                                                                                  parent: str) -> None:

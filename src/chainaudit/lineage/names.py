@@ -217,15 +217,28 @@ _FAMILY_CHECKPOINTS = {"distilbert": "distilbert/distilbert-base-uncased",
                        "xlmroberta": "FacebookAI/xlm-roberta-base", "xlmr": "FacebookAI/xlm-roberta-base",
                        "bert": "google-bert/bert-base-uncased", "mbert": "google-bert/bert-base-multilingual-cased"}
 
+#: The checkpoints of each family a card may name in passing, by their legacy ids.
+_FAMILY_VARIANTS = {
+    "distilbert": ("distilbert-base-uncased", "distilbert-base-cased", "distilbert-base-multilingual-cased"),
+    "distilroberta": ("distilroberta-base",), "roberta": ("roberta-base", "roberta-large"),
+    "xlmroberta": ("xlm-roberta-base", "xlm-roberta-large"), "xlmr": ("xlm-roberta-base", "xlm-roberta-large"),
+    "bert": ("bert-base-uncased", "bert-base-cased", "bert-large-uncased", "bert-large-cased",
+             "bert-base-multilingual-cased", "bert-base-multilingual-uncased", "bert-base-chinese"),
+    "mbert": ("bert-base-multilingual-cased", "bert-base-multilingual-uncased")}
+
 
 def family_checkpoint(family: str, card: str, child: str) -> str | None:
-    """The checkpoint a card that fine-tuned a bare `family` ("DistilBERT", "XLM-R", "mBERT") means: the default
-    one, unless the card (lower case) or the model's own name says large, cased or multilingual (or Chinese, for
-    BERT). None for a family outside the table."""
+    """The checkpoint a card that fine-tuned a bare `family` ("DistilBERT", "XLM-R", "mBERT") means: the one of
+    the family's checkpoints the card (lower case) names elsewhere, if it names exactly one; else the default one,
+    unless the card or the model's own name says large, cased or multilingual (or Chinese, for BERT). None for a
+    family outside the table."""
     fam = family.lower().replace("-", "")
     default = _FAMILY_CHECKPOINTS.get(fam)
     if default is None:
         return None
+    named = {c for c in _FAMILY_VARIANTS.get(fam, ()) if re.search(r"(?<![\w-])" + re.escape(c) + r"(?![\w-])", card)}
+    if len(named) == 1:  # the card names one of the family's checkpoints elsewhere ("tokenized with X"): that one
+        return WELL_KNOWN.get(named.pop(), default)
     own = child.lower()
     both = f"{card} {own}"
     large = re.search(r"(?<!\w)" + re.escape(fam[:4]) + r"[\w-]*[ _-]large\b", card) is not None or "large" in own

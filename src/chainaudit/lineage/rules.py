@@ -890,6 +890,9 @@ _FAMILY_OBJECT = (
                r"\**\)?(?![\w/-])"),
     re.compile(r"(?<![\w/-])\**" + _FAMILY_NAME + r"\**(?:\s+(?:model|checkpoint|classifier))?\s+" + _FAMILY_TUNE +
                r"\s+(?:on|for|using|with|to)\b"),
+    # "a DistilBERT-based sentiment classifier fine-tuned on ..."
+    re.compile(r"(?<![\w/-])\**" + _FAMILY_NAME + r"\**-based\s+(?:[a-z-]+\s+){0,2}(?:model|classifier)\**\s+"
+               + _FAMILY_TUNE + r"\b"),
     # "Utilizing the DistilBERT model, this approach fine-tunes the model on ..." (the verb later in the sentence)
     re.compile(r"(?:utili[sz](?:e|es|ing)|leverag(?:e|es|ing)|using|uses|built\s+(?:using|on|with)|powered\s+by)\s+"
                r"(?:the\s+|a\s+)?(?:pre-?trained\s+)?\**" + _FAMILY_NAME + r"\**(?:\s+model)?(?![\w/-])"
