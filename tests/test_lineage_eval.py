@@ -59,6 +59,22 @@ def test_precision_and_recall_when_low_confidence_edges_are_dropped(tmp_path: Pa
     assert out.exit_code == 0 and "by edge confidence" in out.output
 
 
+def test_has_an_upstream_is_judged_against_every_accepted_answer(tmp_path: Path) -> None:
+    """A card that accepts both "no upstream" and a parent (a generic family named as what was fine-tuned): either
+    answer is right, so the parent is no false positive and the abstention no miss, at any confidence."""
+    family = "We fine-tuned DistilBERT on our reviews.\n"  # read as distilbert-base-uncased at confidence 0.4
+    rows = [
+        {"model_id": "a/one", "card": family, "upstream": "N/A", "alternatives": ["distilbert-base-uncased"]},
+        {"model_id": "a/two", "card": "A sentiment model.\n", "upstream": "distilbert-base-uncased",
+         "alternatives": ["N/A"]},
+        {"model_id": "a/three", "card": family, "upstream": "N/A"},  # here the parent is a false positive
+    ]
+    report = evaluate_cards(_write(tmp_path / "c.jsonl", rows))
+    assert (report.correct, report.tp, report.fp, report.fn) == (2, 1, 1, 0)
+    strict = report.at_confidence(0.5)  # the 0.4 edges dropped: both abstentions are accepted answers
+    assert (strict.correct, strict.tp, strict.fp, strict.fn) == (3, 0, 0, 0)
+
+
 def test_part_is_fixed_by_the_id_when_not_given() -> None:
     ids = [f"owner/model-{i}" for i in range(400)]
     parts = [part_of(i) for i in ids]
@@ -93,12 +109,12 @@ def test_a_folder_of_files_counts_each_model_once(tmp_path: Path) -> None:
 
 
 def test_real_labelled_cards_do_not_regress() -> None:
-    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 1,090 distinct models): held-back accuracy
-    and precision of "has an upstream" stay at least what the issue-16 rules measured (78.7% and 96.2% on 324
-    held-back cards, with parts e to p, labelled after most rules were written)."""
+    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 1,124 distinct models): held-back accuracy
+    and precision of "has an upstream" stay at least what the issue-16 rules measured (78.5% and 96.2% on 331
+    held-back cards, with parts e to q, labelled after most rules were written)."""
     from conftest import REPO
 
     report = evaluate_cards(REPO / "tests" / "data" / "lineage-cards")
-    assert report.n >= 1085, report.n
+    assert report.n >= 1119, report.n
     held = report.where(part="held-back")
-    assert held.n >= 320 and held.accuracy >= 0.78 and held.precision >= 0.96, (held.accuracy, held.precision)
+    assert held.n >= 330 and held.accuracy >= 0.78 and held.precision >= 0.96, (held.accuracy, held.precision)

@@ -44,6 +44,7 @@ class CardResult:
     correct: bool
     evidence: str
     confidence: float = 0.0  # the lowest confidence of the predicted edges (0 when none)
+    accepts_none: bool = False  # "no upstream" is an accepted answer (the label, or one of its alternatives)
 
 
 @dataclass
@@ -61,17 +62,19 @@ class EvalReport:
     def correct(self) -> int:
         return sum(r.correct for r in self.results)
 
+    # "Has an upstream" is judged against the accepted answers: where a card accepts both N/A and a parent, a
+    # prediction of either is right, so an accepted parent is no false positive and an accepted N/A no miss.
     @property
     def tp(self) -> int:
-        return sum(bool(r.predicted) and bool(r.expected) for r in self.results)
+        return sum(bool(r.predicted) and (bool(r.expected) or r.correct) for r in self.results)
 
     @property
     def fp(self) -> int:
-        return sum(bool(r.predicted) and not r.expected for r in self.results)
+        return sum(bool(r.predicted) and not r.expected and not r.correct for r in self.results)
 
     @property
     def fn(self) -> int:
-        return sum(not r.predicted and bool(r.expected) for r in self.results)
+        return sum(not r.predicted and bool(r.expected) and not r.correct for r in self.results)
 
     @property
     def accuracy(self) -> float:
@@ -104,7 +107,7 @@ class EvalReport:
         kept = []
         for r in self.results:
             if r.predicted and r.confidence < threshold:
-                r = CardResult(r.model_id, r.kind, r.part, r.expected, (), not r.expected, "", 0.0)
+                r = CardResult(r.model_id, r.kind, r.part, r.expected, (), r.accepts_none, "", 0.0, r.accepts_none)
             kept.append(r)
         return EvalReport(kept)
 
@@ -188,4 +191,4 @@ def _score_one(report: EvalReport, path: Path, lineno: int, item: dict[str, Any]
     predicted, evidence, confidence = predict_edges(model_id, str(card), resolver, llm)
     part = str(item.get("part") or part_of(model_id))
     report.results.append(CardResult(model_id, str(item.get("kind") or "unlabelled"), part, expected, predicted,
-                                     predicted in accepted, evidence[:300], confidence))
+                                     predicted in accepted, evidence[:300], confidence, () in accepted))
