@@ -824,3 +824,11 @@ def test_converted_from_a_weights_file_names_the_repository_that_holds_it() -> N
     assert [p for p, _ in _edges(card, child="me/mlx-contentvec")] == ["lj1995/VoiceConversionWebUI"]
     readme = "Based on [the notes](https://huggingface.co/lj1995/VoiceConversionWebUI/blob/main/README.md).\n"
     assert _edges(readme, child="me/mlx-contentvec") == []  # a link into a page is still only a reference
+
+
+def test_the_pretrained_model_found_at_a_hub_link_is_the_parent() -> None:
+    card = ("**Pretrained 355M parameter GPT2**\n\n- The pretrained model was released by openai and can be found in "
+            "[gpt2-medium](https://huggingface.co/openai-community/gpt2-medium/tree/main).\n")
+    assert [p for p, _ in _edges(card, child="me/discord-gpt")] == ["openai-community/gpt2-medium"]
+    other = "- A larger model can be found in [gpt2-large](https://huggingface.co/openai-community/gpt2-large).\n"
+    assert _edges(other, child="me/discord-gpt") == []

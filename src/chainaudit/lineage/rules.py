@@ -291,7 +291,7 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
 _SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpoint|classifier|version)\b|"
                    r"\bours\b|\bwe\b")
 _CUE = re.compile(r"fine-?tun|finetun|\bbase\b|based|initiali|trained\s+from|checkpoint|upstream|derived|"
-                  r"starting\s+point|start(?:ed|s)?\s+from|weights|"
+                  r"starting\s+point|start(?:ed|s)?\s+from|weights|the\s+pre-?trained\s+model\b|"
                   r"(?:smaller|pruned|compressed|reduced|trimmed)\s+versions?\s+of")
 #: "X dataset", "X corpus" right after a reference, on the same line and in the same sentence.
 _AFTER_DATASET = re.compile(r"(?<!\.)[ \t]*(?:dataset|corpus|data\b|benchmark|task|split)")
