@@ -592,6 +592,8 @@ def test_base_models_named_in_other_languages_fields_and_arguments(card: str, pa
      "google-bert/bert-base-cased"),
     ("Utilizing the DistilBERT model, this approach fine-tunes the model on toxic comments.\n", "me/toxic",
      "distilbert/distilbert-base-uncased"),
+    ("We fine-tuned RoBERTa on news; it outperforms a fine-tuned BERT baseline.\n", "me/news",
+     "FacebookAI/roberta-base"),  # the compared BERT is not a second parent
     ("This model is a **DistilBERT-based sentiment classifier** fine-tuned on reviews. A multilingual demo is "
      "planned.\n\n- Tokenized using `distilbert-base-cased` tokenizer\n", "me/sentiment",
      "distilbert/distilbert-base-cased"),  # the checkpoint the card names elsewhere beats the other cues
@@ -612,7 +614,6 @@ def test_a_generic_family_named_as_what_was_fine_tuned_is_its_default_checkpoint
     "- [Fine-Tuning DistilBERT Models](#fine-tuning-distilbert-models)\n",  # a table of contents
     "A DistilBERT trained from scratch on Japanese text. The DistilBERT model fine-tuned on news is below.\n",
     "To load the DistilBERT model fine-tuned on Livedoor, use me/distilbert-japanese-finetuned-livedoor.\n",
-    "We fine-tuned RoBERTa and it outperforms a fine-tuned BERT baseline.\n",  # the comparison is not the parent
 ])
 def test_a_family_named_otherwise_than_as_what_this_model_fine_tuned_names_no_parent(card: str) -> None:
     edges = _edges(card, child="me/distilbert-japanese")

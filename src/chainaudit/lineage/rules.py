@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from chainaudit.hub.card import as_str_list
-from chainaudit.lineage.names import WELL_KNOWN, Ref, Resolver, family_checkpoint, well_known_by_words
+from chainaudit.lineage.names import WELL_KNOWN, Ref, Resolver, clean_reference, family_checkpoint, well_known_by_words
 
 MAX_TEXT_CHARS = 64 * 1024
 MAX_PARENTS = 32
@@ -445,9 +445,9 @@ def _linked_names(text: str) -> dict[str, str]:
     that two linked owners share is left out."""
     found: dict[str, set[str]] = {}
     for m in _HUB_MODEL_URL.finditer(text):
-        model_id = m.group("id").rstrip(".")
-        if model_id.split("/")[0].lower() not in ("datasets", "spaces", "docs", "blog", "papers", "collections"):
-            found.setdefault(model_id.rsplit("/", 1)[-1].lower(), set()).add(model_id)
+        cleaned = clean_reference(f"https://huggingface.co/{m.group('id')}")  # not a dataset, Space, docs page...
+        if cleaned is not None and "/" in cleaned[0]:
+            found.setdefault(cleaned[0].rsplit("/", 1)[-1].lower(), set()).add(cleaned[0])
     return {name: ids.pop() for name, ids in found.items() if len({i.lower() for i in ids}) == 1}
 
 
