@@ -833,3 +833,54 @@ def test_the_pretrained_model_found_at_a_hub_link_is_the_parent() -> None:
     assert [p for p, _ in _edges(card, child="me/discord-gpt")] == ["openai-community/gpt2-medium"]
     other = "- A larger model can be found in [gpt2-large](https://huggingface.co/openai-community/gpt2-large).\n"
     assert _edges(other, child="me/discord-gpt") == []
+
+
+def test_a_list_step_that_fine_tunes_a_named_model_ends_its_line() -> None:
+    card = "1. Load the tweets\n2. Fine-tune a pretrained model (`vinai/bertweet-base`)\n3. Evaluate the model\n"
+    assert [p for p, _ in _edges(card)] == ["vinai/bertweet-base"]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("Este modelo está basado en bert-base-multilingual-cased y clasifica tweets.",
+     "google-bert/bert-base-multilingual-cased"),
+    ("Modelo ajustado a partir do neuralmind/bert-base-portuguese-cased para classificar notícias.",
+     "neuralmind/bert-base-portuguese-cased"),
+    ("Modèle affiné à partir de camembert-base sur des avis de clients.", "almanach/camembert-base"),
+    ("Das Modell basiert auf deepset/gbert-base und erkennt Hassrede.", "deepset/gbert-base"),
+    ("Ta khởi tạo từ trọng số google/mt5-base rồi tiếp tục train.", "google/mt5-base"),
+    ("Model ini berbasis indobenchmark/indobert-base-p1 untuk klasifikasi.", "indobenchmark/indobert-base-p1"),
+    ("Модель на основе DeepPavlov/rubert-base-cased для классификации отзывов.", "DeepPavlov/rubert-base-cased"),
+])
+def test_based_on_in_other_languages_names_the_base(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card)] == [parent]
+
+
+def test_trained_on_in_other_languages_is_a_dataset_not_a_base() -> None:
+    assert _edges("Modelo entrenado en el dataset mteb/amazon_reviews_multi para clasificar.") == []
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("We initialized the encoder from roberta-base and trained it on 2M tweets.", "FacebookAI/roberta-base"),
+    ("We initialized our model from the weights of RoBERTa-base.", "FacebookAI/roberta-base"),
+    ("We fine-tuned BART Large CNN on SAMSum for dialogue summaries.", "facebook/bart-large-cnn"),
+])
+def test_the_object_of_initialised_or_fine_tuned_names_the_base(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card)] == [parent]
+
+
+def test_a_converted_copy_names_the_model_its_text_converted_over_a_copied_base_model() -> None:
+    card = ("---\nbase_model: meta-llama/Meta-Llama-3-8B-Instruct\n---\n"
+            "This is the official 8bit-quantized GGUF version of "
+            "[Llama3-8B-Chinese-Chat](https://huggingface.co/shenzhi-wang/Llama3-8B-Chinese-Chat).\n")
+    assert _edges(card, child="shenzhi-wang/Llama3-8B-Chinese-Chat-GGUF-8bit") == [
+        ("shenzhi-wang/Llama3-8B-Chinese-Chat", "quantized")]
+    # a fine-tune (no converted name) keeps its declared base_model whatever its text says
+    assert [p for p, _ in _edges(card, child="shenzhi-wang/Llama3-8B-Chinese-Chat-v3")] == [
+        "meta-llama/Meta-Llama-3-8B-Instruct"]
+
+
+def test_an_empty_link_target_reads_its_label_as_the_reference() -> None:
+    card = ("# mlx-community/gemma-3-12b-it-qat-4bit\nThis model was converted to MLX format from "
+            "[`google/gemma-3-12b-it-qat-q4_0-unquantized`]() using mlx-vlm version **0.1.21**.\n")
+    assert [p for p, _ in _edges(card, child="mlx-community/gemma-3-12b-it-qat-4bit")] == [
+        "google/gemma-3-12b-it-qat-q4_0-unquantized"]

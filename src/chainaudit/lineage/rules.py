@@ -112,7 +112,7 @@ def _unique(edges: list[Edge]) -> list[Edge]:
 # -- card text -------------------------------------------------------------------------------------
 # Patterns are lower case and run on the lower-cased card (no re.IGNORECASE, so the regex engine can skip
 # ahead to a literal prefix); spans map back to the original text, whose case the references keep.
-_REF = (r"(?:\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{1,400})\)"
+_REF = (r"(?:\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{0,400})\)"
         r"|`(?P<tick>[^`\n]{1,200})`"
         r"|\*\*(?P<bold>[^*\n]{1,200})\*\*"
         r"|(?P<bare>(?:https?://)?[a-z0-9][\w.\-]*(?:/[\w.\-@]+)*))")
@@ -246,7 +246,8 @@ _RULES: list[_Rule] = [
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
           _any("version of")),
-    _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _POSS,
+    _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+|(?:our|the|this|its|their)\s+(?:own\s+)?(?:[\w-]+\s+)?",
+                           r"(?:model|encoder|network|classifier|backbone|student)\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _POSS,
                            _REF),
           0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of")),
     # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
@@ -263,11 +264,24 @@ _RULES: list[_Rule] = [
                              r"pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _POSS, _ADJ,
                              r"(?:[\w.-]+\s+\()?", _REF,
                              r"(?=\)?(?:\s+(?:[a-z-]+\s+){0,2}(?:model|classifier))?\**\s+",
-                             r"(?:on|for|with|using|via|through|to|into)\b)"), 0.7, _any("tun", "train")),
+                             r"(?:on|for|with|using|via|through|to|into)\b|",
+                             # a list step "3. Fine-tune a pretrained model (`X`)" ends the line
+                             r"(?<=[)`])\)?[ \t]*(?:\n|$))"), 0.7, _any("tun", "train")),
     _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
                              r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
           _any("backbone", "starting point", "initiali", "base model", "trained model"), before=True),
     _Rule("based-on", _rx(r"(?:based|built)\s+on\s+", _ART, _POSS, _ADJ, _REF), 0.7, _any("based on", "built on")),
+    # "based on X" / "fine-tuned from X" / "initialised from the weights of X" in Spanish, Portuguese, French,
+    # German, Italian, Vietnamese, Indonesian and Russian (never "trained on": there a dataset follows)
+    _Rule("based-on-translated", _rx(
+        r"(?:basad[oa]\s+en|basead[oa]\s+(?:n[oa]|em)|bas[ée]e?\s+sur|basiert\s+auf|basierend\s+auf|",
+        r"auf\s+(?:der\s+)?basis\s+(?:von|des)|basat[oa]\s+su|",
+        r"(?:ajustad[oa]|afinad[oa]|entrenad[oa]|treinad[oa]|refinad[oa])\s+a\s+partir\s+d(?:el|e|o|a)|",
+        r"(?:affin[ée]e?|entra[îi]n[ée]e?|ajust[ée]e?)\s+(?:à|a)\s+partir\s+d[eu]|",
+        r"dựa\s+trên|khởi\s+tạo\s+từ(?:\s+trọng\s+số)?|tinh\s+chỉnh\s+từ|",
+        r"berbasis|berdasarkan|(?:di-?)?fine-?tun(?:e|ing)\s+dari|",
+        r"на\s+основе|на\s+базе|дообучен(?:н?ая|н?ой)?\s+(?:верси[ия]\s+)?)\s+", _ART, _POSS, _ADJ, _REF), 0.7,
+        _any("basad", "basead", "bas", "auf", "partir", "dựa", "khởi", "tinh", "dari", "основе", "базе", "дообуч")),
     _Rule("postfix", _rx(r"(?:fine[- ]?tuned|finetuned)\s+(?:on|for|with)\b"), 0.65, _any("tuned"), before=True),
     # "## cardiffnlp/twitter-roberta-base-sentiment-latest base fine tuned model": a model fine-tuned from X
     _Rule("fine-tuned-model-after", _rx(r"(?:based?\s+)?(?:fine[- ]?tuned|finetuned)\s+model\b"), 0.6,
@@ -343,6 +357,8 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
         if not hub and _RELATIVE_ID.match(url):  # a Hub card's relative link `[ruRoberta-large](owner/name)`
             return url, False, m.start("label")
         return (url if hub else group("label")), hub, m.start("label")  # the label is the reference's text too
+    if m.start("url") >= 0 and group("label"):  # an empty target, as mlx-vlm writes it: "from [`X`]()"
+        return (group("label") or "").strip("`*_ "), False, m.start("label")
     for name in ("tick", "bold", "bare"):
         value = group(name)
         if value:
@@ -1073,6 +1089,8 @@ _THIS_MODELS_COPY = re.compile(r"\b(?:gguf|gptq|awq|exl2|ggml|quantized|quantise
 
 _NAMED_BASE_VERBS = (r"(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
                      r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
+                     # "we fine-tuned BART Large CNN on SAMSum": the base right after the verb
+                     r"(?<=we\s)fine-?tuned|"
                      r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
                      r"developed\s+from|(?:continuous|continued|continual)\s+pre-?training\s+(?:from|of|on)")
 _NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:multilingual|original|open)\s+)?"
@@ -1208,8 +1226,23 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
             edges[i] = edges[i]._replace(relation=edge.relation)
     if not edges and card_text:
         edges = card_text_edges(child, card_text, resolver)
+    elif len(edges) == 1 and card_text and _QUANT_TAIL.search(child.rsplit("/", 1)[-1]):
+        edges = [_converted_source(child, edges[0], card_text, resolver)]
     edges = [refine_relation(e, child, card_data, tags, card_text, resolver) for e in edges]
     return edges, warnings
+
+
+def _converted_source(child: str, declared: Edge, text: str, resolver: Resolver) -> Edge:
+    """A converted copy's (`-GGUF`, `-mlx-4bit`) declared `base_model`, unless its text says plainly which model
+    it was converted from and that is another one: the tools that write these cards copy the original's metadata,
+    so `base_model` is often the grandparent (or another model's) while "converted to MLX format from X" is not."""
+    for hit in _text_hits(child, text, resolver):
+        if hit.corroborated and hit.relation == "quantized" and hit.confidence >= 0.8:
+            if hit.ref.model_id.lower() == declared.parent.lower() or derived_from_child(child, hit.ref.model_id):
+                return declared
+            return Edge(child, hit.ref.model_id, "card-text", hit.confidence,
+                        f"[{hit.rule}] {hit.evidence} (over base_model: {declared.parent})", hit.relation)
+    return declared
 
 
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
