@@ -247,8 +247,8 @@ _RULES: list[_Rule] = [
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
           _any("version of")),
     _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+|(?:our|the|this|its|their)\s+(?:own\s+)?(?:[\w-]+\s+)?",
-                           r"(?:model|encoder|network|classifier|backbone|student)\s+)?", _FROM, r"\s+", _ART, _ADJ, r"(?:(?:of|from)\s+)?", _ART, _POSS,
-                           _REF),
+                           r"(?:model|encoder|network|classifier|backbone|student)\s+)?", _FROM, r"\s+", _ART, _ADJ,
+                           r"(?:(?:of|from)\s+)?", _ART, _POSS, _REF),
           0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of")),
     # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
     _Rule("built-using", _rx(r"(?:built|fine[- ]?tuned|finetuned|trained)\s+using\s+", _ART, _ADJ, _REF), 0.7,
