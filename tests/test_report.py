@@ -266,3 +266,16 @@ def test_rq1_section_states_the_edges_counted_and_the_cycles_broken(tmp_path: Pa
     assert "Cycles in the lineage" not in page and tables["rq1_broken_cycles"] == []
     assert _one(tables["rq1_top_upstreams"], model="org/base")["downstream"] == 2
     assert {r["models"]: r["chains"] for r in tables["rq1_chain_lengths"]} == {2: 2}
+
+
+def test_a_delta_figure_with_long_hop_labels_keeps_its_plot_area() -> None:
+    import warnings
+
+    from chainaudit.report import figures
+    rows = [{"delta": 0.1 * i, "low": 0.1 * i - 0.05, "high": 0.1 * i + 0.05, "n": 50, "convention": conv,
+             "label": f"someone/a-long-upstream-model-name-{i} → someone/a-long-downstream-model-name-{i} · "
+                      f"textfooler · rotten_tomatoes"} for i in range(3) for conv in ("asr", "asr_all")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns when the tick labels leave the axes no room
+        svg = figures.interval_rows(rows, lambda r: r["label"], "Chain 1: δ per hop and attack")
+    assert svg.startswith("<svg") and "a-long-downstream-model-name-2" in svg

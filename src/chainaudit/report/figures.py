@@ -133,7 +133,9 @@ def interval_rows(rows: Sequence[dict[str, Any]], label: Callable[[dict[str, Any
     row's `delta` with (`low`, `high`), a zero line, n at the right."""
     names = list(dict.fromkeys(label(r) for r in rows))[:MAX_ROWS]
     kinds = list(dict.fromkeys(r[series] for r in rows))
-    fig = _figure(7, 0.9 + 0.32 * len(names) * max(1, len(kinds)) / 1.5)
+    # the y tick labels (model pairs, attack, dataset) take about 0.07 in a character; the plot keeps 3.5 in
+    width = max(7.0, 3.5 + 0.07 * max((len(n) for n in names), default=0))
+    fig = _figure(width, 0.9 + 0.32 * len(names) * max(1, len(kinds)) / 1.5)
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
         for k, kind in enumerate(kinds):
