@@ -884,3 +884,9 @@ def test_an_empty_link_target_reads_its_label_as_the_reference() -> None:
             "[`google/gemma-3-12b-it-qat-q4_0-unquantized`]() using mlx-vlm version **0.1.21**.\n")
     assert [p for p, _ in _edges(card, child="mlx-community/gemma-3-12b-it-qat-4bit")] == [
         "google/gemma-3-12b-it-qat-q4_0-unquantized"]
+
+
+def test_a_prefixed_base_model_setting_names_the_base_but_a_database_setting_does_not() -> None:
+    card = '```python\nROUTER_BASE_MODEL = "snunlp/KR-SBERT-V40K-klueNLI-augSTS"\n```\nA SetFit router.\n'
+    assert [p for p, _ in _edges(card)] == ["snunlp/KR-SBERT-V40K-klueNLI-augSTS"]
+    assert _edges('```python\nDATABASE_MODEL = "acme/orders-schema"\n```\nA SetFit router.\n') == []

@@ -224,7 +224,9 @@ _RULES: list[_Rule] = [
           _any("fork of", "copy of", "mirror of", "upload of", "backup of"), relation="unknown"),
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
-    _Rule("base-argument", _rx(r"(?:--base|base(?<![\w]base))[_-]?model(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
+    # `--base_model X`, `base_model_name = "X"`, `ROUTER_BASE_MODEL = "X"` (not `database_model`)
+    _Rule("base-argument", _rx(r"(?:--base|base(?<![a-z0-9]base))[_-]?model",
+                               r"(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
                                r"(?:['\"]?\s*[=:]?\s*['\"]|(?<=[a-z])[ \t]+(?=[a-z0-9]))", _REF), 0.75,
           _any("base_model", "base-model", "basemodel")),
     # "a LoRA adapter for `X`", "SFT pipeline for X": the adapter's or the tuning's base
