@@ -890,3 +890,20 @@ def test_a_prefixed_base_model_setting_names_the_base_but_a_database_setting_doe
     card = '```python\nROUTER_BASE_MODEL = "snunlp/KR-SBERT-V40K-klueNLI-augSTS"\n```\nA SetFit router.\n'
     assert [p for p, _ in _edges(card)] == ["snunlp/KR-SBERT-V40K-klueNLI-augSTS"]
     assert _edges('```python\nDATABASE_MODEL = "acme/orders-schema"\n```\nA SetFit router.\n') == []
+
+
+def test_a_bold_link_is_a_reference_like_a_plain_one() -> None:
+    card = ("KL-RoBERTa is built on **[klue/roberta-base](https://huggingface.co/klue/roberta-base)**, an encoder, "
+            "and was further pretrained on legal text.\n")
+    assert [p for p, _ in _edges(card, child="me/KL-RoBERTa")] == ["klue/roberta-base"]
+
+
+def test_a_model_the_author_says_they_used_is_the_base() -> None:
+    card = "I used Bert model(microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext) to classify aphasia.\n"
+    assert [p for p, _ in _edges(card)] == ["microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext"]
+
+
+def test_a_model_taken_as_the_predictive_model_is_the_base() -> None:
+    card = ("RuBert (https://huggingface.co/DeepPavlov/rubert-base-cased) was taken as a predictive model "
+            "(three classes).\nFine-tuned on RuSentiment.\n")
+    assert [p for p, _ in _edges(card)] == ["DeepPavlov/rubert-base-cased"]

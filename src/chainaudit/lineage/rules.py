@@ -112,7 +112,7 @@ def _unique(edges: list[Edge]) -> list[Edge]:
 # -- card text -------------------------------------------------------------------------------------
 # Patterns are lower case and run on the lower-cased card (no re.IGNORECASE, so the regex engine can skip
 # ahead to a literal prefix); spans map back to the original text, whose case the references keep.
-_REF = (r"(?:\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{0,400})\)"
+_REF = (r"(?:(?:\*\*|__)?(?=\[)\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{0,400})\)"
         r"|`(?P<tick>[^`\n]{1,200})`"
         r"|\*\*(?P<bold>[^*\n]{1,200})\*\*"
         r"|(?P<bare>(?:https?://)?[a-z0-9][\w.\-]*(?:/[\w.\-@]+)*))")
@@ -258,6 +258,9 @@ _RULES: list[_Rule] = [
     # "the model utilizes "bert-base-cased,"", "Leverages `bert-base-cased` for contextual understanding"
     _Rule("leverages", _rx(r"(?:utili[sz](?:e|es|ed|ing)|leverag(?:e|es|ed|ing)|employ(?:s|ed|ing)?)\s+", _ART, _ADJ,
                            r"[\"']?", _REF), 0.55, _any("utili", "leverag", "employ")),
+    # "I used Bert model(microsoft/BiomedNLP-PubMedBERT-...)", "We used `bert-base-uncased`" (a person's own words)
+    _Rule("we-used", _rx(r"(?<![\w-])(?:i|we)\s+(?:have\s+)?used\s+", _ART, _ADJ,
+                         r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF), 0.55, _any("i used", "we used", "have used")),
     _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
                          r"(?:further\s+|then\s+|continually\s+)?",
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
@@ -269,9 +272,12 @@ _RULES: list[_Rule] = [
                              r"(?:on|for|with|using|via|through|to|into)\b|",
                              # a list step "3. Fine-tune a pretrained model (`X`)" ends the line
                              r"(?<=[)`])\)?[ \t]*(?:\n|$))"), 0.7, _any("tun", "train")),
-    _Rule("as-backbone", _rx(r"(?:as|is)\s+", _ART, r"(?:backbone|base\s+model|starting\s+point|",
-                             r"initiali[sz]ation|pre-?trained\s+model)\b"), 0.7,
-          _any("backbone", "starting point", "initiali", "base model", "trained model"), before=True),
+    # "X as the backbone", "X (url) was taken as a predictive model"
+    _Rule("as-backbone", _rx(r"(?:(?:was|were)\s+(?:taken|chosen|selected|picked)\s+as|as|is)\s+", _ART,
+                             r"(?:backbone|base\s+model|starting\s+point|initiali[sz]ation|pre-?trained\s+model|",
+                             r"(?<=as a )predictive\s+model|underlying\s+model)\b"), 0.7,
+          _any("backbone", "starting point", "initiali", "base model", "trained model", "predictive model",
+               "underlying model"), before=True),
     _Rule("based-on", _rx(r"(?:based|built)\s+on\s+", _ART, _POSS, _ADJ, _REF), 0.7, _any("based on", "built on")),
     # "based on X" / "fine-tuned from X" / "initialised from the weights of X" in Spanish, Portuguese, French,
     # German, Italian, Vietnamese, Indonesian and Russian (never "trained on": there a dataset follows)
