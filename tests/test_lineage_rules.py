@@ -907,3 +907,10 @@ def test_a_model_taken_as_the_predictive_model_is_the_base() -> None:
     card = ("RuBert (https://huggingface.co/DeepPavlov/rubert-base-cased) was taken as a predictive model "
             "(three classes).\nFine-tuned on RuSentiment.\n")
     assert [p for p, _ in _edges(card)] == ["DeepPavlov/rubert-base-cased"]
+
+
+def test_a_quantized_copy_names_what_it_quantized_over_the_original_cards_template_field() -> None:
+    card = ("# Fast-Inference with Ctranslate2\nquantized version of "
+            "[tiiuae/falcon-7b-instruct](https://huggingface.co/tiiuae/falcon-7b-instruct)\n\n"
+            "# Original description\n- **Finetuned from model:** [Falcon-7B](https://huggingface.co/tiiuae/falcon-7b).\n")
+    assert _edges(card, child="michaelfeil/ct2fast-falcon-7b-instruct") == [("tiiuae/falcon-7b-instruct", "quantized")]

@@ -167,6 +167,9 @@ def _any(*needles: str) -> re.Pattern[str]:
 
 #: Most confident first.
 _RULES: list[_Rule] = [
+    _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
+                           r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
+                           _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("template", _rx(r"fine-?tuned\s+from\s+model(?:\s*\[optional\])?[*_\s]*:[*_\s]*", _REF), 0.9,
           _any("from model")),
     _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.9, _any("version of")),
@@ -184,9 +187,6 @@ _RULES: list[_Rule] = [
                               _BASE_NOUN, r")[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}(?:[ \t]*```[\w-]*[ \t]*\n)?",
                               r"[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
           _any("model", "modèle", "modell", "模型", "权重", "モデル", "모델", "модель")),
-    _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
-                           r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
-                           _REF), 0.85, _any("files", "quant", "conversion"), relation="quantized"),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint", "modèle",
                                                           "modell", "模型", "权重", "モデル", "모델", "модель",
                                                           "base")),
