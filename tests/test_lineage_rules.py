@@ -914,3 +914,9 @@ def test_a_quantized_copy_names_what_it_quantized_over_the_original_cards_templa
             "[tiiuae/falcon-7b-instruct](https://huggingface.co/tiiuae/falcon-7b-instruct)\n\n"
             "# Original description\n- **Finetuned from model:** [Falcon-7B](https://huggingface.co/tiiuae/falcon-7b).\n")
     assert _edges(card, child="michaelfeil/ct2fast-falcon-7b-instruct") == [("tiiuae/falcon-7b-instruct", "quantized")]
+
+
+def test_a_training_configs_student_field_names_the_distilled_models_start() -> None:
+    card = ("### Training Config\n\n- **Student:** Llama-3.2-3B-Instruct\n- **Teacher:** openai.gpt-oss-120b\n"
+            "- **Dataset:** 10,000 synthetic examples\n")
+    assert _edges(card, child="me/resume-roaster") == [("meta-llama/Llama-3.2-3B-Instruct", "distillation")]

@@ -195,6 +195,9 @@ _RULES: list[_Rule] = [
     _Rule("student", _rx(r"student[ _-]?(?:model|network|checkpoint)(?:[ _-]?(?:name(?:[ _-]?or[ _-]?path)?|id))?",
                          r"['\"]?\s*(?:[,:=]|\bis\b|\bwas\b)\s*['\"]?", _ART, _REF), 0.7,
           _any("student"), relation="distillation"),
+    # a training config's "- **Student:** Llama-3.2-3B-Instruct"
+    _Rule("student-field", _rx(r"(?<![\w-])student[*_]*[ \t]*[:=\uff1a][ \t]*[*_]*[ \t]*", _ART, _REF), 0.7,
+          _any("student"), relation="distillation"),
     _Rule("student-after", _rx(r"(?:\(student(?:\s+model)?\)|as\s+(?:the\s+|a\s+)?student\b)"), 0.7,
           _any("(student", "as student", "as the student", "as a student"), before=True, relation="distillation"),
     # "obtained by pruning X", "a pruned version of X": the weights are X's, cut down
@@ -526,7 +529,7 @@ _ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|origi
 #: Rules whose words say which model came from which ("a fine-tuned version of X", "Base model: X"): a name that
 #: extends the card's own is then still the parent.
 #: Rules that name a distilled model's student, in sentences that also name its teacher (not blocked by it).
-_STUDENT_RULES = frozenset({"student", "student-after"})
+_STUDENT_RULES = frozenset({"student", "student-field", "student-after"})
 _DIRECTED = frozenset({"template", "trainer", "trainer-translated", "checkpoint-of", "model-field", "base-heading",
                        "base-argument", "quantized", "format-of", "converted-for", "in-format", "copy-of", "extended",
                        "setfit", "setfit-body"})
