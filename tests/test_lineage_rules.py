@@ -901,6 +901,8 @@ def test_a_bold_link_is_a_reference_like_a_plain_one() -> None:
 def test_a_model_the_author_says_they_used_is_the_base() -> None:
     card = "I used Bert model(microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext) to classify aphasia.\n"
     assert [p for p, _ in _edges(card)] == ["microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext"]
+    chose = "I chose OpenAI's [Whisper model](https://huggingface.co/openai/whisper-small) for its capabilities.\n"
+    assert [p for p, _ in _edges(chose)] == ["openai/whisper-small"]
 
 
 def test_a_model_taken_as_the_predictive_model_is_the_base() -> None:

@@ -262,8 +262,9 @@ _RULES: list[_Rule] = [
     _Rule("leverages", _rx(r"(?:utili[sz](?:e|es|ed|ing)|leverag(?:e|es|ed|ing)|employ(?:s|ed|ing)?)\s+", _ART, _ADJ,
                            r"[\"']?", _REF), 0.55, _any("utili", "leverag", "employ")),
     # "I used Bert model(microsoft/BiomedNLP-PubMedBERT-...)", "We used `bert-base-uncased`" (a person's own words)
-    _Rule("we-used", _rx(r"(?<![\w-])(?:i|we)\s+(?:have\s+)?used\s+", _ART, _ADJ,
-                         r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF), 0.55, _any("i used", "we used", "have used")),
+    _Rule("we-used", _rx(r"(?<![\w-])(?:i|we)\s+(?:have\s+)?(?:used|chose|selected|picked)\s+", _ART, _POSS, _ADJ,
+                         r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF), 0.55,
+          _any("i used", "we used", "have used", "chose", "selected", "picked")),
     _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
                          r"(?:further\s+|then\s+|continually\s+)?",
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
