@@ -922,3 +922,10 @@ def test_a_training_configs_student_field_names_the_distilled_models_start() -> 
     card = ("### Training Config\n\n- **Student:** Llama-3.2-3B-Instruct\n- **Teacher:** openai.gpt-oss-120b\n"
             "- **Dataset:** 10,000 synthetic examples\n")
     assert _edges(card, child="me/resume-roaster") == [("meta-llama/Llama-3.2-3B-Instruct", "distillation")]
+
+
+def test_a_popular_bases_weights_named_in_words_name_the_base() -> None:
+    card = ("We present depth up-scaling: we integrated Mistral 7B weights into the upscaled layers, and finally "
+            "continued pre-training for the entire model.\n")
+    assert [p for p, _ in _edges(card, child="upstage/SOLAR-10.7B-v1.0")] == ["mistralai/Mistral-7B-v0.1"]
+    assert _edges("The classifier was trained from random weights on our reviews.\n") == []

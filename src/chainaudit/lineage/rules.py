@@ -7,6 +7,7 @@ distillation teachers, "see also" lists, tokenizers, the model itself.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
@@ -1111,6 +1112,10 @@ _NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:m
                     r"\**(?P<words>[a-z][a-z0-9.\-' ]{0,40}?(?::[0-9a-z.]+)?)\**"
                     r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n|\s+(?:on|with|using|for|by|found)\s))")
 _NAMED_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}){_NAMED_BASE_TAIL}")
+#: "we integrated Mistral 7B weights into the upscaled layers", "initialized with the pre-trained RoBERTa large weights"
+_NAMED_WEIGHTS = re.compile(r"(?P<verb>initiali[sz]ed\s+with|integrated|load(?:ed|s|ing)?|us(?:e|es|ed|ing)|"
+                            r"(?<!scratch\s)(?<!random\s)from)\s+(?:the\s+)?(?:(?:pre-?trained|original|official)\s+)?"
+                            r"(?P<impl>)\**(?P<words>[a-z][a-z0-9.\-' ]{0,40}?)\**\s+(?:pre-?trained\s+)?weights\b")
 #: The same, for a family sized by the model's own name, which may also follow "(by) fine-tuning the".
 _FAMILY_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}|fine-?tuning){_NAMED_BASE_TAIL}")
 
@@ -1167,7 +1172,8 @@ def named_base_edge(child: str, text: str) -> Edge | None:
 
 def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
     low = text.lower()
-    for m in (_FAMILY_BASE if by_family else _NAMED_BASE).finditer(low):
+    for m in (_FAMILY_BASE.finditer(low) if by_family else
+              itertools.chain(_NAMED_BASE.finditer(low), _NAMED_WEIGHTS.finditer(low))):
         s_start, s_end = _sentence(low, m.start(), m.end())
         if _blocked(low[s_start:m.start()]):
             continue
