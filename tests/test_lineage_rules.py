@@ -928,4 +928,5 @@ def test_a_popular_bases_weights_named_in_words_name_the_base() -> None:
     card = ("We present depth up-scaling: we integrated Mistral 7B weights into the upscaled layers, and finally "
             "continued pre-training for the entire model.\n")
     assert [p for p, _ in _edges(card, child="upstage/SOLAR-10.7B-v1.0")] == ["mistralai/Mistral-7B-v0.1"]
-    assert _edges("The classifier was trained from random weights on our reviews.\n") == []
+    # a comparison is no claim: "unlike models that start from X weights"
+    assert _edges("Unlike models that start from RoBERTa large weights, ours was trained from scratch.\n") == []
