@@ -265,7 +265,8 @@ _RULES: list[_Rule] = [
     # "I used Bert model(microsoft/BiomedNLP-PubMedBERT-...)", "We used `bert-base-uncased`" (a person's own words)
     _Rule("we-used", _rx(r"(?<![\w-])(?:i|we)\s+(?:have\s+)?(?:used|chose|selected|picked)\s+", _ART, _POSS, _ADJ,
                          r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF), 0.55,
-          _any("i used", "we used", "have used", "chose", "selected", "picked")),
+          _any("i used", "we used", "have used", "i chose", "we chose", "i selected", "we selected", "i picked",
+               "we picked")),
     _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
                          r"(?:further\s+|then\s+|continually\s+)?",
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
@@ -294,7 +295,8 @@ _RULES: list[_Rule] = [
         r"dựa\s+trên|khởi\s+tạo\s+từ(?:\s+trọng\s+số)?|tinh\s+chỉnh\s+từ|",
         r"berbasis|berdasarkan|(?:di-?)?fine-?tun(?:e|ing)\s+dari|",
         r"на\s+основе|на\s+базе|дообучен(?:н?ая|н?ой)?\s+(?:верси[ия]\s+)?)\s+", _ART, _POSS, _ADJ, _REF), 0.7,
-        _any("basad", "basead", "bas", "auf", "partir", "dựa", "khởi", "tinh", "dari", "основе", "базе", "дообуч")),
+        _any("basad", "basead", "basé", "basee", "basiert", "basierend", "basis", "basat", "partir", "dựa", "khởi",
+             "tinh chỉnh", "berbasis", "berdasarkan", "dari", "основе", "базе", "дообуч")),
     _Rule("postfix", _rx(r"(?:fine[- ]?tuned|finetuned)\s+(?:on|for|with)\b"), 0.65, _any("tuned"), before=True),
     # "## cardiffnlp/twitter-roberta-base-sentiment-latest base fine tuned model": a model fine-tuned from X
     _Rule("fine-tuned-model-after", _rx(r"(?:based?\s+)?(?:fine[- ]?tuned|finetuned)\s+model\b"), 0.6,
@@ -1173,7 +1175,7 @@ def named_base_edge(child: str, text: str) -> Edge | None:
 def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
     low = text.lower()
     for m in (_FAMILY_BASE.finditer(low) if by_family else
-              itertools.chain(_NAMED_BASE.finditer(low), _NAMED_WEIGHTS.finditer(low))):
+              itertools.chain(_NAMED_BASE.finditer(low), _NAMED_WEIGHTS.finditer(low) if " weights" in low else ())):
         s_start, s_end = _sentence(low, m.start(), m.end())
         if _blocked(low[s_start:m.start()]):
             continue
