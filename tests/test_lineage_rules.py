@@ -930,3 +930,27 @@ def test_a_popular_bases_weights_named_in_words_name_the_base() -> None:
     assert [p for p, _ in _edges(card, child="upstage/SOLAR-10.7B-v1.0")] == ["mistralai/Mistral-7B-v0.1"]
     # a comparison is no claim: "unlike models that start from X weights"
     assert _edges("Unlike models that start from RoBERTa large weights, ours was trained from scratch.\n") == []
+
+
+def test_a_templates_not_applicable_is_no_parent() -> None:
+    card = "- **Model architecture:** Traditional ML\n- **Finetuned from model [optional]:** n/a\n"
+    assert _edges(card) == []
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("- 한국어에 특화된 klue/roberta-base 사전학습 언어모델을 파인튜닝하여 구현되었다.\n", "klue/roberta-base"),
+    ("### 训练策略\n\n- 基座：`google-bert/bert-base-chinese`；分类头维度=训练集唯一标签数。\n",
+     "google-bert/bert-base-chinese"),
+    ("## Content\n- Fine-tuning for sentiment.\n## Pre-trained BERT model\n"
+     "- [cl-tohoku/bert-base-japanese-whole-word-masking](https://huggingface.co/cl-tohoku/bert-base-japanese-whole-word-"
+     "masking)\n## Dataset\n", "cl-tohoku/bert-base-japanese-whole-word-masking"),
+])
+def test_a_base_named_in_a_korean_sentence_a_chinese_field_or_under_a_pretrained_model_heading(
+        card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card)] == [parent]
+
+
+def test_a_pretrained_models_heading_over_a_download_list_names_no_parent() -> None:
+    card = ("## Pre-trained models\n- [acme/tiny-bert-small](https://huggingface.co/acme/tiny-bert-small)\n"
+            "- [acme/tiny-bert-large](https://huggingface.co/acme/tiny-bert-large)\n")
+    assert _edges(card, child="acme/tiny-bert-base") == []

@@ -327,6 +327,8 @@ _NOT_MODELS = frozenset({"datasets", "spaces", "docs", "blog", "papers", "collec
 _PLACEHOLDER_OWNER = re.compile(r"^(?:(?:your|my)[-_]?(?:hf[-_]?|hugging[-_]?face[-_]?)?(?:user(?:[-_]?name)?|name|"
                                 r"org(?:ani[sz]ation)?|account|namespace|id|repo)|(?:hf[-_]?)?username|user[-_]?name|"
                                 r"<[^>]*>|\{[^}]*\}|x{3,})$", re.I)
+#: A template's "not applicable" written where a model id goes ("Finetuned from model: n/a").
+_NOT_APPLICABLE = frozenset({"n/a", "n.a", "na/na", "none/none"})
 _CACHE_DIR = re.compile(r"^models--(?P<owner>[\w.\-]+?)--(?P<name>[\w.\-]+)$")
 _PROSE_PAIR = re.compile(r"^[A-Z][A-Za-z]{1,15}/[A-Z][A-Za-z]{1,15}$")
 
@@ -387,7 +389,8 @@ def clean_reference(raw: str) -> tuple[str, str | None] | None:
     elif "@" in s:
         s, revision = s.rsplit("@", 1)
     s = s.strip("/").rstrip(".,;:")
-    if not s or not is_model_id(s) or ("/" in s and _PLACEHOLDER_OWNER.match(s.split("/", 1)[0])):
+    if not s or not is_model_id(s) or ("/" in s and _PLACEHOLDER_OWNER.match(s.split("/", 1)[0])) or \
+            s.lower() in _NOT_APPLICABLE:
         return None
     return s, revision or None
 

@@ -138,7 +138,7 @@ _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ 
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
           r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           # Chinese "pre-trained model:" (only as a field: as a heading it is the download list of a family)
-          r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])"
+          r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])|(?:默认|默認)?基座(?=[*_ \t]*[:：])"
           r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*"
           r"(?:```[\w-]*[ \t]*\n\s*)?")  # "Base model:" over a code block holding the id
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
@@ -180,17 +180,20 @@ _RULES: list[_Rule] = [
                                     r"(?:do|da|de|del|von|of)\s+(?:la\s+|le\s+|l')?", _REF), 0.85,
           _any("vers")),
     # Korean: "[X](url) 모델을 fine-tuning하였습니다" (X, the model, fine-tuned)
-    _Rule("korean-object", _rx(r"(?:모델을|모델로|를|을)\s*(?:fine-?tun|finetun|파인\s*튜닝|미세\s*조정)"), 0.75,
+    _Rule("korean-object", _rx(r"(?:(?:사전\s*학습\s*)?(?:언어\s*)?모델을|모델로|를|을)\s*",
+                               r"(?:fine-?tun|finetun|파인\s*튜닝|미세\s*조정)"), 0.75,
           _any("모델", "를", "을"), before=True),
     _Rule("checkpoint-of", _rx(r"(?:fine[- ]?tune[d]?|finetuned?)\s+(?:checkpoint|model)\s+of\s+", _ART, _POSS, _ADJ,
                                _REF), 0.85, _any("checkpoint of", "model of")),
     _Rule("base-heading", _rx(r"#{1,6}[ \t]*(?:the[ \t]+)?(?:(?:base|original|parent|foundation|upstream)[ \t]+model|",
+                              # "## Pre-trained BERT model" over one link (not "Pre-trained models": a download list)
+                              r"pre-?trained[ \t]+(?:[\w-]+[ \t]+)?model|",
                               _BASE_NOUN, r")[ \t]*:?[ \t]*\n(?:[ \t]*\n){0,3}(?:[ \t]*```[\w-]*[ \t]*\n)?",
                               r"[ \t]*(?:[-*+][ \t]+)?", _REF), 0.85,
           _any("model", "modèle", "modell", "模型", "权重", "モデル", "모델", "модель")),
     _Rule("model-field", _rx(_FIELD, _ART, _REF), 0.85, _any("model", "backbone", "network", "checkpoint", "modèle",
                                                           "modell", "模型", "权重", "モデル", "모델", "модель",
-                                                          "base")),
+                                                          "base", "基座")),
     # a distilled model's student named as such ("fine-tune a smaller student model, X"; "from T (teacher) to S
     # (student)"): the student's starting checkpoint is the parent, the teacher only supervises
     _Rule("student", _rx(r"student[ _-]?(?:model|network|checkpoint)(?:[ _-]?(?:name(?:[ _-]?or[ _-]?path)?|id))?",
