@@ -954,3 +954,19 @@ def test_a_pretrained_models_heading_over_a_download_list_names_no_parent() -> N
     card = ("## Pre-trained models\n- [acme/tiny-bert-small](https://huggingface.co/acme/tiny-bert-small)\n"
             "- [acme/tiny-bert-large](https://huggingface.co/acme/tiny-bert-large)\n")
     assert _edges(card, child="acme/tiny-bert-base") == []
+
+
+def test_a_name_given_its_hub_page_in_a_reference_list_resolves_where_the_card_names_it_alone() -> None:
+    card = ("- **Base Model**: KANANA-1.5-8B (Kakao)\n\n## References\n"
+            "- KANANA-1.5-8B: https://huggingface.co/kakaocorp/kanana-1.5-8b-instruct-2505\n")
+    assert [p for p, _ in _edges(card)] == ["kakaocorp/kanana-1.5-8b-instruct-2505"]
+
+
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("OrionStar-Yi-34B-Chat 是猎户星空基于零一万物开源的**Yi-34B**模型，使用 15W+ 的高质量语料训练而来微调大模型。\n",
+     "01-ai/Yi-34B", "finetune"),
+    ("准备学生模型Qwen2.5-7B-Instruct： 使用以下命令从 Hugging Face 下载模型文件。\n", "Qwen/Qwen2.5-7B-Instruct",
+     "distillation"),
+])
+def test_chinese_based_on_a_makers_model_and_the_student_model(card: str, parent: str, relation: str) -> None:
+    assert [(p.lower(), r) for p, r in _edges(card)] == [(parent.lower(), relation)]

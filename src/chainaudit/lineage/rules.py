@@ -482,7 +482,20 @@ def _linked_names(text: str) -> dict[str, str]:
         cleaned = clean_reference(f"https://huggingface.co/{m.group('id')}")  # not a dataset, Space, docs page...
         if cleaned is not None and "/" in cleaned[0]:
             found.setdefault(cleaned[0].rsplit("/", 1)[-1].lower(), set()).add(cleaned[0])
+    for m in _NAMED_HUB_LINK.finditer(text):  # "KANANA-1.5-8B: https://huggingface.co/kakaocorp/kanana-1.5-8b-..."
+        cleaned = clean_reference(f"https://huggingface.co/{m.group('id')}")
+        if cleaned is not None and "/" in cleaned[0]:
+            found.setdefault((m.group("name") or m.group("label")).lower(), set()).add(cleaned[0])
     return {name: ids.pop() for name, ids in found.items() if len({i.lower() for i in ids}) == 1}
+
+
+#: A model's name given its Hub page, as a reference list writes it: "- KANANA-1.5-8B: https://huggingface.co/x/y"
+#: or "[KANANA-1.5-8B](https://huggingface.co/x/y)". The name has a digit or a hyphen: a word alone ("here",
+#: "model") labels a link without naming it.
+_NAMED_HUB_LINK = re.compile(r"(?:^[ \t]*(?:[-*+][ \t]+)?\**(?P<name>[A-Za-z][\w.]*[-\d][\w.\-]{0,60})\**"
+                             r"[ \t]*[:：][ \t]*<?"
+                             r"|\[(?P<label>[A-Za-z][\w.]*[-\d][\w.\-]{0,60})\]\()"
+                             r"https?://(?:www\.)?(?:huggingface|hf)\.co/(?P<id>[\w.\-]+/[\w.\-]+)", re.M)
 
 
 #: An id or Hub URL in brackets right after a name ("DistilBERT model (see details in: https://huggingface.co/x)").
@@ -1332,6 +1345,11 @@ _CJK_RULES = (
                r"(?:的|嘅)?\s*(?:基础上|基礎上)?\s*(?:进行|進行|做)?\s*(?:了)?\s*" + _CJK_TUNE),
     re.compile(r"(?:使用|采用|採用|用)[^。\n，,]{0,12}?" + _CJK_ID + r"(?:模型)?\s*(?:进行|進行|做)\s*(?:了)?\s*"
                + _CJK_TUNE),
+    # "基于零一万物开源的 **Yi-34B** 模型，使用……语料训练而来" (based on the maker's open X model, then trained)
+    re.compile(r"(?:基于|基於)[^。\n，,`*\[]{0,12}?(?:的)" + _CJK_ID + r"(?:大)?模型\s*[，,][^。\n]{0,40}?"
+               r"(?P<verb>微调|微調|训练|訓練)"),
+    # "准备学生模型 Qwen2.5-7B-Instruct：" (the student model of a distillation: where its weights start)
+    re.compile(r"(?P<verb>学生模型|學生模型)\s*(?:为|為|是|[:：])?" + _CJK_ID),
     # "基于 X，继续在 20G 金融语料上训练" (based on X, training continued on a corpus)
     re.compile(r"(?:基于|基於)\s*" + _CJK_ID + r"\s*[，,]\s*(?P<verb>继续|繼續)[^。\n]{0,24}?(?:训练|訓練)"),
     re.compile(_CJK_ID + r"(?:的|嘅)\s*"
@@ -1340,7 +1358,8 @@ _CJK_RULES = (
 #: "以 [X](url) 為基礎" / "以 X 为基础" (taking X as the foundation), X named within 20 characters of 以.
 _CJK_FOUNDATION = re.compile(r"以[^。\n，,]{0,20}?(?:\[(?P<label>[^\]\n]{1,60})\]\([^)\s]*\)|" + _CJK_ID + r")\s*"
                              r"(?:為|为|作為|作为)\s*(?:基礎|基础)")
-_CJK_RELATION = (("量化", "quantized"), ("备份", "unknown"), ("備份", "unknown"), ("镜像", "unknown"),
+_CJK_RELATION = (("学生", "distillation"), ("學生", "distillation"),
+                 ("量化", "quantized"), ("备份", "unknown"), ("備份", "unknown"), ("镜像", "unknown"),
                  ("鏡像", "unknown"), ("预训练", "continued-pretraining"), ("預訓練", "continued-pretraining"),
                  ("继续", "continued-pretraining"), ("繼續", "continued-pretraining"))
 
