@@ -109,12 +109,12 @@ def test_a_folder_of_files_counts_each_model_once(tmp_path: Path) -> None:
 
 
 def test_real_labelled_cards_do_not_regress() -> None:
-    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 1,124 distinct models): held-back accuracy
-    and precision of "has an upstream" stay at least what the issue-16 rules measured (78.5% and 96.2% on 331
-    held-back cards, with parts e to q, labelled after most rules were written)."""
+    """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 1,264 distinct models): held-back accuracy
+    and precision of "has an upstream" stay at least what the issue-16 rules measured (77.6% and 96.3% on 379
+    held-back cards, with parts e to s, labelled after most rules were written)."""
     from conftest import REPO
 
     report = evaluate_cards(REPO / "tests" / "data" / "lineage-cards")
-    assert report.n >= 1119, report.n
+    assert report.n >= 1264, report.n
     held = report.where(part="held-back")
-    assert held.n >= 330 and held.accuracy >= 0.78 and held.precision >= 0.96, (held.accuracy, held.precision)
+    assert held.n >= 379 and held.accuracy >= 0.775 and held.precision >= 0.96, (held.accuracy, held.precision)
