@@ -970,3 +970,9 @@ def test_a_name_given_its_hub_page_in_a_reference_list_resolves_where_the_card_n
 ])
 def test_chinese_based_on_a_makers_model_and_the_student_model(card: str, parent: str, relation: str) -> None:
     assert [(p.lower(), r) for p, r in _edges(card)] == [(parent.lower(), relation)]
+
+
+def test_a_copy_converted_to_openvino_names_its_source() -> None:
+    card = ("This model was converted to OpenVINO from [`Qwen/Qwen2-7B`](https://huggingface.co/Qwen/Qwen2-7B) "
+            "using optimum-intel.\n")
+    assert _edges(card, child="me/Qwen2-7B-ov") == [("Qwen/Qwen2-7B", "quantized")]

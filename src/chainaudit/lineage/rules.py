@@ -208,8 +208,11 @@ _RULES: list[_Rule] = [
     _Rule("pruned", _rx(r"(?:by\s+pruning|pruned\s+(?:version\s+)?(?:of|from))\s+", _ART, _POSS, _ADJ, _REF), 0.75,
           _any("prun"), relation="unknown"),
     # "Converted model for GPTQ from X", "quantized to GGUF from X"
+    # "... converted to OpenVINO from X using optimum-intel" ("quantized using <tool> from X" is not taken: on the
+    # labelled cards it turned one right answer wrong and fixed none)
     _Rule("converted-for", _rx(r"(?:converted|quanti[sz]ed)\s+(?:model\s+)?(?:for|to|into)\s+\**",
-                               r"(?:gguf|gptq|awq|exl2|ggml|mlx|onnx)\**\s+(?:format\s+)?from\s+", _ART, _REF), 0.8,
+                               r"(?:gguf|gptq|awq|exl2|ggml|mlx|onnx|openvino|core\s?ml|tensorrt|tflite|ctranslate2|ct2)",
+                               r"\**\s+(?:ir\s+)?(?:format\s+)?from\s+", _ART, _REF), 0.8,
           _any("converted", "quantized", "quantised"), relation="quantized"),
     # "TorchScript model of X", "the FP8 version of X": the same weights in another format or number type
     _Rule("format-of", _rx(r"(?:torchscript|onnx|openvino|core\s?ml|tflite|tensorrt|gguf|gptq|awq|exl2|ggml|mlx|fp8|",
