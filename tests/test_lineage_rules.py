@@ -976,3 +976,22 @@ def test_a_copy_converted_to_openvino_names_its_source() -> None:
     card = ("This model was converted to OpenVINO from [`Qwen/Qwen2-7B`](https://huggingface.co/Qwen/Qwen2-7B) "
             "using optimum-intel.\n")
     assert _edges(card, child="me/Qwen2-7B-ov") == [("Qwen/Qwen2-7B", "quantized")]
+
+
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("This checkpoint continues the pre-training of roberta-base on 10GB of legal text.\n", "FacebookAI/roberta-base",
+     "continued-pretraining"),
+    ("We use `camembert-base` and fine-tune it on Allociné reviews.\n", "almanach/camembert-base", "finetune"),
+    ("This model is `nlptown/bert-base-multilingual-uncased-sentiment` further fine-tuned on product reviews.\n",
+     "nlptown/bert-base-multilingual-uncased-sentiment", "finetune"),
+    ("# ELECTRA-small fine-tuned on SST-2\n\nA sentiment classifier.\n", "google/electra-small-discriminator",
+     "finetune"),
+    ("# BERT base model (uncased) fine-tuned on SST-2\n\nA sentiment classifier.\n", "google-bert/bert-base-uncased",
+     "finetune"),
+])
+def test_common_ways_a_hand_written_card_names_its_base(card: str, parent: str, relation: str) -> None:
+    assert _edges(card) == [(parent, relation)]
+
+
+def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
+    assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []

@@ -148,7 +148,13 @@ _ALIASES = {"mistral-7b": "mistralai/Mistral-7B-v0.1", "llama-2-7b": "meta-llama
             "stable-diffusion-1.5": "runwayml/stable-diffusion-v1-5",
             "stable-diffusion-v1.5": "runwayml/stable-diffusion-v1-5", "sd-1.5": "runwayml/stable-diffusion-v1-5",
             "opt-6.7b": "facebook/opt-6.7b", "opt-13b": "facebook/opt-13b", "sdxl-1.0-base":
-            "stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base-1.0": "stabilityai/stable-diffusion-xl-base-1.0"}
+            "stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base-1.0": "stabilityai/stable-diffusion-xl-base-1.0",
+            # ELECTRA's fine-tunes start from the discriminator; "MPNet base", "XLNet base", "Longformer base"
+            "electra-small": "google/electra-small-discriminator", "electra-base": "google/electra-base-discriminator",
+            "electra-large": "google/electra-large-discriminator", "mpnet-base": "microsoft/mpnet-base",
+            "xlnet-base": "xlnet/xlnet-base-cased", "xlnet-large": "xlnet/xlnet-large-cased",
+            "longformer-base": "allenai/longformer-base-4096", "longformer-large": "allenai/longformer-large-4096",
+            "minilm-l12-h384": "microsoft/MiniLM-L12-H384-uncased"}
 #: Pre-trained checkpoints known by a family name of their own ("BETO", "CamemBERT", "KoBERT", "BioBERT"): a
 #: language- or domain-specific model with one main checkpoint, so the name means that checkpoint (its base size
 #: where there are several). Generic architecture names (BERT, RoBERTa, T5, GPT-2, DistilBERT) are not here.

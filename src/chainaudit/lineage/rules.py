@@ -232,6 +232,16 @@ _RULES: list[_Rule] = [
           _any(" is a")),
     _Rule("copy-of", _rx(r"(?:fork|copy|mirror|re-?upload|backup)\s+of\s+", _ART, _ADJ, _REF), 0.75,
           _any("fork of", "copy of", "mirror of", "upload of", "backup of"), relation="unknown"),
+    # "continues the pre-training of roberta-base on legal text"
+    _Rule("continues-pretraining-of", _rx(r"continu(?:e|es|ed|ing)\s+(?:the\s+)?(?:pre-?training|training)\s+of\s+",
+                                          _ART, _POSS, _REF), 0.75, _any("continu"), relation="continued-pretraining"),
+    # "We use `camembert-base` and fine-tune it on Allociné"; "this model is `X` further fine-tuned on reviews"
+    _Rule("use-and-tune", _rx(r"(?:we|i)\s+(?:use|used|take|took|start\s+with|started\s+with)\s+", _ART, _POSS, _ADJ,
+                              _REF, r"[`*]*\s*,?\s+and\s+(?:then\s+)?",
+                              r"(?:fine[- ]?tune[ds]?|finetune[ds]?|train(?:ed)?)\s+it\b"),
+          0.7, _any("and fine", "and then", "and finetune", "and train")),
+    _Rule("is-further-tuned", _rx(r"(?:model|it)\s+is\s+", _REF, r"[`*]*\s*,?\s+(?:further|additionally)\s+",
+                                  r"(?:fine[- ]?tuned|finetuned|trained)\b"), 0.75, _any("further", "additionally")),
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
     # `--base_model X`, `base_model_name = "X"`, `ROUTER_BASE_MODEL = "X"` (not `database_model`)
@@ -1146,6 +1156,9 @@ _SIZED_HEADLINE = re.compile(r"^#[ \t]*(?P<family>[a-z][\w.\-]*(?:[ \t][a-z][\w.
                              r"\((?P<size>[a-z0-9]+)-sized[ \t]+model\)[ \t]*,?[ \t]*(?:fine-?tuned|finetuned)\b", re.M)
 
 
+#: A title naming a popular base in words, then what it was fine-tuned on: "# RoBERTa large fine-tuned on MNLI".
+_TUNED_HEADLINE = re.compile(r"^#[ \t]*(?P<words>[a-z][\w.\-() ]{2,60}?)[ \t]*,?[ \t]+(?:fine-?tuned|finetuned)[ \t]+"
+                             r"(?:on|for|with)\b", re.M)
 #: A Markdown link, read as its label: "fine-tuning the [Whisper](https://github.com/openai/whisper)" names Whisper.
 _LINK_LABELS = re.compile(r"\[([^\]\n]{1,60})\]\([^)\s]*\)")
 #: A size in a model's own name: a parameter count ("-13b", "_70B", "1.1b") or a Whisper/T5-style size word.
@@ -1183,6 +1196,11 @@ def named_base_edge(child: str, text: str) -> Edge | None:
         parent = well_known_by_words(f"{headline.group('family')} {headline.group('size')}")
         if parent and parent.lower() != child.lower():
             return Edge(child, parent, "card-text", 0.6, f"[sized-headline] {_evidence(text, *headline.span())}")
+    headline = _TUNED_HEADLINE.search(low)  # "# BERT base model (uncased) fine-tuned on SST-2"
+    if headline is not None:
+        parent = well_known_by_words(headline.group("words"))
+        if parent and parent.lower() != child.lower():
+            return Edge(child, parent, "card-text", 0.6, f"[tuned-headline] {_evidence(text, *headline.span())}")
     labelled = _LINK_LABELS.sub(r"\1", text)
     for by_family, body in ((False, text), (True, labelled)):
         edge = _named_base_in(child, body, by_family)
