@@ -1200,7 +1200,8 @@ def named_base_edge(child: str, text: str) -> Edge | None:
     if headline is not None:
         parent = well_known_by_words(headline.group("words"))
         if parent and parent.lower() != child.lower():
-            return Edge(child, parent, "card-text", 0.6, f"[tuned-headline] {_evidence(text, *headline.span())}")
+            return Edge(child, parent, "card-text", 0.6, f"[tuned-headline] {_evidence(text, *headline.span())}",
+                        "finetune")
     labelled = _LINK_LABELS.sub(r"\1", text)
     for by_family, body in ((False, text), (True, labelled)):
         edge = _named_base_in(child, body, by_family)
