@@ -988,6 +988,7 @@ def test_a_copy_converted_to_openvino_names_its_source() -> None:
      "finetune"),
     ("# BERT base model (uncased) fine-tuned on SST-2\n\nA sentiment classifier.\n", "google-bert/bert-base-uncased",
      "finetune"),
+    ("# BART (large-sized model), fine-tuned on CNN Daily Mail\n\nA summariser.\n", "facebook/bart-large", "finetune"),
 ])
 def test_common_ways_a_hand_written_card_names_its_base(card: str, parent: str, relation: str) -> None:
     assert _edges(card) == [(parent, relation)]

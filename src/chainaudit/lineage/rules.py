@@ -1195,7 +1195,8 @@ def named_base_edge(child: str, text: str) -> Edge | None:
     if headline is not None:
         parent = well_known_by_words(f"{headline.group('family')} {headline.group('size')}")
         if parent and parent.lower() != child.lower():
-            return Edge(child, parent, "card-text", 0.6, f"[sized-headline] {_evidence(text, *headline.span())}")
+            return Edge(child, parent, "card-text", 0.6, f"[sized-headline] {_evidence(text, *headline.span())}",
+                        "finetune")
     headline = _TUNED_HEADLINE.search(low)  # "# BERT base model (uncased) fine-tuned on SST-2"
     if headline is not None:
         parent = well_known_by_words(headline.group("words"))
