@@ -605,6 +605,7 @@ def test_a_generic_family_named_as_what_was_fine_tuned_is_its_default_checkpoint
     edges, _ = identify_model(child, {}, [], card, Resolver())
     assert [e.parent for e in edges] == [parent]
     assert edges[0].confidence < 0.5 and edges[0].evidence.startswith("[family-default]")
+    assert edges[0].relation in ("finetune", "adapter", "continued-pretraining")  # never the bare default
 
 
 @pytest.mark.parametrize("card", [

@@ -984,7 +984,8 @@ def family_default_edge(child: str, text: str) -> Edge | None:
                 continue  # "the DistilBERT model fine-tuned on X: `owner/this-model-finetuned-x`"
             parent = family_checkpoint(m.group("fam"), low, child)
             if parent and parent.lower() != child.lower():
-                return Edge(child, parent, "card-text", 0.4, f"[family-default] {_evidence(text, s_start, s_end)}")
+                return Edge(child, parent, "card-text", 0.4, f"[family-default] {_evidence(text, s_start, s_end)}",
+                            "finetune")  # every pattern names the family as what was fine-tuned
     return None
 
 
