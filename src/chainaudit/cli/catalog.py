@@ -112,7 +112,9 @@ class MistakesShown(StrEnum):
 def lineage_eval(
     file: Annotated[Path, typer.Argument(help='JSONL (or a folder of .jsonl files) of {"model_id", "card", '
                                          '"upstream"} ("N/A" for none), '
-                                         'optionally "alternatives" (other correct answers), "kind" and "part" '
+                                         'optionally "alternatives" (other correct answers), "kind", '
+                                         '"relation" (finetune, adapter, quantized, merge, distillation, '
+                                         'continued-pretraining: scored where the parent is right) and "part" '
                                          '(tune / held-back; else fixed by a hash of the id).')],
     llm_endpoint: LlmEndpoint = None,
     llm_model: LlmModel = "gpt-4o-mini",
@@ -121,8 +123,8 @@ def lineage_eval(
         "--mistakes", help="Which wrong answers to list: every part's, only the tune part's (use this while you "
         "change rules, so the held-back part stays unseen), or none.")] = MistakesShown.all,
 ) -> None:
-    """Score the card extractor on labelled cards: accuracy overall, per part and per kind, and precision/recall
-    of "has an upstream"; then the mistakes."""
+    """Score the card extractor on labelled cards: accuracy overall, per part and per kind, precision/recall
+    of "has an upstream", how often the edge's relation matches a labelled one; then the mistakes."""
     from chainaudit.lineage.evaluate import evaluate_cards
     from chainaudit.lineage.identify import load_resolver
     from chainaudit.store import Store
@@ -146,6 +148,12 @@ def _print_eval(report: Any, shown: MistakesShown = MistakesShown.all) -> None:
     for part in ("tune", "held-back"):
         if report.where(part=part).n:
             say(line(part, report.where(part=part)))
+    if report.relation_scored:
+        held = report.where(part="held-back")
+        say(f"relation of the edge, where the parent is right and the label names one: "
+            f"{report.relation_agreement:.1%} agree ({len(report.relation_scored)} cards)"
+            + (f"; held-back {held.relation_agreement:.1%} ({len(held.relation_scored)})" if held.relation_scored
+               else ""))
     if len(report.kinds()) > 1:
         table = Table("kind", "cards", "accuracy", "held-back cards", "held-back accuracy", title="per kind")
         for kind in report.kinds():

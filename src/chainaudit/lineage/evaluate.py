@@ -20,6 +20,9 @@ from chainaudit.lineage.rules import identify_model, name_hint_edge
 NA = frozenset({"", "n/a", "na", "none", "null"})
 
 
+#: Labelled relations specific enough to judge an edge's relation by ("unknown" and "none" say nothing).
+RELATIONS_SCORED = frozenset({"finetune", "adapter", "quantized", "merge", "distillation", "continued-pretraining"})
+
 #: Share of the cards without an explicit `part` that are held back (never looked at when tuning the rules).
 HELD_BACK_SHARE = 0.3
 
@@ -45,6 +48,8 @@ class CardResult:
     evidence: str
     confidence: float = 0.0  # the lowest confidence of the predicted edges (0 when none)
     accepts_none: bool = False  # "no upstream" is an accepted answer (the label, or one of its alternatives)
+    relation: str = ""  # the labelled relation ("finetune", "quantized", ...; "" when the label gives none)
+    predicted_relation: str = ""  # the relation of the first predicted edge
 
 
 @dataclass
@@ -89,6 +94,17 @@ class EvalReport:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
     @property
+    def relation_scored(self) -> list[CardResult]:
+        """The cards whose parent is right and whose label names a specific relation: where the relation of the
+        edge can be judged."""
+        return [r for r in self.results if r.correct and r.predicted and r.relation in RELATIONS_SCORED]
+
+    @property
+    def relation_agreement(self) -> float:
+        scored = self.relation_scored
+        return sum(r.predicted_relation == r.relation for r in scored) / len(scored) if scored else 0.0
+
+    @property
     def mistakes(self) -> list[Mistake]:
         return [Mistake(r.model_id, r.expected, r.predicted, r.evidence, r.kind, r.part)
                 for r in self.results if not r.correct]
@@ -107,7 +123,8 @@ class EvalReport:
         kept = []
         for r in self.results:
             if r.predicted and r.confidence < threshold:
-                r = CardResult(r.model_id, r.kind, r.part, r.expected, (), r.accepts_none, "", 0.0, r.accepts_none)
+                r = CardResult(r.model_id, r.kind, r.part, r.expected, (), r.accepts_none, "", 0.0, r.accepts_none,
+                               r.relation)
             kept.append(r)
         return EvalReport(kept)
 
@@ -140,20 +157,27 @@ def predict_edges(model_id: str, card_text: str, resolver: Resolver,
                   llm: LLMExtractor | None = None) -> tuple[tuple[str, ...], str, float]:
     """Upstream ids (lower case) the extractor finds in one card, its evidence, and the lowest confidence among
     the edges (0 when there is none)."""
+    parents, evidence, confidence, _ = _predict(model_id, card_text, resolver, llm)
+    return parents, evidence, confidence
+
+
+def _predict(model_id: str, card_text: str, resolver: Resolver,
+             llm: LLMExtractor | None = None) -> tuple[tuple[str, ...], str, float, str]:
+    """`predict_edges`, and the relation of the first edge ("" when there is none)."""
     card = parse_card(card_text)
     edges, _ = identify_model(model_id, card.data, [], card.text, resolver)
     if not edges and llm is not None:
         try:
             answer = llm.ask(model_id, card.text, resolver)
         except LLMError as exc:
-            return (), f"LLM error: {exc}", 0.0
+            return (), f"LLM error: {exc}", 0.0, ""
         if answer.parent:
-            return (answer.parent.lower(),), f"llm: {answer.raw}", LLM_CONFIDENCE
+            return (answer.parent.lower(),), f"llm: {answer.raw}", LLM_CONFIDENCE, "unknown"
     if not edges:
         hint = name_hint_edge(model_id, resolver)
         edges = [hint] if hint else []
     return (tuple(sorted({e.parent.lower() for e in edges})), " | ".join(f"{e.source}: {e.evidence}" for e in edges),
-            min((e.confidence for e in edges), default=0.0))
+            min((e.confidence for e in edges), default=0.0), edges[0].relation if edges else "")
 
 
 def evaluate_cards(path: Path, resolver: Resolver | None = None, llm: LLMExtractor | None = None) -> EvalReport:
@@ -188,7 +212,8 @@ def _score_one(report: EvalReport, path: Path, lineno: int, item: dict[str, Any]
         raise DataError(f"{path}, line {lineno}: alternatives must be a list of ids, got {alternatives!r:.60}")
     accepted = {_gold(upstream, resolver), *(_gold(a, resolver) for a in alternatives)}
     expected = _gold(upstream, resolver)
-    predicted, evidence, confidence = predict_edges(model_id, str(card), resolver, llm)
+    predicted, evidence, confidence, relation = _predict(model_id, str(card), resolver, llm)
     part = str(item.get("part") or part_of(model_id))
     report.results.append(CardResult(model_id, str(item.get("kind") or "unlabelled"), part, expected, predicted,
-                                     predicted in accepted, evidence[:300], confidence, () in accepted))
+                                     predicted in accepted, evidence[:300], confidence, () in accepted,
+                                     str(item.get("relation") or "").lower(), relation))
