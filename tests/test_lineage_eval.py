@@ -118,8 +118,8 @@ def test_real_labelled_cards_do_not_regress() -> None:
     assert report.n >= 1264, report.n
     held = report.where(part="held-back")
     assert held.n >= 379 and held.accuracy >= 0.775 and held.precision >= 0.96, (held.accuracy, held.precision)
-    # the edge's relation, where the parent is right and the label names one: 88.3% (806 cards), held-back 86.4%
-    assert report.relation_agreement >= 0.87 and held.relation_agreement >= 0.85, (
+    # the edge's relation, where the parent is right and the label names one: 90.1% (806 cards), held-back 86.4%
+    assert report.relation_agreement >= 0.895 and held.relation_agreement >= 0.86, (
         report.relation_agreement, held.relation_agreement)
 
 

@@ -997,3 +997,13 @@ def test_common_ways_a_hand_written_card_names_its_base(card: str, parent: str, 
 
 def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
     assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []
+
+
+@pytest.mark.parametrize(("child", "relation"), [
+    ("me/gigaam-mlx", "quantized"), ("me/d1-3B-ONNX", "quantized"), ("me/flan-alpaca-xl-ct2", "quantized"),
+    ("me/supertonic-2-coreml", "quantized"), ("me/lora_model", "adapter"), ("me/GPT2-AdapterTuning", "adapter"),
+    ("me/llama-3-8b-qlora-sql", "adapter"), ("me/bert-sentiment", "finetune"), ("me/onnxruntime-demo", "finetune"),
+])
+def test_a_converted_copy_or_an_adapter_named_so_gets_that_relation(child: str, relation: str) -> None:
+    edges, _ = identify_model(child, {"base_model": "acme/base-model"}, [], "A model.\n", Resolver())
+    assert [(e.parent, e.relation) for e in edges] == [("acme/base-model", relation)]

@@ -874,9 +874,15 @@ _ADAPTER_TEXT = re.compile(r"\bpeft\s+\d|peftmodel|adapter_config\.json|adapter_
                            r"--lora_weights|\blora\s+adapters?\b|low[- ]rank\s+adaptation|\(q?lora\)|\bqlora\b|"
                            r"(?:using|with|via)\s+(?:q?lora|peft)\b|`peft`|\bpeft\s+librar|"
                            r"\bq?lora[- ](?:fine-?tun|finetun|training|tuning)")
+#: An adapter named so: `lora_model`, `llama-3-8b-qlora`, `GPT2-AdapterTuning`, `x-peft`.
+_ADAPTER_NAME = re.compile(r"(?:^|[-_.])(?:q?lora|peft|adapters?)(?:$|[-_.]|tuning)", re.I)
 _NOT_ADAPTER = re.compile(r"\bnot\s+(?:an?\s+)?(?:peft|lora)\b")
 _QUANT_NAME = re.compile(r"(?:^|[-_.])(?:gguf|gptq|awq|exl2|ggml|int[348]|[2-8]-?bits?|bnb|nf4|fp8|"
                          r"q[2-8](?:_k)?(?:_[sml0])?)(?:$|[-_.])", re.I)
+#: A copy in another runtime's format, named so (`-mlx`, `-onnx`, `-ct2`, `-CoreML`, `faster-whisper-`): the same
+#: weights converted, which the relations count with the quantized copies.
+_CONVERTED_NAME = re.compile(r"(?:^|[-_.])(?:mlx|onnx|ct2|ctranslate2|core-?ml|core-?ai|openvino|ov|torchscript|tflite|"
+                             r"tensorrt|trt|ggml|faster)(?:$|[-_.])", re.I)
 _QUANT_TAGS = frozenset({"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"})
 _CPT_CUE = re.compile(r"continu(?:e|ed|ing|al|ally|ous|ously)[- ]?(?:pre-?)?train|further[- ]pre-?train|"
                       r"further\s+trained\s+on|"
@@ -895,9 +901,11 @@ def refine_relation(edge: Edge, child: str, card_data: dict[str, Any], tags: Ite
         return edge
     tag_set = {str(t).lower() for t in tags} | {str(t).lower() for t in _as_list(card_data.get("tags"))}
     low = text[:MAX_TEXT_CHARS].lower() if text else ""
-    if str(card_data.get("library_name", "")).lower() == "peft" or tag_set & _ADAPTER_TAGS:
+    if str(card_data.get("library_name", "")).lower() == "peft" or tag_set & _ADAPTER_TAGS or \
+            _ADAPTER_NAME.search(child.rsplit("/", 1)[-1]):
         return edge._replace(relation="adapter")
-    if _QUANT_NAME.search(child.rsplit("/", 1)[-1]) or tag_set & _QUANT_TAGS:
+    own = child.rsplit("/", 1)[-1]
+    if _QUANT_NAME.search(own) or _CONVERTED_NAME.search(own) or tag_set & _QUANT_TAGS:
         return edge._replace(relation="quantized")
     if not low:
         return edge
