@@ -1007,3 +1007,19 @@ def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> 
 def test_a_converted_copy_or_an_adapter_named_so_gets_that_relation(child: str, relation: str) -> None:
     edges, _ = identify_model(child, {"base_model": "acme/base-model"}, [], "A model.\n", Resolver())
     assert [(e.parent, e.relation) for e in edges] == [("acme/base-model", relation)]
+
+
+@pytest.mark.parametrize("card", [
+    "Merged [a/b](https://huggingface.co/a/b) with [c/d](https://huggingface.co/c/d) using TIES.\n",
+    "A 50/50 blend of a/b and c/d.\n",
+    "This model is the result of merging a/b and c/d with DARE-TIES.\n",
+])
+def test_a_merge_in_prose_names_every_merged_model(card: str) -> None:
+    assert sorted(_edges(card)) == [("a/b", "merge"), ("c/d", "merge")]
+
+
+def test_a_link_elsewhere_is_not_read_as_merged_models() -> None:
+    card = ("Chinese-Mixtral is trained on top of [Mixtral-8x7B-v0.1](https://huggingface.co/mistralai/Mixtral-8x7B-v0.1)."
+            "\nFor merging method, please refer to: [**Model Merging Steps**]"
+            "(https://github.com/ymcui/Chinese-Mixtral/wiki/model_conversion_en)\n")
+    assert [p for p, _ in _edges(card, child="hfl/chinese-mixtral")] == ["mistralai/Mixtral-8x7B-v0.1"]

@@ -727,7 +727,8 @@ _MERGE_INTRO = re.compile(r"(?:is\s+a\s+merge\s+of\s+the\s+following\s+(?:models
                           r"[ \t]*:?[ \t]*\**[ \t]*$)"
                           r"[^\n]*\n", re.M)
 _LIST_ITEM = re.compile(r"[ \t]*[*+-][ \t]+(?P<item>[^\n]+)\n?")
-_ITEM_REF = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)|`(?P<tick>[^`\n]+)`|(?P<bare>[\w.\-]+/[\w.\-]+)")
+_ITEM_REF = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)|`(?P<tick>[^`\n]+)`|"
+                       r"(?<![\w./:-])(?P<bare>[\w.\-]+/[\w.\-]+)")  # a bare id, not the inside of a URL
 
 
 def merge_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
@@ -786,7 +787,10 @@ def _enough(found: dict[str, str], entries: int) -> bool:
 #: between X and Y", "the models used in the merge are ...", "interleaving layers of [A], [B] and [C]").
 _MERGE_SENTENCE = re.compile(r"\bmerge\s+(?:of|between)\b|\bfrankenmerge\s+(?:of|with|between)\b|"
                              r"\bmerged?\s+(?:together\s+)?(?:from|with)\b|models\s+used\s+in\s+the\s+merge|"
-                             r"interleaving\s+(?:the\s+)?layers\s+of|\bcombin(?:es|ed|ing)\s+(?:the\s+)?layers\s+of")
+                             r"interleaving\s+(?:the\s+)?layers\s+of|\bcombin(?:es|ed|ing)\s+(?:the\s+)?layers\s+of|"
+                             # "Merged X with Y using TIES", "the result of merging X and Y", "a 50/50 blend of X and Y"
+                             r"(?:^[ \t*#>-]*merged|\bmerging|\b(?:blend|mix|soup)\s+of)\s+(?:the\s+)?"
+                             r"(?=\[|`|\*\*|[a-z0-9][\w.\-]*/[\w.\-])", re.M)  # a model right after the cue
 
 
 def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
@@ -794,7 +798,7 @@ def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge
     in a colon), when it names two or more: the prose form of a merge card without mergekit's template."""
     text = text[:MAX_TEXT_CHARS]
     low = text.lower()
-    if "merge" not in low and "layers of" not in low:  # the regex's leading \b keeps it from skipping ahead itself
+    if "merg" not in low and "layers of" not in low and not re.search(r"\b(?:blend|mix|soup)\s+of\b", low):
         return []
     for cue in _MERGE_SENTENCE.finditer(low):
         s_start, s_end = _sentence(low, cue.start(), cue.end())
