@@ -1023,3 +1023,15 @@ def test_a_link_elsewhere_is_not_read_as_merged_models() -> None:
             "\nFor merging method, please refer to: [**Model Merging Steps**]"
             "(https://github.com/ymcui/Chinese-Mixtral/wiki/model_conversion_en)\n")
     assert [p for p, _ in _edges(card, child="hfl/chinese-mixtral")] == ["mistralai/Mixtral-8x7B-v0.1"]
+
+
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("We distill roberta-large into a 6-layer student initialised with the first 6 layers of roberta-base.\n",
+     "FacebookAI/roberta-base", "distillation"),
+    ("Domain-adaptive pretraining of roberta-base on biomedical papers.\n", "FacebookAI/roberta-base",
+     "continued-pretraining"),
+    ("Re-upload of the original weights of EleutherAI/gpt-j-6b in safetensors.\n", "EleutherAI/gpt-j-6b", "unknown"),
+])
+def test_a_students_layers_a_domain_adaptive_pretraining_and_a_reupload_name_the_source(
+        card: str, parent: str, relation: str) -> None:
+    assert _edges(card) == [(parent, relation)]

@@ -129,6 +129,9 @@ _VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
           r"pre-?trained|trained|initiali[sz](?:ed|ing)|warm[- ]?start(?:ed|ing)?|start(?:s|ed|ing)?|derived|"
           r"adapted|built|based|obtained|created|converted|quantized|quantised)")
 _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(?:the\s+)?weights\s+(?:from|of)|"
+         # "a student initialised with the first 6 layers of roberta-base"
+         r"with\s+(?:the\s+)?(?:(?:first|bottom|top|last|lower|upper)\s+)?(?:\d+|two|three|four|six|eight|twelve)\s+"
+         r"layers\s+(?:from|of)|"
          r"using\s+(?:the\s+)?(?:weights|checkpoint)\s+of)")
 #: "Base model" in the languages cards are written in besides English (Spanish/Portuguese, French, German, Chinese,
 #: Japanese, Korean, Russian).
@@ -230,7 +233,7 @@ _RULES: list[_Rule] = [
     _Rule("is-a", _rx(r"(?:model|it)\s+is\s+an?\s+\*{0,2}", _REF, r"\*{0,2}\s+(?:model|checkpoint)\s+(?:that|which)\s+",
                       r"(?:was|has\s+been|is)\s+(?:further\s+|then\s+)?(?:fine[- ]?tuned|finetuned|trained)\b"), 0.8,
           _any(" is a")),
-    _Rule("copy-of", _rx(r"(?:fork|copy|mirror|re-?upload|backup)\s+of\s+", _ART, _ADJ, _REF), 0.75,
+    _Rule("copy-of", _rx(r"(?:fork|copy|mirror|re-?upload|backup)\s+of\s+", _ART, _ADJ, r"(?:of\s+)?", _REF), 0.75,
           _any("fork of", "copy of", "mirror of", "upload of", "backup of"), relation="unknown"),
     # "continues the pre-training of roberta-base on legal text"
     _Rule("continues-pretraining-of", _rx(r"continu(?:e|es|ed|ing)\s+(?:the\s+)?(?:pre-?training|training)\s+of\s+",
@@ -262,6 +265,10 @@ _RULES: list[_Rule] = [
     # "LoRA fine-tuning of `X` for culinary terms"
     _Rule("tuning-of", _rx(r"(?:fine-?tuning|finetuning|instruction[ -]tuning)\s+of\s+", _ART, _POSS, _REF), 0.7,
           _any("tuning of")),
+    # "Domain-adaptive pretraining of roberta-base on biomedical papers" (not "Pre-training of Deep ... Transformers")
+    _Rule("pretraining-of", _rx(r"(?:domain[- ]adaptive|continued|continual|further|additional)\s+",
+                                r"pre-?training\s+of\s+", _ART, _POSS, _REF), 0.7, _any("training of"),
+          relation="continued-pretraining"),
     # a training command's `--model_name_or_path X` (the Hugging Face example scripts): the model it starts from
     _Rule("model-argument", _rx(r"model[_-]name[_-]or[_-]path['\"]?(?:[ \t]*[=:][ \t]*|[ \t]+)['\"]?", _REF), 0.65,
           _any("model_name_or_path", "model-name-or-path")),
@@ -271,7 +278,7 @@ _RULES: list[_Rule] = [
     _Rule("verb-from", _rx(_VERBS, r"\s+(?:it\s+|(?:our|the|this|its|their)\s+(?:own\s+)?(?:[\w-]+\s+)?",
                            r"(?:model|encoder|network|classifier|backbone|student)\s+)?", _FROM, r"\s+", _ART, _ADJ,
                            r"(?:(?:of|from)\s+)?", _ART, _POSS, _REF),
-          0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of")),
+          0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of", "layers of")),
     # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
     _Rule("built-using", _rx(r"(?:built|fine[- ]?tuned|finetuned|trained)\s+using\s+", _ART, _ADJ, _REF), 0.7,
           _any("using")),
@@ -878,6 +885,8 @@ _ADAPTER_TEXT = re.compile(r"\bpeft\s+\d|peftmodel|adapter_config\.json|adapter_
                            r"--lora_weights|\blora\s+adapters?\b|low[- ]rank\s+adaptation|\(q?lora\)|\bqlora\b|"
                            r"(?:using|with|via)\s+(?:q?lora|peft)\b|`peft`|\bpeft\s+librar|"
                            r"\bq?lora[- ](?:fine-?tun|finetun|training|tuning)")
+#: A sentence about a distillation's student ("distil X into a student initialised with ... of Y").
+_STUDENT_CUE = re.compile(r"\bdistil\w*\b[^.\n]{0,120}\bstudent\b|\bstudent\b[^.\n]{0,120}\bdistil")
 #: An adapter named so: `lora_model`, `llama-3-8b-qlora`, `GPT2-AdapterTuning`, `x-peft`.
 _ADAPTER_NAME = re.compile(r"(?:^|[-_.])(?:q?lora|peft|adapters?)(?:$|[-_.]|tuning)", re.I)
 _NOT_ADAPTER = re.compile(r"\bnot\s+(?:an?\s+)?(?:peft|lora)\b")
@@ -922,6 +931,8 @@ def refine_relation(edge: Edge, child: str, card_data: dict[str, Any], tags: Ite
         quote = edge.evidence.partition("] ")[2].lower()[:80]
         at = norm.find(quote) if quote else -1
         windows.append(norm[at:at + len(edge.evidence) + 300] if at >= 0 else edge.evidence.lower())
+    if edge.source == "card-text" and _STUDENT_CUE.search(windows[-1]):  # the student a distillation started from
+        return edge._replace(relation="distillation")
     windows.append(low[:1500])  # the card's opening says what the model is
     if any(_CPT_CUE.search(w) for w in windows):
         return edge._replace(relation="continued-pretraining")
