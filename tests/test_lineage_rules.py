@@ -1035,3 +1035,17 @@ def test_a_link_elsewhere_is_not_read_as_merged_models() -> None:
 def test_a_students_layers_a_domain_adaptive_pretraining_and_a_reupload_name_the_source(
         card: str, parent: str, relation: str) -> None:
     assert _edges(card) == [(parent, relation)]
+
+
+@pytest.mark.parametrize("card", [
+    "Fine-tuned versions: [acme/legal-bert-sst2](https://huggingface.co/acme/legal-bert-sst2)\n",
+    "Fine-tuned versions: [other/contracts-classifier](https://huggingface.co/other/contracts-classifier)\n",
+    "Models fine-tuned from this one: [other/contracts-classifier](https://huggingface.co/other/contracts-classifier)\n",
+])
+def test_a_base_card_listing_what_was_fine_tuned_from_it_names_no_parent(card: str) -> None:
+    assert _edges(card, child="acme/legal-bert") == []
+
+
+def test_fine_tuned_versions_of_a_named_base_still_name_it() -> None:
+    card = "We release fine-tuned versions of [bert-base-uncased](https://huggingface.co/bert-base-uncased) on law.\n"
+    assert [p for p, _ in _edges(card, child="acme/legal-bert")] == ["google-bert/bert-base-uncased"]

@@ -339,7 +339,10 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
     r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version(?!s?\s+of\b)|sibling|more\s+models|"
     r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)|"
-    r"releas(?:e|ed|ing)\s+(?:of\s+)?(?:our|the\s+following|more|new)\b")
+    r"releas(?:e|ed|ing)\s+(?:of\s+)?(?:our|the\s+following|more|new)\b|"
+    # a base's card listing what was made from it: "Fine-tuned versions:", "Models fine-tuned from this one:"
+    r"fine-?tuned\s+(?:versions|variants|checkpoints|models)\b(?!\s+(?:of|from|on)\b)|"
+    r"(?:fine-?tuned|trained|derived|built)\s+(?:from|on)\s+(?:this|our)\s+(?:one|model|checkpoint)\b")
 _SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpoint|classifier|version)\b|"
                    r"\bours\b|\bwe\b")
 _CUE = re.compile(r"fine-?tun|finetun|\bbase\b|based|initiali|trained\s+from|checkpoint|upstream|derived|"
