@@ -1049,3 +1049,15 @@ def test_a_base_card_listing_what_was_fine_tuned_from_it_names_no_parent(card: s
 def test_fine_tuned_versions_of_a_named_base_still_name_it() -> None:
     card = "We release fine-tuned versions of [bert-base-uncased](https://huggingface.co/bert-base-uncased) on law.\n"
     assert [p for p, _ in _edges(card, child="acme/legal-bert")] == ["google-bert/bert-base-uncased"]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("\\- \\*\\*Model\\*\\*: \\[IndoBERT base-p1](https://huggingface.co/indobenchmark/indobert-base-p1)\n"
+     "\\- \\*\\*Framework\\*\\*: PyTorch\n", "indobenchmark/indobert-base-p1"),  # Markdown exported with escapes
+    ("The model was further pre-trained (we use the bert-base-chinese checkpoint) on 19k Weibo rumours.\n",
+     "google-bert/bert-base-chinese"),
+    ("BERT (bert-base-uncased) is fine-tuned on the AG News dataset to classify headlines.\n",
+     "google-bert/bert-base-uncased"),
+])
+def test_a_model_field_link_a_used_checkpoint_and_a_present_tense_fine_tune(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card)] == [parent]

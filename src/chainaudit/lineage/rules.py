@@ -144,7 +144,7 @@ _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:mod
           r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])|(?:默认|默認)?基座(?=[*_ \t]*[:：])"
           r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*"
           r"(?:```[\w-]*[ \t]*\n\s*)?")  # "Base model:" over a code block holding the id
-_BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"\)?\s+(?:model\s+)?\Z")
+_BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"[*_`]*\)?[*_`]*\s+(?:model\s+)?\Z")
 
 
 class _Rule(NamedTuple):
@@ -285,12 +285,16 @@ _RULES: list[_Rule] = [
     # "the model utilizes "bert-base-cased,"", "Leverages `bert-base-cased` for contextual understanding"
     _Rule("leverages", _rx(r"(?:utili[sz](?:e|es|ed|ing)|leverag(?:e|es|ed|ing)|employ(?:s|ed|ing)?)\s+", _ART, _ADJ,
                            r"[\"']?", _REF), 0.55, _any("utili", "leverag", "employ")),
+    # "(we use the bert-base-chinese checkpoint)": a checkpoint or its weights, used, is where training started
+    _Rule("use-checkpoint", _rx(r"(?<![\w-])(?:i|we)\s+(?:use|used|start\s+from|started\s+from)\s+(?:the\s+)?",
+                                _REF, r"[`*]*\s+(?:pre-?trained\s+)?(?:checkpoint|weights)\b"), 0.7,
+          _any("checkpoint", "weights")),
     # "I used Bert model(microsoft/BiomedNLP-PubMedBERT-...)", "We used `bert-base-uncased`" (a person's own words)
     _Rule("we-used", _rx(r"(?<![\w-])(?:i|we)\s+(?:have\s+)?(?:used|chose|selected|picked)\s+", _ART, _POSS, _ADJ,
                          r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF), 0.55,
           _any("i used", "we used", "have used", "i chose", "we chose", "i selected", "we selected", "i picked",
                "we picked")),
-    _Rule("passive", _rx(r"(?:was|were|has\s+been|have\s+been)\s+",
+    _Rule("passive", _rx(r"(?:was|were|is|are|has\s+been|have\s+been)\s+",
                          r"(?:further\s+|then\s+|continually\s+)?",
                          r"(?:fine[- ]?tuned|finetuned|further\s+(?:pre-?)?trained)",
                          r"\s+(?:on|with|using|for)\b"), 0.65, _any("tuned", "further"), before=True),
@@ -1265,7 +1269,9 @@ _BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\|[ \t]*)?\**[ \t]*(?P<key>base
                          r"modelo[ \t]+(?:de[ \t]+)?base|mod[eè]le[ \t]+de[ \t]+base|basismodell|"
                          r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model|"
                          r"fine-?tuned[ \t]+from(?:[ \t]+model)?(?:[ \t]*\[optional\])?)"
-                         r"[ \t]*\**[ \t]*[:|][ \t]*\**[ \t]*(?P<value>[^\n|]{1,60}?)[ \t]*\**[ \t]*"
+                         r"[ \t]*\**[ \t]*[:|][ \t]*\**[ \t]*"
+                         r"(?P<value>\[[^\]\n]{1,60}\]\([^)\s]{1,200}\)|[^\n|]{1,60}?)"
+                         r"[ \t]*\**[ \t]*"
                          r"(?:\|[^\n]*)?$", re.M)
 
 
@@ -1280,8 +1286,17 @@ def base_field_edge(child: str, text: str, resolver: Resolver | None = None) -> 
     text = text[:MAX_TEXT_CHARS]
     low = text.lower()
     for m in _BASE_FIELD.finditer(low):
-        value = re.sub(r"\s*\([^)]*\)\s*$", "", m.group("value")).strip("`*_'\" .")
         key = m.group("key")
+        link = _CELL_LINK.fullmatch(m.group("value"))  # "- **Model**: [IndoBERT base-p1](https://huggingface.co/...)"
+        if link is not None and resolver is not None and _HUB_URL.match(link.group("url")) and \
+                not _PAGE_LINK.search(link.group("url")):  # a link into a file or a section is a reference only
+            at = m.start("value") + link.start("url")
+            ref = resolver.resolve(text[at:at + len(link.group("url"))])
+            if ref is not None and not own_page(child, ref.model_id) and not derived_from_child(child, ref.model_id):
+                return Edge(child, ref.model_id, "card-text", 0.6,
+                            f"[base-field] {_evidence(text, m.start(), m.end())}", "finetune")
+            continue
+        value = re.sub(r"\s*\([^)]*\)\s*$", "", m.group("value")).strip("`*_'\" .")
         architecture = key.startswith(("model ", "model\t", "backbone"))
         parent = well_known_by_words(value) or (None if architecture or key == "model" else
                                                 family_in_own_size(child, value))
@@ -1310,6 +1325,8 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
         elif edge.relation != "unknown" and "base_model_relation" not in card_data:
             i = position[edge.parent]  # the tag knows the relation the card left unsaid
             edges[i] = edges[i]._replace(relation=edge.relation)
+    if card_text and ("\\*" in card_text or "\\[" in card_text or "\\_" in card_text):
+        card_text = _MD_ESCAPE.sub(r"\1", card_text)  # a card exported with escaped Markdown: "\*\*Model\*\*:"
     if not edges and card_text:
         edges = card_text_edges(child, card_text, resolver)
     elif len(edges) == 1 and card_text and _QUANT_TAIL.search(child.rsplit("/", 1)[-1]):
@@ -1331,6 +1348,7 @@ def _converted_source(child: str, declared: Edge, text: str, resolver: Resolver)
     return declared
 
 
+_MD_ESCAPE = re.compile(r"\\([*_\[\]#`>|-])")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BASE_COLUMN = re.compile(r"^(?:base|parent|foundation|original|pre-?trained|upstream|initial)[ _-]?"
                           r"(?:models?|checkpoints?)?$|^backbone$|^initiali[sz]ed\s+from$|^fine-?tuned\s+from$")
