@@ -983,6 +983,8 @@ def test_a_copy_converted_to_openvino_names_its_source() -> None:
     ("This checkpoint continues the pre-training of roberta-base on 10GB of legal text.\n", "FacebookAI/roberta-base",
      "continued-pretraining"),
     ("We use `camembert-base` and fine-tune it on Allociné reviews.\n", "almanach/camembert-base", "finetune"),
+    ("This model takes xlm-roberta-large and fine-tunes it on NLI data in 15 languages.\n",
+     "FacebookAI/xlm-roberta-large", "finetune"),
     ("This model is `nlptown/bert-base-multilingual-uncased-sentiment` further fine-tuned on product reviews.\n",
      "nlptown/bert-base-multilingual-uncased-sentiment", "finetune"),
     ("# ELECTRA-small fine-tuned on SST-2\n\nA sentiment classifier.\n", "google/electra-small-discriminator",

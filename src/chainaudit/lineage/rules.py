@@ -239,9 +239,10 @@ _RULES: list[_Rule] = [
     _Rule("continues-pretraining-of", _rx(r"continu(?:e|es|ed|ing)\s+(?:the\s+)?(?:pre-?training|training)\s+of\s+",
                                           _ART, _POSS, _REF), 0.75, _any("continu"), relation="continued-pretraining"),
     # "We use `camembert-base` and fine-tune it on Allociné"; "this model is `X` further fine-tuned on reviews"
-    _Rule("use-and-tune", _rx(r"(?:we|i)\s+(?:use|used|take|took|start\s+with|started\s+with)\s+", _ART, _POSS, _ADJ,
+    _Rule("use-and-tune", _rx(r"(?:we|i|(?:this|the)\s+model)\s+(?:use|uses|used|take|takes|took|start\s+with|",
+                              r"starts\s+with|started\s+with)\s+", _ART, _POSS, _ADJ,
                               _REF, r"[`*]*\s*,?\s+and\s+(?:then\s+)?",
-                              r"(?:fine[- ]?tune[ds]?|finetune[ds]?|train(?:ed)?)\s+it\b"),
+                              r"(?:fine[- ]?tune[ds]?|finetune[ds]?|train(?:ed|s)?)\s+it\b"),
           0.7, _any("and fine", "and then", "and finetune", "and train")),
     _Rule("is-further-tuned", _rx(r"(?:model|it)\s+is\s+", _REF, r"[`*]*\s*,?\s+(?:further|additionally)\s+",
                                   r"(?:fine[- ]?tuned|finetuned|trained)\b"), 0.75, _any("further", "additionally")),
