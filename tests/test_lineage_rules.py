@@ -1063,3 +1063,18 @@ def test_fine_tuned_versions_of_a_named_base_still_name_it() -> None:
 ])
 def test_a_model_field_link_a_used_checkpoint_and_a_present_tense_fine_tune(card: str, parent: str) -> None:
     assert [p for p, _ in _edges(card)] == [parent]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("This notebook contains code for fine-tuning the `33M` parameter "
+     "[BAAI/bge-small-en-v1.5](https://huggingface.co/BAAI/bge-small-en-v1.5) text embedding model on a synthetic "
+     "dataset.\n", "BAAI/bge-small-en-v1.5"),
+    ("A full-stack application around an IMDB sentiment classifier fine-tuned with **RoBERTa-base**.\n",
+     "FacebookAI/roberta-base"),
+])
+def test_a_sized_base_and_a_classifier_fine_tuned_with_a_base(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card)] == [parent]
+
+
+def test_fine_tuned_with_a_method_names_no_parent() -> None:
+    assert _edges("A sentiment classifier fine-tuned with LoRA on IMDB reviews.\n") == []

@@ -123,7 +123,8 @@ _POSS = (r"(?:(?:\[[^\]\n]{1,40}(?:'s|\u2019s)\]\([^)\s]{1,200}\)|[\w.-]{1,30}(?
          r"(?:microsoft|google|meta|openai|facebook|alibaba|mistral\s*ai|hugging\s*face|eleutherai|deepseek|nvidia|"
          r"ibm|apple|tii)(?=\s+[\w`*\[]))\s+)?")
 _ADJ = (r"(?:(?:pre-?trained|base|original|public(?:ly available)?|open[- ]source|multilingual|english|"
-        r"large|small|model|checkpoint|weights?|version)\s+){0,3}")
+        r"large|small|model|checkpoint|weights?|version|"
+        r"`?\d+(?:\.\d+)?[mb]`?(?:[ -]param(?:eter)?s?)?)\s+){0,3}")  # "the `33M` parameter X"
 _VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
           r"(?:further|continued?|continual(?:ly)?|incremental(?:ly)?)[- ]?(?:pre-?)?train(?:ed|ing)|"
           r"pre-?trained|trained|initiali[sz](?:ed|ing)|warm[- ]?start(?:ed|ing)?|start(?:s|ed|ing)?|derived|"
@@ -281,8 +282,8 @@ _RULES: list[_Rule] = [
                            r"(?:(?:of|from)\s+)?", _ART, _POSS, _REF),
           0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of", "layers of")),
     # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
-    _Rule("built-using", _rx(r"(?:built|fine[- ]?tuned|finetuned|trained)\s+using\s+", _ART, _ADJ, _REF), 0.7,
-          _any("using")),
+    _Rule("built-using", _rx(r"(?:(?:built|fine[- ]?tuned|finetuned|trained)\s+using|",
+                             r"(?:fine[- ]?tuned|finetuned)\s+with)\s+", _ART, _ADJ, _REF), 0.7, _any("using", "with")),
     # "the model utilizes "bert-base-cased,"", "Leverages `bert-base-cased` for contextual understanding"
     _Rule("leverages", _rx(r"(?:utili[sz](?:e|es|ed|ing)|leverag(?:e|es|ed|ing)|employ(?:s|ed|ing)?)\s+", _ART, _ADJ,
                            r"[\"']?", _REF), 0.55, _any("utili", "leverag", "employ")),
