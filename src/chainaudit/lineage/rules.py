@@ -238,15 +238,17 @@ _RULES: list[_Rule] = [
           _any("fork of", "copy of", "mirror of", "upload of", "backup of"), relation="unknown"),
     # "continues the pre-training of roberta-base on legal text"
     _Rule("continues-pretraining-of", _rx(r"continu(?:e|es|ed|ing)\s+(?:the\s+)?(?:pre-?training|training)\s+of\s+",
-                                          _ART, _POSS, _REF), 0.75, _any("continu"), relation="continued-pretraining"),
+                                          _ART, _POSS, _REF), 0.75, _any("training of"),
+          relation="continued-pretraining"),
     # "We use `camembert-base` and fine-tune it on Allociné"; "this model is `X` further fine-tuned on reviews"
     _Rule("use-and-tune", _rx(r"(?:we|i|(?:this|the)\s+model)\s+(?:use|uses|used|take|takes|took|start\s+with|",
                               r"starts\s+with|started\s+with)\s+", _ART, _POSS, _ADJ,
                               _REF, r"[`*]*\s*,?\s+and\s+(?:then\s+)?",
                               r"(?:fine[- ]?tune[ds]?|finetune[ds]?|train(?:ed|s)?)\s+it\b"),
-          0.7, _any("and fine", "and then", "and finetune", "and train")),
+          0.7, _any("and fine", "and finetune", "and train", "and then fine", "and then train")),
     _Rule("is-further-tuned", _rx(r"(?:model|it)\s+is\s+", _REF, r"[`*]*\s*,?\s+(?:further|additionally)\s+",
-                                  r"(?:fine[- ]?tuned|finetuned|trained)\b"), 0.75, _any("further", "additionally")),
+                                  r"(?:fine[- ]?tuned|finetuned|trained)\b"), 0.75,
+          _any("further fine", "further train", "additionally fine", "additionally train")),
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
     # `--base_model X`, `base_model_name = "X"`, `ROUTER_BASE_MODEL = "X"` (not `database_model`)
@@ -283,14 +285,15 @@ _RULES: list[_Rule] = [
           0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of", "layers of")),
     # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
     _Rule("built-using", _rx(r"(?:(?:built|fine[- ]?tuned|finetuned|trained)\s+using|",
-                             r"(?:fine[- ]?tuned|finetuned)\s+with)\s+", _ART, _ADJ, _REF), 0.7, _any("using", "with")),
+                             r"(?:fine[- ]?tuned|finetuned)\s+with)\s+", _ART, _ADJ, _REF), 0.7,
+          _any("using", "tuned with")),
     # "the model utilizes "bert-base-cased,"", "Leverages `bert-base-cased` for contextual understanding"
     _Rule("leverages", _rx(r"(?:utili[sz](?:e|es|ed|ing)|leverag(?:e|es|ed|ing)|employ(?:s|ed|ing)?)\s+", _ART, _ADJ,
                            r"[\"']?", _REF), 0.55, _any("utili", "leverag", "employ")),
     # "(we use the bert-base-chinese checkpoint)": a checkpoint or its weights, used, is where training started
     _Rule("use-checkpoint", _rx(r"(?<![\w-])(?:i|we)\s+(?:use|used|start\s+from|started\s+from)\s+(?:the\s+)?",
                                 _REF, r"[`*]*\s+(?:pre-?trained\s+)?(?:checkpoint|weights)\b"), 0.7,
-          _any("checkpoint", "weights")),
+          _any("we use", "i use", "we start", "i start")),
     # "I used Bert model(microsoft/BiomedNLP-PubMedBERT-...)", "We used `bert-base-uncased`" (a person's own words)
     _Rule("we-used", _rx(r"(?<![\w-])(?:i|we)\s+(?:have\s+)?(?:used|chose|selected|picked)\s+", _ART, _POSS, _ADJ,
                          r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF), 0.55,
@@ -805,8 +808,8 @@ _MERGE_SENTENCE = re.compile(r"\bmerge\s+(?:of|between)\b|\bfrankenmerge\s+(?:of
                              r"\bmerged?\s+(?:together\s+)?(?:from|with)\b|models\s+used\s+in\s+the\s+merge|"
                              r"interleaving\s+(?:the\s+)?layers\s+of|\bcombin(?:es|ed|ing)\s+(?:the\s+)?layers\s+of|"
                              # "Merged X with Y using TIES", "the result of merging X and Y", "a 50/50 blend of X and Y"
-                             r"(?:^[ \t*#>-]*merged|\bmerging|\b(?:blend|mix|soup)\s+of)\s+(?:the\s+)?"
-                             r"(?=\[|`|\*\*|[a-z0-9][\w.\-]*/[\w.\-])", re.M)  # a model right after the cue
+                             r"\b(?:merged|merging|blend\s+of|mix\s+of|soup\s+of)\s+(?:the\s+)?"
+                             r"(?=\[|`|\*\*|[a-z0-9][\w.\-]*/[\w.\-])")  # a model right after the cue
 
 
 def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
@@ -814,7 +817,8 @@ def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge
     in a colon), when it names two or more: the prose form of a merge card without mergekit's template."""
     text = text[:MAX_TEXT_CHARS]
     low = text.lower()
-    if "merg" not in low and "layers of" not in low and not re.search(r"\b(?:blend|mix|soup)\s+of\b", low):
+    if "merg" not in low and "layers of" not in low and "blend of" not in low and "mix of" not in low and \
+            "soup of" not in low:
         return []
     for cue in _MERGE_SENTENCE.finditer(low):
         s_start, s_end = _sentence(low, cue.start(), cue.end())
