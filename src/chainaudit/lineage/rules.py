@@ -170,7 +170,8 @@ def _any(*needles: str) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, needles)))
 
 
-#: Most confident first.
+#: Most confident first, but for "quantized version of X": a quantized copy's card often carries the original's
+#: card below its own header, and that card's "Finetuned from model:" names the original's parent, not the copy's.
 _RULES: list[_Rule] = [
     _Rule("quantized", _rx(r"(?:(?:model|weight)\s+files|quants?|quantizations?|quantized\s+(?:version|model|weights)|",
                            r"quantised\s+(?:version|model|weights)|conversion)\s+(?:of|for|from)\s+", _ART, _POSS, _ADJ,
@@ -408,7 +409,7 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
             return url, False, m.start("label")
         return (url if hub else group("label")), hub, m.start("label")  # the label is the reference's text too
     if m.start("url") >= 0 and group("label"):  # an empty target, as mlx-vlm writes it: "from [`X`]()"
-        return (group("label") or "").strip("`*_ "), False, m.start("label")
+        return str(group("label")).strip("`*_ "), False, m.start("label")
     for name in ("tick", "bold", "bare"):
         value = group(name)
         if value:
