@@ -134,3 +134,28 @@ def test_a_graph_onnx_runtime_cannot_run_is_a_backend_error(tiny_model_dir: Path
     fallback.predict_proba(TEXTS[:3])
     assert fallback.backend == "torch"
     assert "ONNX Runtime failed on the check batch: RuntimeError: [ONNXRuntimeError]" in fallback.backend_note
+
+
+@pytest.mark.parametrize(("env", "expected"), [(None, "0"), ("0", "0"), ("1", None)])
+def test_onnx_threads_sleep_between_runs_unless_asked_to_spin(tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              env: str | None, expected: str | None) -> None:
+    """Spinning pool threads took the 2 cores from the attack's Python work between calls (10-40% slower attacks);
+    they must sleep by default, and `$CHAINAUDIT_ORT_SPIN=1` gives ONNX Runtime's own default back."""
+    if env is None:
+        monkeypatch.delenv("CHAINAUDIT_ORT_SPIN", raising=False)
+    else:
+        monkeypatch.setenv("CHAINAUDIT_ORT_SPIN", env)
+    fast = victim(tiny_model_dir, "onnx")
+    fast.predict_proba(TEXTS[:2])
+    options = fast._onnx.session.get_session_options()
+    try:
+        entry = options.get_session_config_entry("session.intra_op.allow_spinning")
+    except RuntimeError:  # onnxruntime's answer for an entry never set: its own default, spinning
+        entry = None
+    assert entry == expected
+
+
+def test_a_bad_spin_setting_is_a_one_line_error(tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINAUDIT_ORT_SPIN", "yes")
+    with pytest.raises(ChainauditError, match=r"CHAINAUDIT_ORT_SPIN='yes' must be 0 .* or 1"):
+        victim(tiny_model_dir, "onnx").predict_proba(TEXTS[:2])

@@ -6,6 +6,7 @@ attack_parity.py calls it and compares its rows with chainaudit's flavours.
     python run_peer.py --tool openattack|textattack --recipe pwws|textfooler|textbugger|hotflip|hotflip-blackbox
                        --n N [--start 0] [--seed S] --out F.jsonl
     python run_peer.py ... --resume        # keep the rows already in --out, attack the rest
+    python run_peer.py ... --time-split    # also victim_s / encoder_s: seconds in each model's forward passes
     python run_peer.py --check            # import both tools, install the substitutes, build every recipe
     python run_peer.py --digest           # print the digest of the substituted resources (the cache key)
 
@@ -472,8 +473,49 @@ def _replay_textfooler_quirk(attacker, victim, earlier) -> None:
             return
 
 
-def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int, resume: bool = False) -> None:
+_SPLIT: dict[str, float] = {}
+
+
+def install_time_split() -> None:
+    """Count the seconds of every victim and sentence-encoder forward pass into `_SPLIT` (per row: `victim_s`,
+    `encoder_s`), as benchmarks/flavor_time_split.py does on chainaudit's side: the forward passes a faithful
+    reproduction must also make, so `seconds / (victim_s + encoder_s)` bounds the speed-up any reproduction on
+    the same hardware can reach."""
+    import transformers.models.bert.modeling_bert as bert
+
+    from chainaudit.onnx_backend import OnnxModel
+    from chainaudit.resources.encoder import get_encoder
+
+    forward, onnx_call = bert.BertModel.forward, OnnxModel.__call__
+
+    def encoder_modules() -> tuple[object, object]:
+        enc = get_encoder()
+        torch_model = enc.model[0].auto_model if enc._model is not None else None
+        fast = getattr(enc, "_onnx", None)
+        return torch_model, (fast.onnx if fast is not None else None)
+
+    def timed(self, *a, **k):
+        started = time.perf_counter()
+        out = forward(self, *a, **k)
+        side = "encoder_s" if self is encoder_modules()[0] else "victim_s"
+        _SPLIT[side] = _SPLIT.get(side, 0.0) + time.perf_counter() - started
+        return out
+
+    def timed_onnx(self, inputs):
+        started = time.perf_counter()
+        out = onnx_call(self, inputs)
+        side = "encoder_s" if self is encoder_modules()[1] else "victim_s"
+        _SPLIT[side] = _SPLIT.get(side, 0.0) + time.perf_counter() - started
+        return out
+
+    bert.BertModel.forward, OnnxModel.__call__ = timed, timed_onnx
+
+
+def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int, resume: bool = False,
+        time_split: bool = False) -> None:
     install(tool)
+    if time_split:
+        install_time_split()
     digest = resources_digest()
     done = _done_rows(out) if resume else 0
     samples = load_samples(n - done, start + done)
@@ -498,6 +540,7 @@ def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int, resume
                 row = {"outcome": "error", "queries": 0, "seconds": 0.0, "error": build_error}
             else:
                 _seed(seed)
+                _SPLIT.update(victim_s=0.0, encoder_s=0.0)
                 if tool == "openattack":
                     row = attack_openattack(attacker, victim, sample.text, sample.label)
                 else:
@@ -506,6 +549,8 @@ def run(tool: str, recipe: str, n: int, start: int, out: Path, seed: int, resume
                       "original_pred": row.get("original_pred"), "perturbed_pred": row.get("perturbed_pred"),
                       "queries": row.get("queries", 0), "seconds": round(row.get("seconds", 0.0), 4),
                       "error": row.get("error")}
+            if time_split:
+                record.update({k: round(v, 4) for k, v in _SPLIT.items()})
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             fh.flush()
 
@@ -537,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--resume", action="store_true", help="keep the rows already in --out and attack the rest")
+    parser.add_argument("--time-split", action="store_true",
+                        help="add victim_s and encoder_s (seconds in those models' forward passes) to each row")
     parser.add_argument("--check", action="store_true", help="build every recipe of both tools and exit")
     parser.add_argument("--digest", action="store_true", help="print the substituted resources' digest and exit")
     args = parser.parse_args(argv)
@@ -547,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         return check()
     if not (args.tool and args.recipe and args.out):
         parser.error("--tool, --recipe and --out are required")
-    run(args.tool, args.recipe, args.n, args.start, args.out, args.seed, args.resume)
+    run(args.tool, args.recipe, args.n, args.start, args.out, args.seed, args.resume, args.time_split)
     return 0
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from chainaudit.errors import ChainauditError
+from chainaudit.settings import onnx_threads_spin
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,12 @@ class OnnxModel:
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not onnx_threads_spin():
+            # ONNX Runtime's pool threads busy-wait after each run by default. Between an attack's model calls the
+            # Python work (tokenising, WordNet, the search) needs those cores: on 2 cores spinning made the attack
+            # flavours 10-40% slower than PyTorch, though each call alone was faster; without it they are 1.2-1.5x
+            # faster than PyTorch (benchmarks/flavor_time_split.py, benchmarks/inference_backend.py).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own classes: stay on PyTorch, with why

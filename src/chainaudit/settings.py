@@ -76,6 +76,18 @@ def inference_backend() -> str:
     return value
 
 
+ORT_SPIN_ENV = "CHAINAUDIT_ORT_SPIN"
+
+
+def onnx_threads_spin() -> bool:
+    """`$CHAINAUDIT_ORT_SPIN=1`: let ONNX Runtime's threads busy-wait between runs (faster back-to-back calls, but
+    they take the cores from the Python work in between); unset or 0: they sleep. Another value is an error."""
+    value = (os.environ.get(ORT_SPIN_ENV) or "0").strip()
+    if value not in ("0", "1"):
+        raise ChainauditError(f"${ORT_SPIN_ENV}={value!r} must be 0 (threads sleep between runs) or 1 (they spin)")
+    return value == "1"
+
+
 # -- resources and attack models -----------------------------------------------------------------------
 CACHE_ENV = "CHAINAUDIT_CACHE"
 WORD_VECTORS_ENV = "CHAINAUDIT_WORD_VECTORS"
