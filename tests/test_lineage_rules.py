@@ -1073,3 +1073,15 @@ def test_a_sized_base_and_a_classifier_fine_tuned_with_a_base(card: str, parent:
 
 def test_fine_tuned_with_a_method_names_no_parent() -> None:
     assert _edges("A sentiment classifier fine-tuned with LoRA on IMDB reviews.\n") == []
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("Intent classifier using `acme/bge-small` embeddings and a LinearSVC head.\n", "acme/bge-small"),
+    ("- **Classifier**: Powered by `acme/deberta-small` for high-accuracy text analysis.\n", "acme/deberta-small"),
+    ("The checked-in configs use `acme/norbert-base`, so it must be downloadable.\n", "acme/norbert-base"),
+    # a script, notebook or config path in code quotes is not a repository
+    ("You can download a pretrained model using the `scripts/download_model.py` script.\n", None),
+    ("Train it using `configs/train.yaml`.\n", None),
+])
+def test_a_hub_id_in_code_quotes_that_the_model_uses_is_its_base(card: str, parent: str | None) -> None:
+    assert [p for p, _ in _edges(card, child="me/classifier")] == ([parent] if parent else [])

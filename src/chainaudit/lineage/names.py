@@ -335,6 +335,8 @@ _PLACEHOLDER_OWNER = re.compile(r"^(?:(?:your|my)[-_]?(?:hf[-_]?|hugging[-_]?fac
                                 r"<[^>]*>|\{[^}]*\}|x{3,})$", re.I)
 #: A template's "not applicable" written where a model id goes ("Finetuned from model: n/a").
 _NOT_APPLICABLE = frozenset({"n/a", "n.a", "na/na", "none/none"})
+#: A path to a script, notebook or config (`scripts/download_model.py`, `configs/train.yaml`): never a repository.
+_FILE_PATH = re.compile(r"\.(?:py|sh|ipynb|json|ya?ml|txt|md|csv|cfg|toml|ini|js|ts)$", re.I)
 _CACHE_DIR = re.compile(r"^models--(?P<owner>[\w.\-]+?)--(?P<name>[\w.\-]+)$")
 _PROSE_PAIR = re.compile(r"^[A-Z][A-Za-z]{1,15}/[A-Z][A-Za-z]{1,15}$")
 
@@ -396,7 +398,7 @@ def clean_reference(raw: str) -> tuple[str, str | None] | None:
         s, revision = s.rsplit("@", 1)
     s = s.strip("/").rstrip(".,;:")
     if not s or not is_model_id(s) or ("/" in s and _PLACEHOLDER_OWNER.match(s.split("/", 1)[0])) or \
-            s.lower() in _NOT_APPLICABLE:
+            s.lower() in _NOT_APPLICABLE or _FILE_PATH.search(s):
         return None
     return s, revision or None
 

@@ -339,6 +339,10 @@ _RULES: list[_Rule] = [
     _Rule("hub-link", _rx(r"\[(?P<label>[^\]\n]{1,200})\]\((?P<url>https?://(?:www\.)?(?:huggingface|hf)\.co/",
                           r"[^)\s]{1,300})\)|(?P<bare>https?://(?:www\.)?(?:huggingface|hf)\.co/[^\s)\]>\"'`]+)",
                           r"(?P<tick>)(?P<bold>)"), 0.5, _any("huggingface.co", "hf.co"), weak=True),
+    # "a ZSSD model for Subtask A using `microsoft/deberta-v3-base`", "Powered by `org/model`": a Hub id in code
+    # quotes that the model is said to use (last: any rule that says more about the relation goes first)
+    _Rule("uses-id", _rx(r"(?<![\w-])(?:using|uses|use|powered\s+by)\s+", _ART, _ADJ,
+                         r"(?=`[\w.-]+/[\w.-]+`)", _REF), 0.5, _any("use", "using", "powered by")),
 ]
 _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can skip ahead
     r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|"
