@@ -1085,3 +1085,10 @@ def test_fine_tuned_with_a_method_names_no_parent() -> None:
 ])
 def test_a_hub_id_in_code_quotes_that_the_model_uses_is_its_base(card: str, parent: str | None) -> None:
     assert [p for p, _ in _edges(card, child="me/classifier")] == ([parent] if parent else [])
+
+
+def test_an_id_in_brackets_inside_bold_or_code_quotes_names_the_base() -> None:
+    card = "A pre-trained model **BERT (bert-base-uncased)** is fine-tuned on the **AG News dataset**.\n"
+    assert [p for p, _ in _edges(card, child="me/news")] == ["google-bert/bert-base-uncased"]
+    card = "Fine-tuned from `RoBERTa (acme/roberta-news)` on headlines.\n"
+    assert [p for p, _ in _edges(card, child="me/news")] == ["acme/roberta-news"]

@@ -538,6 +538,7 @@ _NAMED_HUB_LINK = re.compile(r"(?:^[ \t]*(?:[-*+][ \t]+)?\**(?P<name>[A-Za-z][\w
 #: An id or Hub URL in brackets right after a name ("DistilBERT model (see details in: https://huggingface.co/x)").
 _BRACKETED_ID = re.compile(r"[`*_\]]*\s*(?:model\s*)?\((?:see[^()\n]{0,30}?)?\s*"
                            r"(?P<id>https?://(?:www\.)?huggingface\.co/[^\s)]+|[a-z0-9][\w.-]*(?:/[\w.-]+)?)\s*\)")
+_INNER_BRACKETED_ID = re.compile(r"[\w .-]{1,40}?\((?P<id>[a-z0-9][\w.-]*(?:/[\w.-]+)?)\)\s*$")
 
 
 def _bracketed_id(ref_match: re.Match[str], low: str, text: str, resolver: Resolver) -> Ref | None:
@@ -547,6 +548,9 @@ def _bracketed_id(ref_match: re.Match[str], low: str, text: str, resolver: Resol
         return None
     end = max(ends) + (1 if ref_match.start("url") >= 0 else 0)
     m = _BRACKETED_ID.match(low, end)
+    for group in ("bold", "tick"):  # or inside the emphasis: "**BERT (bert-base-uncased)** is fine-tuned on ..."
+        if m is None and ref_match.start(group) >= 0:
+            m = _INNER_BRACKETED_ID.match(low, ref_match.start(group), ref_match.end(group))
     return resolver.resolve(text[m.start("id"):m.end("id")]) if m else None
 
 
