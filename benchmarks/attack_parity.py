@@ -1,15 +1,15 @@
 """Parity of chainaudit's `openattack` / `textattack` flavours with the tools they reproduce, row by row.
 
 For every recipe x tool it attacks the first N SST-2 validation rows twice -- chainaudit's flavour in this process
-(`pipeline.plan_attack` + `runner.attack_samples`, no query budget, no time limit, one sample at a time, max length
-128) and the tool itself through benchmarks/peers/run_peer.py in the peer venv (benchmarks/peers/setup_peers.sh)
--- interleaved (ours, peer, ours, peer, ...; `--chunk K` alternates every K samples) so machine noise hits both
-alike, then prints one table: outcomes, ASR in both conventions with Wilson 95% intervals (`asr` = S/(S+F), the
-TextAttack one; `asr_all` = flipped / attacked with already-wrong samples counted, the OpenAttack one),
-`valid_asr` / `valid_asr_all` (successes that `chainaudit.attacks.validity` judges valid, over the same
-denominators; both sides' texts checked by the same checker), per-row agreement (same outcome; and, among the
-rows both sides broke, the same adversarial text, whitespace-normalised), mean queries, seconds per sample and the
-speed ratio (peer s/sample over ours). The contract is benchmarks/peers/PARITY.md.
+(`pipeline.plan_attack` + `runner.attack_samples`, no query budget, no time limit, one sample at a time unless
+`--concurrency`, max length 128) and the tool itself through benchmarks/peers/run_peer.py in the peer venv
+(benchmarks/peers/setup_peers.sh) -- interleaved (ours, peer, ours, peer, ...; `--chunk K` alternates every K
+samples) so machine noise hits both alike, then prints one table: outcomes, ASR in both conventions with Wilson 95%
+intervals (`asr` = S/(S+F), the TextAttack one; `asr_all` = flipped / attacked with already-wrong samples counted,
+the OpenAttack one), `valid_asr` / `valid_asr_all` (successes that `chainaudit.attacks.validity` judges valid, over
+the same denominators; both sides' texts checked by the same checker), per-row agreement (same outcome; and, among
+the rows both sides broke, the same adversarial text, whitespace-normalised), mean queries, seconds per sample and
+the speed ratio (peer s/sample over ours). The contract is benchmarks/peers/PARITY.md.
 
     .venv/bin/python benchmarks/attack_parity.py --n 20                       # every recipe, both tools
     .venv/bin/python benchmarks/attack_parity.py --recipes pwws --tools openattack --n 100 \\
@@ -148,8 +148,12 @@ def agreement(ours: Side, peer: Side) -> dict[str, object]:
 # ------------------------------------------------------------------------------------------------ the two sides
 
 def run_ours(model: Path, attack: str, flavor: str, n: int, indices: Sequence[int] | None = None,
-             cache: dict | None = None) -> tuple[dict[int, dict], str]:
-    """chainaudit's rows for the first `n` samples (or those of `indices`); ('not implemented' | error) status."""
+             cache: dict | None = None, concurrency: int = 1) -> tuple[dict[int, dict], str]:
+    """chainaudit's rows for the first `n` samples (or those of `indices`); ('not implemented' | error) status.
+
+    With `concurrency` != 1 (0: the flavour's own width, what `chainaudit attack` runs) samples are attacked
+    together, their model calls merged; a row's own seconds then overlap the others', so every row gets the
+    block's wall seconds over its rows (kept as `own_seconds` too)."""
     from chainaudit.attacks.pipeline import AttackRequest, plan_attack
     from chainaudit.attacks.runner import attack_samples
     from chainaudit.errors import ChainauditError
@@ -172,13 +176,18 @@ def run_ours(model: Path, attack: str, flavor: str, n: int, indices: Sequence[in
             cache[key] = plan
     samples = [s for s in plan.samples if indices is None or s.index in set(indices)]
     rows = {}
+    started = time.perf_counter()
     for outcome in attack_samples(plan.recipe, plan.victim, samples, seed=plan.seeds[0], budget=None,
-                                  concurrency=1, goal=plan.goal, time_limit=None):
+                                  concurrency=concurrency, goal=plan.goal, time_limit=None):
         s = outcome.sample
         rows[s.index] = {"index": s.index, "text": s.text, "label": s.label, "outcome": outcome.outcome,
                          "adversarial": outcome.perturbed_text if outcome.outcome == "succeeded" else None,
                          "original_pred": outcome.original_pred, "perturbed_pred": outcome.perturbed_pred,
                          "queries": outcome.queries, "seconds": outcome.seconds, "error": outcome.error}
+    if concurrency != 1 and rows:
+        share = (time.perf_counter() - started) / len(rows)
+        for row in rows.values():
+            row["own_seconds"], row["seconds"] = row["seconds"], share
     return rows, "ok"
 
 
@@ -327,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavor", help="chainaudit flavour to compare (default: the tool's own; `paper` tests)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--chunk", type=int, default=0, help="alternate sides every K samples (default: per job)")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="chainaudit's samples attacked at once (0: the flavour's own, as `chainaudit attack` "
+                             "runs; default 1, like the tools); seconds per sample are then wall seconds / rows")
     parser.add_argument("--peers-only", action="store_true",
                         help="with --peer-cache: summarise the stored peer rows (the first N), attack nothing")
     parser.add_argument("--load", type=Path, help="re-read the rows of a previous --out instead of attacking")
@@ -383,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                     if ours.status == "ok":
                         t0 = time.perf_counter()
                         rows, ours.status = run_ours(args.model, attack, flavor, args.n,
-                                                     range(start, start + size), plans)
+                                                     range(start, start + size), plans, args.concurrency)
                         ours.rows.update(rows)
                         ours.wall_s += time.perf_counter() - t0
                         print(f"{tag}: ours {start}..{start + size - 1} {ours.status} "
