@@ -99,3 +99,17 @@ def test_a_repository_the_hub_renamed_resolves_to_its_current_id() -> None:
     assert r.lookup("meta-llama/Meta-Llama-3.1-8B-Instruct") == "meta-llama/Llama-3.1-8B-Instruct"
     assert canonical("meta-llama/CodeLlama-7b-hf") == "codellama/CodeLlama-7b-hf"
     assert canonical("meta-llama/Meta-Llama-3-8B") == "meta-llama/Meta-Llama-3-8B"  # never renamed
+
+
+@pytest.mark.parametrize("raw", [
+    "https://huggingface.co/transformers/model_doc/bert.html",  # the docs' pre-2021 home
+    "transformers/model_doc", "docs/main_classes/trainer", "https/huggingface.co", "www/huggingface.co",
+    "google/https", "scripts/download_model.py", "configs/train.yaml", "notebooks/finetune.ipynb",
+])
+def test_documentation_pages_url_fragments_and_file_paths_are_not_models(raw: str) -> None:
+    assert Resolver().resolve(raw) is None
+
+
+def test_a_url_pasted_after_its_own_prefix_names_the_last_model() -> None:
+    ref = Resolver().resolve("https://huggingface.co/google/https://huggingface.co/google/electra-base")
+    assert ref is not None and ref.model_id == "google/electra-base"

@@ -336,7 +336,14 @@ _PLACEHOLDER_OWNER = re.compile(r"^(?:(?:your|my)[-_]?(?:hf[-_]?|hugging[-_]?fac
 #: A template's "not applicable" written where a model id goes ("Finetuned from model: n/a").
 _NOT_APPLICABLE = frozenset({"n/a", "n.a", "na/na", "none/none"})
 #: A path to a script, notebook or config (`scripts/download_model.py`, `configs/train.yaml`): never a repository.
-_FILE_PATH = re.compile(r"\.(?:py|sh|ipynb|json|ya?ml|txt|md|csv|cfg|toml|ini|js|ts)$", re.I)
+_FILE_PATH = re.compile(r"\.(?:py|sh|ipynb|json|ya?ml|txt|md|csv|cfg|toml|ini|js|ts|html?)$", re.I)
+#: A documentation page (`huggingface.co/transformers/model_doc/bert.html`, the docs' pre-2021 home; the bare
+#: `transformers/model_doc` such a link leaves) or a URL's scheme read as an owner or a name (`https/huggingface.co`,
+#: `google/https` from a URL pasted after its own prefix).
+_DOC_OR_SCHEME = re.compile(r"^(?:https?|www|transformers)/|/(?:model_doc|main_classes)(?:/|$)|/(?:https?|www)$", re.I)
+#: A second URL inside a reference (`huggingface.co/google/https://huggingface.co/google/electra-base`, a link
+#: pasted onto its own prefix): the last one is what was meant.
+_INNER_URL = re.compile(r"(?<=.)https?://", re.I)
 _CACHE_DIR = re.compile(r"^models--(?P<owner>[\w.\-]+?)--(?P<name>[\w.\-]+)$")
 _PROSE_PAIR = re.compile(r"^[A-Z][A-Za-z]{1,15}/[A-Z][A-Za-z]{1,15}$")
 
@@ -378,6 +385,9 @@ def is_model_id(value: str) -> bool:
 def clean_reference(raw: str) -> tuple[str, str | None] | None:
     """(id, revision) from an id, `id@rev`, or a huggingface.co URL; None when it cannot name a model."""
     s = raw.strip(" \t\n`'\"<>*[]()").rstrip(".,;:!?`'\"*_)]>")
+    inner = [m.start() for m in _INNER_URL.finditer(s)]
+    if inner:
+        s = s[inner[-1]:]
     revision: str | None = None
     if _HOST.match(s):
         path = _HOST.sub("", s, count=1).split("?", 1)[0].split("#", 1)[0]
@@ -398,7 +408,7 @@ def clean_reference(raw: str) -> tuple[str, str | None] | None:
         s, revision = s.rsplit("@", 1)
     s = s.strip("/").rstrip(".,;:")
     if not s or not is_model_id(s) or ("/" in s and _PLACEHOLDER_OWNER.match(s.split("/", 1)[0])) or \
-            s.lower() in _NOT_APPLICABLE or _FILE_PATH.search(s):
+            s.lower() in _NOT_APPLICABLE or _FILE_PATH.search(s) or _DOC_OR_SCHEME.search(s):
         return None
     return s, revision or None
 
