@@ -1092,3 +1092,23 @@ def test_an_id_in_brackets_inside_bold_or_code_quotes_names_the_base() -> None:
     assert [p for p, _ in _edges(card, child="me/news")] == ["google-bert/bert-base-uncased"]
     card = "Fine-tuned from `RoBERTa (acme/roberta-news)` on headlines.\n"
     assert [p for p, _ in _edges(card, child="me/news")] == ["acme/roberta-news"]
+
+
+@pytest.mark.parametrize("card", [
+    # the architecture only: a design the model shares, not the weights it started from
+    "This model is based on the [T5 architecture](https://huggingface.co/t5-base) and was pre-trained on Korean "
+    "text with a new tokenizer.\n",
+    "This model is based on the t5-base architecture, pre-trained on Korean.\n",
+    # the direction reversed: a base's card naming what was made from it
+    "## Fine-tuned versions\nFine-tuned versions of this model: [acme/bert-sst2](https://huggingface.co/acme/bert-sst2)"
+    ", [acme/bert-imdb](https://huggingface.co/acme/bert-imdb).\n",
+    "This model was fine-tuned to create [acme/base-sst2](https://huggingface.co/acme/base-sst2).\n",
+])
+def test_an_architecture_or_a_model_made_from_this_one_is_not_its_parent(card: str) -> None:
+    assert _edges(card, child="acme/base") == []
+
+
+def test_the_weights_beside_a_shared_architecture_are_the_parent() -> None:
+    card = ("This model uses BERT's architecture; it is fine-tuned from "
+            "[bert-base-uncased](https://huggingface.co/bert-base-uncased) to create a sentiment classifier.\n")
+    assert [p for p, _ in _edges(card, child="acme/sentiment")] == ["google-bert/bert-base-uncased"]

@@ -356,6 +356,10 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
     r"releas(?:e|ed|ing)\s+(?:of\s+)?(?:our|the\s+following|more|new)\b|"
     # a base's card listing what was made from it: "Fine-tuned versions:", "Models fine-tuned from this one:"
     r"fine-?tuned\s+(?:versions|variants|checkpoints|models)\b(?!\s+(?:of|from|on)\b)|"
+    r"(?:fine-?tuned|derived|downstream)\s+(?:versions|variants|checkpoints|models)\s+of\s+(?:this|our)\s+"
+    r"(?:model|checkpoint)\b|"
+    # "this model was fine-tuned to create [X]": what it was used to make
+    r"(?:fine-?tuned|used|trained)\s+to\s+(?:create|produce|build|make|obtain)\b|"
     r"(?:fine-?tuned|trained|derived|built)\s+(?:from|on)\s+(?:this|our)\s+(?:one|model|checkpoint)\b")
 _SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpoint|classifier|version)\b|"
                    r"\bours\b|\bwe\b")
@@ -421,6 +425,10 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
     return None, False, m.start()
 
 
+_ARCHITECTURE_LABEL = re.compile(r"\barchitecture\W*$")
+_ARCHITECTURE_AFTER = re.compile(r"[`*_\]'\u2019]*(?:s\b)?\s*(?:model\s+|network\s+)?architecture\b")
+
+
 def _label(m: re.Match[str], text: str) -> str | None:
     """The text of a Markdown link's label, when the match is a link."""
     if "label" not in m.re.groupindex:
@@ -471,6 +479,9 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                 continue
             start, end = min(hit.start(), ref_match.start()), hit.end()
             raw, hub_link, ref_start = _reference(ref_match, text)
+            if _ARCHITECTURE_LABEL.search(_label(ref_match, low) or "") or _ARCHITECTURE_AFTER.match(
+                    low, ref_match.end()):
+                continue  # "based on the [T5 architecture](...)": a design it shares, not the weights it started from
             s_start, s_end = _sentence(low, start, end)
             window = low[s_start:s_end] if name == "hub-link" else low[max(s_start, start - 80):start]
             if not raw or (name not in _STUDENT_RULES and (_blocked(window) or (
