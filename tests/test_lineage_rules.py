@@ -1103,6 +1103,8 @@ def test_an_id_in_brackets_inside_bold_or_code_quotes_names_the_base() -> None:
     "## Fine-tuned versions\nFine-tuned versions of this model: [acme/bert-sst2](https://huggingface.co/acme/bert-sst2)"
     ", [acme/bert-imdb](https://huggingface.co/acme/bert-imdb).\n",
     "This model was fine-tuned to create [acme/base-sst2](https://huggingface.co/acme/base-sst2).\n",
+    # a sibling of another size
+    "The large version of this model is [acme/large](https://huggingface.co/acme/large).\n",
 ])
 def test_an_architecture_or_a_model_made_from_this_one_is_not_its_parent(card: str) -> None:
     assert _edges(card, child="acme/base") == []

@@ -358,6 +358,9 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
     r"fine-?tuned\s+(?:versions|variants|checkpoints|models)\b(?!\s+(?:of|from|on)\b)|"
     r"(?:fine-?tuned|derived|downstream)\s+(?:versions|variants|checkpoints|models)\s+of\s+(?:this|our)\s+"
     r"(?:model|checkpoint)\b|"
+    # "the base version of this model is [X]": a sibling of another size
+    r"(?:base|large|small|tiny|mini|bigger|larger|smaller)[- ]?(?:sized?\s+)?versions?\s+of\s+(?:this|our)\s+"
+    r"(?:model|checkpoint)\b|"
     # "this model was fine-tuned to create [X]": what it was used to make
     r"(?:fine-?tuned|used|trained)\s+to\s+(?:create|produce|build|make|obtain)\b|"
     r"(?:fine-?tuned|trained|derived|built)\s+(?:from|on)\s+(?:this|our)\s+(?:one|model|checkpoint)\b")
