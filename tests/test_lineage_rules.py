@@ -1114,3 +1114,13 @@ def test_the_weights_beside_a_shared_architecture_are_the_parent() -> None:
     card = ("This model uses BERT's architecture; it is fine-tuned from "
             "[bert-base-uncased](https://huggingface.co/bert-base-uncased) to create a sentiment classifier.\n")
     assert [p for p, _ in _edges(card, child="acme/sentiment")] == ["google-bert/bert-base-uncased"]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("The model is XLM-RoBERTa large fine-tuned on WikiANN.\n", "FacebookAI/xlm-roberta-large"),
+    ("This is Google's ELECTRA-small discriminator fine-tuned on SQuAD 2.0.\n", "google/electra-small-discriminator"),
+    ("This is the BERT base uncased model fine-tuned on SQuAD.\n", "google-bert/bert-base-uncased"),
+    ("We compare with a RoBERTa large fine-tuned on SQuAD.\n", None),  # a comparison names no parent
+])
+def test_a_popular_base_named_in_a_few_words_before_fine_tuned_on(card: str, parent: str | None) -> None:
+    assert [p for p, _ in _edges(card, child="me/qa")] == ([parent] if parent else [])

@@ -428,6 +428,20 @@ def _reference(m: re.Match[str], text: str) -> tuple[str | None, bool, int]:
     return None, False, m.start()
 
 
+_WORD = re.compile(r"[\w.\-]+")
+
+
+def _words_before(low: str, end: int, floor: int) -> str | None:
+    """A popular base named in the last two to four words before `end`, within its sentence (from `floor`)."""
+    words = _WORD.findall(low, max(floor, end - 80), end)
+    if words and words[-1] == "model":
+        words.pop()
+    for k in (4, 3, 2):
+        if len(words) >= k and (found := well_known_by_words(" ".join(words[-k:]))):
+            return found
+    return None
+
+
 _ARCHITECTURE_LABEL = re.compile(r"\barchitecture\W*$")
 _ARCHITECTURE_AFTER = re.compile(r"[`*_\]'\u2019]*(?:s\b)?\s*(?:model\s+|network\s+)?architecture\b")
 
@@ -514,6 +528,9 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
                     linked = _linked_names(text)
                 full = linked.get(raw.strip("`*_'\" .,").lower())
                 ref, by_words = (resolver.resolve(full), True) if full else (None, False)
+            if ref is None and before:  # "the XLM-RoBERTa large fine-tuned on ...": a base named in a few words
+                known = _words_before(low, hit.start(), s_start)
+                ref, by_words = (Ref(known, None, resolver.lookup(known) is not None), True) if known else (None, False)
             if ref is None or own_page(child, ref.model_id) or (name not in _DIRECTED and derived_from_child(
                     child, ref.model_id, _in_list(low, start))):
                 continue  # a rule that does not say which way the relation goes met a version of this model
