@@ -1124,3 +1124,20 @@ def test_the_weights_beside_a_shared_architecture_are_the_parent() -> None:
 ])
 def test_a_popular_base_named_in_a_few_words_before_fine_tuned_on(card: str, parent: str | None) -> None:
     assert [p for p, _ in _edges(card, child="me/qa")] == ([parent] if parent else [])
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("This model is [roberta-base](https://huggingface.co/roberta-base) with continued pretraining on PubMed.\n",
+     "FacebookAI/roberta-base"),
+    ("We extended the vocabulary of [acme/llama-7b](https://huggingface.co/acme/llama-7b) with Korean tokens and "
+     "continued pre-training on 40B tokens.\n", "acme/llama-7b"),
+])
+def test_continued_pretraining_in_other_words(card: str, parent: str) -> None:
+    assert _edges(card, child="me/domain-model") == [(parent, "continued-pretraining")]
+
+
+def test_a_model_pre_trained_from_scratch_is_not_a_copy_of_the_base_its_title_resembles() -> None:
+    card = "# sci-bert\nA BERT model trained from scratch on scientific text with its own vocabulary.\n"
+    assert _edges(card, child="me/sci-bert") == []
+    copied = _edges("# sci-bert\nOur copy.\n", child="me/sci-bert")
+    assert [p for p, _ in copied] == ["allenai/scibert_scivocab_uncased"]

@@ -252,6 +252,13 @@ _RULES: list[_Rule] = [
           _any("further fine", "further train", "additionally fine", "additionally train")),
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
+    # "We extended the vocabulary of [X] with Korean tokens and continued pre-training"
+    _Rule("vocabulary-of", _rx(r"(?:extend|expand|enlarg)(?:ed|ing|s|es)?\s+(?:the\s+)?vocabulary\s+of\s+", _ART, _ADJ,
+                               _REF), 0.7, _any("vocabulary of"), relation="continued-pretraining"),
+    # "This model is [roberta-base](...) with continued pretraining on PubMed"
+    _Rule("is-with-pretraining", _rx(r"(?:model|it)\s+is\s+", _ART, _REF, r"[`*]*\s+(?:with|after)\s+(?:(?:continued|"
+                                     r"further|additional|domain[- ]adaptive)\s+pre-?training|further\s+training)"),
+          0.7, _any("pretraining", "pre-training", "further training"), relation="continued-pretraining"),
     # `--base_model X`, `base_model_name = "X"`, `ROUTER_BASE_MODEL = "X"` (not `database_model`)
     _Rule("base-argument", _rx(r"(?:--base|base(?<![a-z0-9]base))[_-]?model",
                                r"(?:[_-]?(?:name(?:[_-]?or[_-]?path)?|id|path))?",
@@ -1092,11 +1099,16 @@ _FIRST_HEADING = re.compile(r"\A(?:---\n.*?\n---[ \t]*\n)?(?:[ \t]*(?:<[^\n]*)?\
                             r"(?P<title>[^\n#]{2,80})", re.S)
 
 
+_TRAINED_FROM_SCRATCH = re.compile(r"(?:train|pre-?train)\w*\s+(?:[\w-]+\s+){0,4}?from\s+scratch")
+
+
 def copied_title_edge(child: str, text: str) -> Edge | None:
     """A card whose title is a popular base's own ("# BERT base model (uncased)"): the base's card copied into a
     model made from it, when nothing else in the card names a parent (low confidence)."""
     m = _FIRST_HEADING.match(text[:MAX_TEXT_CHARS].replace("\r\n", "\n"))
     if m is None:
+        return None
+    if _TRAINED_FROM_SCRATCH.search(text[:MAX_TEXT_CHARS].lower()):  # its own pre-training: the title is its name
         return None
     title = m.group("title").strip()  # "# OPT 13B - Erebus", "# Llama 2 7B Chat - GGUF": the base, then what was done
     parent = well_known_by_words(title) or well_known_by_words(re.split(r"\s+[-\u2013\u2014:|]\s+", title)[0])
