@@ -1141,3 +1141,16 @@ def test_a_model_pre_trained_from_scratch_is_not_a_copy_of_the_base_its_title_re
     assert _edges(card, child="me/sci-bert") == []
     copied = _edges("# sci-bert\nOur copy.\n", child="me/sci-bert")
     assert [p for p, _ in copied] == ["allenai/scibert_scivocab_uncased"]
+
+
+MERGE_CARD = ("# merged\nmerged is a merge of the following models using mergekit:\n"
+              "* [a/x-7b](https://huggingface.co/a/x-7b)\n* [b/y-7b](https://huggingface.co/b/y-7b)\n")
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({"base_model": "a/x-7b"}, [("a/x-7b", "merge"), ("b/y-7b", "merge")]),  # one of the merged models declared
+    ({"base_model": "c/z-7b"}, [("c/z-7b", "finetune")]),  # a model the merge list does not name: as declared
+    ({"base_model": "a/x-7b", "base_model_relation": "finetune"}, [("a/x-7b", "finetune")]),  # the card says
+])
+def test_a_merge_that_declares_one_base_model_keeps_every_merged_parent(data: dict, expected: list) -> None:
+    assert _edges(MERGE_CARD, child="me/merged", data=data) == expected

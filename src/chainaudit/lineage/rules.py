@@ -1389,8 +1389,22 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
         edges = card_text_edges(child, card_text, resolver)
     elif len(edges) == 1 and card_text and _QUANT_TAIL.search(child.rsplit("/", 1)[-1]):
         edges = [_converted_source(child, edges[0], card_text, resolver)]
+    elif len(edges) == 1 and card_text and "base_model_relation" not in card_data and edges[0].relation != "adapter":
+        edges = _merged_with_declared(child, edges[0], card_text, resolver)
     edges = [refine_relation(e, child, card_data, tags, card_text, resolver) for e in edges]
     return edges, warnings
+
+
+def _merged_with_declared(child: str, declared: Edge, text: str, resolver: Resolver) -> list[Edge]:
+    """A merge whose metadata declares one `base_model` (mergekit's cards often list only the base, or one of the
+    models): when the card's merge list or config names that model among two or more, every model it names is a
+    parent, the declared one first, all as `merge`; else the declared edge alone."""
+    merged = (merge_edges(child, text, resolver) or merge_config_edges(child, text, resolver)
+              or merge_sentence_edges(child, text, resolver))
+    if len(merged) < 2 or all(e.parent.lower() != declared.parent.lower() for e in merged):
+        return [declared]
+    others = [e._replace(relation="merge") for e in merged if e.parent.lower() != declared.parent.lower()]
+    return [declared._replace(relation="merge"), *others]
 
 
 def _converted_source(child: str, declared: Edge, text: str, resolver: Resolver) -> Edge:
