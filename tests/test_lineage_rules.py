@@ -1154,3 +1154,14 @@ MERGE_CARD = ("# merged\nmerged is a merge of the following models using mergeki
 ])
 def test_a_merge_that_declares_one_base_model_keeps_every_merged_parent(data: dict, expected: list) -> None:
     assert _edges(MERGE_CARD, child="me/merged", data=data) == expected
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("Fine-tuned Mistral 7B v0.1 on our data.\n", "mistralai/Mistral-7B-v0.1"),
+    ("A fine-tune of Qwen2.5 7B Instruct for SQL.\n", "Qwen/Qwen2.5-7B-Instruct"),
+    ("Our model starts from Gemma 2 9B, trained with DPO.\n", "google/gemma-2-9b"),
+    ("Trained on top of Phi-3 mini.\n", "microsoft/Phi-3-mini-4k-instruct"),
+    ("We compare with a fine-tune of Llama 2 7B for SQL.\n", None),
+])
+def test_more_ways_to_name_a_popular_base_in_words(card: str, parent: str | None) -> None:
+    assert [p for p, _ in _edges(card, child="me/m")] == ([parent] if parent else [])

@@ -1223,7 +1223,9 @@ _THIS_MODELS_COPY = re.compile(r"\b(?:gguf|gptq|awq|exl2|ggml|quantized|quantise
 _NAMED_BASE_VERBS = (r"(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
                      r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
                      # "we fine-tuned BART Large CNN on SAMSum": the base right after the verb
-                     r"(?<=we\s)fine-?tuned|"
+                     r"(?:(?<=we\s)|(?<=\n)|\A)fine-?tuned|"
+                     # "a fine-tune of Qwen2.5 7B Instruct for SQL", "trained on top of Phi-3 mini", "starts from X"
+                     r"fine-?tune\s+of|(?:trained|built)\s+on\s+top\s+of|(?:starts|started|continues|continued)\s+from|"
                      r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
                      r"developed\s+from|(?:continuous|continued|continual)\s+pre-?training\s+(?:from|of|on)")
 _NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:multilingual|original|open)\s+)?"
