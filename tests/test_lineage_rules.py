@@ -1165,3 +1165,11 @@ def test_a_merge_that_declares_one_base_model_keeps_every_merged_parent(data: di
 ])
 def test_more_ways_to_name_a_popular_base_in_words(card: str, parent: str | None) -> None:
     assert [p for p, _ in _edges(card, child="me/m")] == ([parent] if parent else [])
+
+
+def test_a_model_said_to_be_a_base_trained_further_names_that_base() -> None:
+    card = ("This is a roBERTa-base model trained on ~58M tweets and finetuned for sentiment analysis with the "
+            "TweetEval benchmark.\n")
+    assert _edges(card, child="acme/twitter-sentiment") == [("FacebookAI/roberta-base", "finetune")]
+    linked = card + "The original Twitter-based model is [acme/twitter-base](https://huggingface.co/acme/twitter-base).\n"
+    assert [p for p, _ in _edges(linked, child="acme/twitter-sentiment")] == ["acme/twitter-base"]

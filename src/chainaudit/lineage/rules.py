@@ -350,6 +350,11 @@ _RULES: list[_Rule] = [
     # quotes that the model is said to use (last: any rule that says more about the relation goes first)
     _Rule("uses-id", _rx(r"(?<![\w-])(?:using|uses|use|powered\s+by)\s+", _ART, _ADJ,
                          r"(?=`[\w.-]+/[\w.-]+`)", _REF), 0.5, _any("use", "using", "powered by")),
+    # "This is a roBERTa-base model trained on ~58M tweets and finetuned for sentiment analysis" (after the rules
+    # that read a link to the checkpoint it was trained from, which such cards often add)
+    _Rule("is-a-model-trained", _rx(r"(?:this|it|model)\s+is\s+an?\s+\*{0,2}", _REF, r"\*{0,2}\s+model\s+",
+                                    r"(?:(?:further|continually)\s+)?(?:pre-?trained|trained|fine[- ]?tuned|finetuned)",
+                                    r"\s+(?:on|for|with)\b"), 0.6, _any(" is a")),
 ]
 _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can skip ahead
     r"compar|outperform|than\b|vs\b|versus|baseline|teacher|distill(?:ed|ation)\s+(?:from|of)|"
