@@ -1173,3 +1173,11 @@ def test_a_model_said_to_be_a_base_trained_further_names_that_base() -> None:
     assert _edges(card, child="acme/twitter-sentiment") == [("FacebookAI/roberta-base", "finetune")]
     linked = card + "The original Twitter-based model is [acme/twitter-base](https://huggingface.co/acme/twitter-base).\n"
     assert [p for p, _ in _edges(linked, child="acme/twitter-sentiment")] == ["acme/twitter-base"]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("## Overview\n**Language model:** roberta-base  \n**Language:** English  \n", "FacebookAI/roberta-base"),
+    ("## Overview\n**Language model:** acme/gbert-base\n**Language:** German\n", "acme/gbert-base"),
+])
+def test_a_language_model_field_names_the_base(card: str, parent: str) -> None:
+    assert [p for p, _ in _edges(card, child="acme/qa-squad2")] == [parent]

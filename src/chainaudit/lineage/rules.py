@@ -1328,9 +1328,9 @@ def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
 
 
 #: A card's "Base model: X" / "Model architecture: X" field line (bullet, bold key or plain), value to end of line;
-#: "Finetuned from model [optional]:" is the Hub's model-card template.
+#: "Finetuned from model [optional]:" is the Hub's model-card template; "**Language model:** roberta-base" deepset's.
 _BASE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\|[ \t]*)?\**[ \t]*(?P<key>base[ \t]+model|model[ \t]+architecture|"
-                         r"model[ \t]+type|backbone|model|"
+                         r"model[ \t]+type|backbone|model|(?:base[ \t]+)?language[ \t]+model|"
                          r"modelo[ \t]+(?:de[ \t]+)?base|mod[eè]le[ \t]+de[ \t]+base|basismodell|"
                          r"pre-?trained[ \t]+model|foundation[ \t]+model|parent[ \t]+model|original[ \t]+model|"
                          r"fine-?tuned[ \t]+from(?:[ \t]+model)?(?:[ \t]*\[optional\])?)"
@@ -1365,7 +1365,9 @@ def base_field_edge(child: str, text: str, resolver: Resolver | None = None) -> 
         architecture = key.startswith(("model ", "model\t", "backbone"))
         parent = well_known_by_words(value) or (None if architecture or key == "model" else
                                                 family_in_own_size(child, value))
-        if parent is None and key == "model" and resolver is not None and _OWNER_NAME.match(value) and \
+        if parent is None and " ".join(key.split()) in ("model", "language model", "base language model") and \
+                resolver is not None and \
+                _OWNER_NAME.match(value) and \
                 not m.group(0)[:1].isspace() and "merge_method" not in low:  # not a mergekit config's entry
             at = text.lower().find(value, m.start("value"))
             ref = resolver.resolve(text[at:at + len(value)])
