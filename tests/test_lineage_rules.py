@@ -1181,3 +1181,9 @@ def test_a_model_said_to_be_a_base_trained_further_names_that_base() -> None:
 ])
 def test_a_language_model_field_names_the_base(card: str, parent: str) -> None:
     assert [p for p, _ in _edges(card, child="acme/qa-squad2")] == [parent]
+
+
+def test_a_student_made_of_a_models_layers_names_that_model() -> None:
+    card = ("distilbart-mnli is the distilled version of bart-large-mnli.\n\n"
+            "We just copy alternating layers from `bart-large-mnli` and finetune more on the same data.\n")
+    assert _edges(card, child="acme/distilbart-mnli-12-1") == [("facebook/bart-large-mnli", "distillation")]

@@ -252,6 +252,10 @@ _RULES: list[_Rule] = [
           _any("further fine", "further train", "additionally fine", "additionally train")),
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
+    # "We just copy alternating layers from `bart-large-mnli` and finetune more": a student made of the model's layers
+    _Rule("layers-from", _rx(r"(?:cop(?:y|ies|ied|ying)|tak(?:e|es|en|ing)|took)\s+(?:(?:the|every|other|alternat\w*|",
+                             r"first|last|top|bottom|\d+|of)\s+){0,3}layers\s+(?:from|of)\s+", _ART, _ADJ, _REF), 0.7,
+          _any("layers from", "layers of"), relation="distillation"),
     # "We extended the vocabulary of [X] with Korean tokens and continued pre-training"
     _Rule("vocabulary-of", _rx(r"(?:extend|expand|enlarg)(?:ed|ing|s|es)?\s+(?:the\s+)?vocabulary\s+of\s+", _ART, _ADJ,
                                _REF), 0.7, _any("vocabulary of"), relation="continued-pretraining"),
