@@ -1187,3 +1187,14 @@ def test_a_student_made_of_a_models_layers_names_that_model() -> None:
     card = ("distilbart-mnli is the distilled version of bart-large-mnli.\n\n"
             "We just copy alternating layers from `bart-large-mnli` and finetune more on the same data.\n")
     assert _edges(card, child="acme/distilbart-mnli-12-1") == [("facebook/bart-large-mnli", "distillation")]
+
+
+@pytest.mark.parametrize(("card", "expected"), [
+    ("We leverage [acme/big](https://huggingface.co/acme/big) as teacher.\n", []),
+    ("We leverage [acme/big](https://huggingface.co/acme/big) (1.3B) as the teacher and initialise the student from "
+     "[acme/small](https://huggingface.co/acme/small).\n", [("acme/small", "distillation")]),
+    ("We use acme/big as the teacher, and the student is initialized from acme/small.\n",
+     [("acme/small", "distillation")]),
+])
+def test_a_teacher_named_before_its_role_is_no_parent_and_the_students_start_is(card: str, expected: list) -> None:
+    assert _edges(card, child="me/distil") == expected

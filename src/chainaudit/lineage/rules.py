@@ -204,6 +204,11 @@ _RULES: list[_Rule] = [
     _Rule("student", _rx(r"student[ _-]?(?:model|network|checkpoint)(?:[ _-]?(?:name(?:[ _-]?or[ _-]?path)?|id))?",
                          r"['\"]?\s*(?:[,:=]|\bis\b|\bwas\b)\s*['\"]?", _ART, _REF), 0.7,
           _any("student"), relation="distillation"),
+    # "the student is initialized from X", "we initialise the student from X" (a teacher named nearby is no parent)
+    _Rule("student-init-from", _rx(r"(?:student(?:\s+model)?\s+(?:is|was|has\s+been)\s+",
+                                   r"(?:initiali[sz]ed|warm[- ]started)|",
+                                   r"initiali[sz]e[sd]?\s+(?:the|our|a)\s+student(?:\s+model)?)\s+(?:from|with)\s+",
+                                   _ART, _ADJ, _REF), 0.7, _any("student"), relation="distillation"),
     # a training config's "- **Student:** Llama-3.2-3B-Instruct"
     _Rule("student-field", _rx(r"(?<![\w-])student[*_]*[ \t]*[:=\uff1a][ \t]*[*_]*[ \t]*", _ART, _REF), 0.7,
           _any("student"), relation="distillation"),
@@ -458,6 +463,9 @@ def _words_before(low: str, end: int, floor: int) -> str | None:
     return None
 
 
+#: A reference followed by its role as the teacher ("[ELECTRA-Base](...) as teacher", "X (1.3B) is the teacher").
+_TEACHER_AFTER = re.compile(r"[`*_\])]*\s*(?:\([^)\n]{0,40}\)\s*)?(?:as|is|was)\s+(?:the\s+|a\s+|our\s+|its\s+)?"
+                            r"teacher")
 _ARCHITECTURE_LABEL = re.compile(r"\barchitecture\W*$")
 _ARCHITECTURE_AFTER = re.compile(r"[`*_\]'\u2019]*(?:s\b)?\s*(?:model\s+|network\s+)?architecture\b")
 
@@ -515,6 +523,8 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
             if _ARCHITECTURE_LABEL.search(_label(ref_match, low) or "") or _ARCHITECTURE_AFTER.match(
                     low, ref_match.end()):
                 continue  # "based on the [T5 architecture](...)": a design it shares, not the weights it started from
+            if name not in _STUDENT_RULES and _TEACHER_AFTER.match(low, ref_match.end()):
+                continue  # "we leverage [ELECTRA-Base](...) as teacher"
             s_start, s_end = _sentence(low, start, end)
             window = low[s_start:s_end] if name == "hub-link" else low[max(s_start, start - 80):start]
             if not raw or (name not in _STUDENT_RULES and (_blocked(window) or (
@@ -637,7 +647,7 @@ _ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|origi
 #: Rules whose words say which model came from which ("a fine-tuned version of X", "Base model: X"): a name that
 #: extends the card's own is then still the parent.
 #: Rules that name a distilled model's student, in sentences that also name its teacher (not blocked by it).
-_STUDENT_RULES = frozenset({"student", "student-field", "student-after"})
+_STUDENT_RULES = frozenset({"student", "student-field", "student-after", "student-init-from"})
 _DIRECTED = frozenset({"template", "trainer", "trainer-translated", "checkpoint-of", "model-field", "base-heading",
                        "base-argument", "quantized", "format-of", "converted-for", "in-format", "copy-of", "extended",
                        "setfit", "setfit-body"})
