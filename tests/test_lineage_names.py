@@ -113,3 +113,8 @@ def test_documentation_pages_url_fragments_and_file_paths_are_not_models(raw: st
 def test_a_url_pasted_after_its_own_prefix_names_the_last_model() -> None:
     ref = Resolver().resolve("https://huggingface.co/google/https://huggingface.co/google/electra-base")
     assert ref is not None and ref.model_id == "google/electra-base"
+
+
+@pytest.mark.parametrize("raw", ["models/pretrained_bert", "datasets/imdb", "spaces/acme/demo"])
+def test_an_owner_the_hub_keeps_for_its_own_pages_is_a_local_folder_or_a_page(raw: str) -> None:
+    assert Resolver().resolve(raw) is None

@@ -1198,3 +1198,17 @@ def test_a_student_made_of_a_models_layers_names_that_model() -> None:
 ])
 def test_a_teacher_named_before_its_role_is_no_parent_and_the_students_start_is(card: str, expected: list) -> None:
     assert _edges(card, child="me/distil") == expected
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("```python\nmodel = AutoModelForSequenceClassification.from_pretrained('roberta-base', num_labels=2)\n"
+     "trainer.train()\n```\n", "FacebookAI/roberta-base"),
+    ("```python\nMODEL_NAME = \"acme/deberta-small\"\nmodel = AutoModelForSequenceClassification.from_pretrained("
+     "MODEL_NAME, num_labels=3, id2label=id2label)\n```\n", "acme/deberta-small"),
+    # this model loaded for use, or a local folder, is not a parent
+    ("```python\nmodel = AutoModelForSequenceClassification.from_pretrained('me/x', num_labels=2)\n```\n", None),
+    ("```python\nmodel = BertForSequenceClassification.from_pretrained('models/pretrained_bert', num_labels=2)\n```\n",
+     None),
+])
+def test_training_code_that_adds_a_classification_head_names_the_base(card: str, parent: str | None) -> None:
+    assert [p for p, _ in _edges(card, child="me/x")] == ([parent] if parent else [])

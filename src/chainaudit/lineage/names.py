@@ -339,8 +339,10 @@ _NOT_APPLICABLE = frozenset({"n/a", "n.a", "na/na", "none/none"})
 _FILE_PATH = re.compile(r"\.(?:py|sh|ipynb|json|ya?ml|txt|md|csv|cfg|toml|ini|js|ts|html?)$", re.I)
 #: A documentation page (`huggingface.co/transformers/model_doc/bert.html`, the docs' pre-2021 home; the bare
 #: `transformers/model_doc` such a link leaves) or a URL's scheme read as an owner or a name (`https/huggingface.co`,
-#: `google/https` from a URL pasted after its own prefix).
-_DOC_OR_SCHEME = re.compile(r"^(?:https?|www|transformers)/|/(?:model_doc|main_classes)(?:/|$)|/(?:https?|www)$", re.I)
+#: `google/https` from a URL pasted after its own prefix), or a name the Hub keeps for its own pages as an owner
+#: (`models/pretrained_bert` is a local folder: no account can be called `models`).
+_DOC_OR_SCHEME = re.compile(r"^(?:https?|www|transformers|models|datasets|spaces|docs)/|"
+                            r"/(?:model_doc|main_classes)(?:/|$)|/(?:https?|www)$", re.I)
 #: A second URL inside a reference (`huggingface.co/google/https://huggingface.co/google/electra-base`, a link
 #: pasted onto its own prefix): the last one is what was meant.
 _INNER_URL = re.compile(r"(?<=.)https?://", re.I)

@@ -1035,6 +1035,7 @@ def card_text_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
         return edges
     edge = (quantized_name_edge(child, text, resolver) or text_edge(child, text, resolver)
             or student_init_edge(child, text, resolver) or peft_code_edge(child, text, resolver)
+            or head_load_edge(child, text, resolver)
             or named_base_edge(child, text)
             or base_field_edge(child, text, resolver) or own_row_edge(child, text, resolver)
             or cjk_edge(child, text, resolver) or copied_title_edge(child, text) or meta_card_edge(child, text)
@@ -1110,6 +1111,34 @@ def peft_code_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
         if ref is not None and not own_page(child, ref.model_id):
             return Edge(child, ref.model_id, "card-text", 0.7,
                         f"[peft-code] {text[load.start():load.end()]} then {text[peft.start():peft.end()]}", "adapter")
+    return None
+
+
+#: A checkpoint loaded with a new classification head (`from_pretrained("roberta-base", num_labels=2)`), or through a
+#: variable assigned just before (`MODEL = "roberta-base"` ... `from_pretrained(MODEL, num_labels=2)`).
+_HEAD_LOAD = re.compile(r"\.from_pretrained\(\s*(?:pretrained_model_name_or_path\s*=\s*)?"
+                        r"(?:[\"'](?P<id>[^\"'\s]+)[\"']|(?P<var>[a-z_][\w.]*))\s*,[^)]{0,200}?"
+                        r"\b(?:num_labels|id2label|label2id)\s*=")
+
+
+def head_load_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
+    """Training code that loads a checkpoint with a new classification head (`num_labels`, `id2label`): the model
+    fine-tuned is that checkpoint (not a reader's usage snippet, which loads this model as it is)."""
+    text = text[:MAX_TEXT_CHARS]
+    low = text.lower()
+    if "from_pretrained" not in low:
+        return None
+    for m in _HEAD_LOAD.finditer(low):
+        start, end = m.span("id") if m.group("id") else (-1, -1)
+        if m.group("var"):
+            assignment = re.compile(rf"(?<![\w.]){re.escape(m.group('var'))}\s*=\s*[\"'](?P<id>[^\"'\s]+)[\"']")
+            assigned = list(assignment.finditer(low, max(0, m.start() - 3000), m.start()))
+            if not assigned:
+                continue
+            start, end = assigned[-1].span("id")
+        ref = resolver.resolve(text[start:end])
+        if ref is not None and not own_page(child, ref.model_id) and not derived_from_child(child, ref.model_id):
+            return Edge(child, ref.model_id, "card-text", 0.6, f"[head-load] {text[m.start():m.end()]}", "finetune")
     return None
 
 
