@@ -357,7 +357,7 @@ _RULES: list[_Rule] = [
                           r"(?P<tick>)(?P<bold>)"), 0.5, _any("huggingface.co", "hf.co"), weak=True),
     # "a ZSSD model for Subtask A using `microsoft/deberta-v3-base`", "Powered by `org/model`": a Hub id in code
     # quotes that the model is said to use (last: any rule that says more about the relation goes first)
-    _Rule("uses-id", _rx(r"(?<![\w-])(?:using|uses|use|powered\s+by)\s+", _ART, _ADJ,
+    _Rule("uses-id", _rx(r"(?:u(?<![\w-]u)s(?:ing|es|e)|p(?<![\w-]p)owered\s+by)\s+", _ART, _ADJ,  # first letter first
                          r"(?=`[\w.-]+/[\w.-]+`)", _REF), 0.5, _any("use", "using", "powered by")),
     # "This is a roBERTa-base model trained on ~58M tweets and finetuned for sentiment analysis" (after the rules
     # that read a link to the checkpoint it was trained from, which such cards often add)
@@ -1271,9 +1271,7 @@ _THIS_MODELS_COPY = re.compile(r"\b(?:gguf|gptq|awq|exl2|ggml|quantized|quantise
 _NAMED_BASE_VERBS = (r"(?:quantized|quantised|fine-?tuned)\s+version\s+of|based\s+on|built\s+on|"
                      r"fine-?tuned\s+(?:from|atop|on\s+top\s+of)|initiali[sz]ed\s+from|"
                      # "we fine-tuned BART Large CNN on SAMSum": the base right after the verb
-                     r"(?:(?<=we\s)|(?<=\n)|\A)fine-?tuned|"
-                     # "a fine-tune of Qwen2.5 7B Instruct for SQL", "trained on top of Phi-3 mini", "starts from X"
-                     r"fine-?tune\s+of|(?:trained|built)\s+on\s+top\s+of|(?:starts|started|continues|continued)\s+from|"
+                     r"(?<=we\s)fine-?tuned|"
                      r"(?:further|continued)\s+(?:pre-?)?trained\s+from|extended\s+version\s+of|"
                      r"developed\s+from|(?:continuous|continued|continual)\s+pre-?training\s+(?:from|of|on)")
 _NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:multilingual|original|open)\s+)?"
@@ -1282,6 +1280,13 @@ _NAMED_BASE_TAIL = (r"\s+(?:the\s+)?(?:(?:base|pre-?trained)\s+model\s+)?(?:(?:m
                     r"\**(?P<words>[a-z][a-z0-9.\-' ]{0,40}?(?::[0-9a-z.]+)?)\**"
                     r"(?:\s+(?:model|checkpoint)\b|(?=[,;:)]|\.(?:\s|$)|\s*\n|\s+(?:on|with|using|for|by|found)\s))")
 _NAMED_BASE = re.compile(f"(?P<verb>{_NAMED_BASE_VERBS}){_NAMED_BASE_TAIL}")
+#: Rarer wordings, in a pattern of their own run only when one occurs (each alternative in `_NAMED_BASE` costs a try
+#: at every position of every card): "Fine-tuned Mistral 7B v0.1 on ..." opening a line, "a fine-tune of Qwen2.5 7B
+#: Instruct", "trained on top of Phi-3 mini", "starts from Gemma 2 9B".
+_NAMED_BASE_RARE = re.compile(r"(?P<verb>^fine-?tuned|fine-?tune\s+of|(?:trained|built)\s+on\s+top\s+of|"
+                              r"(?:starts|started|continues|continued)\s+from)" + _NAMED_BASE_TAIL, re.M)
+_RARE_WORDS = ("fine-tune of", "finetune of", "on top of", "starts from", "started from", "continues from",
+               "continued from", "\nfine-tuned", "\nfinetuned")
 #: "we integrated Mistral 7B weights into the upscaled layers", "initialized with the pre-trained RoBERTa large weights"
 _NAMED_WEIGHTS = re.compile(r"(?P<verb>initiali[sz]ed\s+with|integrated|load(?:ed|s|ing)?|us(?:e|es|ed|ing)|"
                             r"(?<!scratch\s)(?<!random\s)from)\s+(?:the\s+)?(?:(?:pre-?trained|original|official)\s+)?"
@@ -1353,7 +1358,9 @@ def named_base_edge(child: str, text: str) -> Edge | None:
 def _named_base_in(child: str, text: str, by_family: bool) -> Edge | None:
     low = text.lower()
     for m in (_FAMILY_BASE.finditer(low) if by_family else
-              itertools.chain(_NAMED_BASE.finditer(low), _NAMED_WEIGHTS.finditer(low) if " weights" in low else ())):
+              itertools.chain(_NAMED_BASE.finditer(low), _NAMED_WEIGHTS.finditer(low) if " weights" in low else (),
+                              _NAMED_BASE_RARE.finditer(low) if low.startswith(("fine-tuned", "finetuned")) or
+                              any(w in low for w in _RARE_WORDS) else ())):
         s_start, s_end = _sentence(low, m.start(), m.end())
         if _blocked(low[s_start:m.start()]):
             continue
