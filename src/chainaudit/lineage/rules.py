@@ -1415,9 +1415,8 @@ def base_field_edge(child: str, text: str, resolver: Resolver | None = None) -> 
         architecture = key.startswith(("model ", "model\t", "backbone"))
         parent = well_known_by_words(value) or (None if architecture or key == "model" else
                                                 family_in_own_size(child, value))
-        if parent is None and " ".join(key.split()) in ("model", "language model", "base language model") and \
-                resolver is not None and \
-                _OWNER_NAME.match(value) and \
+        id_key = " ".join(key.split()) in ("model", "language model", "base language model")
+        if parent is None and id_key and resolver is not None and _OWNER_NAME.match(value) and \
                 not m.group(0)[:1].isspace() and "merge_method" not in low:  # not a mergekit config's entry
             at = text.lower().find(value, m.start("value"))
             ref = resolver.resolve(text[at:at + len(value)])
@@ -1448,7 +1447,8 @@ def identify_model(child: str, card_data: dict[str, Any], tags: list[str], card_
         edges = card_text_edges(child, card_text, resolver)
     elif len(edges) == 1 and card_text and _QUANT_TAIL.search(child.rsplit("/", 1)[-1]):
         edges = [_converted_source(child, edges[0], card_text, resolver)]
-    elif len(edges) == 1 and card_text and "base_model_relation" not in card_data and edges[0].relation != "adapter":
+    elif len(edges) == 1 and card_text and "base_model_relation" not in card_data and edges[0].relation != "adapter" \
+            and "merg" in card_text[:MAX_TEXT_CHARS].lower():
         edges = _merged_with_declared(child, edges[0], card_text, resolver)
     edges = [refine_relation(e, child, card_data, tags, card_text, resolver) for e in edges]
     return edges, warnings
