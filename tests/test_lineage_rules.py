@@ -1038,6 +1038,9 @@ def test_a_students_layers_a_domain_adaptive_pretraining_and_a_reupload_name_the
     "Fine-tuned versions: [acme/legal-bert-sst2](https://huggingface.co/acme/legal-bert-sst2)\n",
     "Fine-tuned versions: [other/contracts-classifier](https://huggingface.co/other/contracts-classifier)\n",
     "Models fine-tuned from this one: [other/contracts-classifier](https://huggingface.co/other/contracts-classifier)\n",
+    "## Fine-tuned versions\nFine-tuned versions of this model: [acme/bert-sst2](https://huggingface.co/acme/bert-sst2)"
+    ", [acme/bert-imdb](https://huggingface.co/acme/bert-imdb).\n",
+    "This model was fine-tuned to create [acme/base-sst2](https://huggingface.co/acme/base-sst2).\n",
 ])
 def test_a_base_card_listing_what_was_fine_tuned_from_it_names_no_parent(card: str) -> None:
     assert _edges(card, child="acme/legal-bert") == []
@@ -1099,14 +1102,10 @@ def test_an_id_in_brackets_inside_bold_or_code_quotes_names_the_base() -> None:
     "This model is based on the [T5 architecture](https://huggingface.co/t5-base) and was pre-trained on Korean "
     "text with a new tokenizer.\n",
     "This model is based on the t5-base architecture, pre-trained on Korean.\n",
-    # the direction reversed: a base's card naming what was made from it
-    "## Fine-tuned versions\nFine-tuned versions of this model: [acme/bert-sst2](https://huggingface.co/acme/bert-sst2)"
-    ", [acme/bert-imdb](https://huggingface.co/acme/bert-imdb).\n",
-    "This model was fine-tuned to create [acme/base-sst2](https://huggingface.co/acme/base-sst2).\n",
     # a sibling of another size
     "The large version of this model is [acme/large](https://huggingface.co/acme/large).\n",
 ])
-def test_an_architecture_or_a_model_made_from_this_one_is_not_its_parent(card: str) -> None:
+def test_an_architecture_or_a_sibling_of_another_size_is_not_the_parent(card: str) -> None:
     assert _edges(card, child="acme/base") == []
 
 
