@@ -5,6 +5,7 @@ An upstream that is not in the catalog stays an *external* node under its canoni
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -192,19 +193,30 @@ _MAKER = re.compile(r"^(?:(?:openai|meta|google|microsoft|facebook|mistral(?:\s*
                     r"huggingface|eleutherai|bigscience|stability\s*ai|deepseek|tii)(?:'s|\u2019s)?\s+|meta-(?=llama))")
 
 
+_LEADING_ARTICLE = re.compile(r"^(?:(?:the|a|an)\s+)")
+_LEADING_MODEL = re.compile(r"^(?:pre-?trained\s+|base\s+)?model\s+")
+_CASING_TITLE = re.compile(r"(?:\s+model)?\s*\(((?:un)?cased)\)$")
+_DOTTED_VERSION = re.compile(r"(?<=[a-z])(?=\d+\.\d)|:")
+_CHAT_SIZE = re.compile(r"([\s-])chat[\s-](\d+(?:\.\d+)?b)$")
+_SPACES = re.compile(r"\s+")
+_SPACES_UNDERSCORES = re.compile(r"[\s_]+")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def well_known_by_words(words: str) -> str | None:
     """The popular base a card names in words ("the DistilBERT Base Uncased", "Mistral 7B", "OpenAI Whisper-Base
-    model", "RoBERTa large"), if any; never a bare family name ("BERT", "T5"), which the table does not hold."""
-    low = re.sub(r"^(?:(?:the|a|an)\s+)", "", words.strip().lower().strip("*_`'\" "))
-    low = re.sub(r"^(?:pre-?trained\s+|base\s+)?model\s+", "", low)  # "the base model LLaMA 13B"
-    low = re.sub(r"(?:\s+model)?\s*\(((?:un)?cased)\)$", r" \1", low)  # "BERT base model (uncased)", a card title
-    spaced = re.sub(r"(?<=[a-z])(?=\d+\.\d)|:", "-", low)  # ollama's "llama3.2:1b" is Llama-3.2-1B
+    model", "RoBERTa large"), if any; never a bare family name ("BERT", "T5"), which the table does not hold.
+    Cached: a catalog's cards name the same few bases in the same words again and again."""
+    low = _LEADING_ARTICLE.sub("", words.strip().lower().strip("*_`'\" "))
+    low = _LEADING_MODEL.sub("", low)  # "the base model LLaMA 13B"
+    low = _CASING_TITLE.sub(r" \1", low)  # "BERT base model (uncased)", a card title
+    spaced = _DOTTED_VERSION.sub("-", low)  # ollama's "llama3.2:1b" is Llama-3.2-1B
     named = (low, _MAKER.sub("", low), spaced, _MAKER.sub("", spaced))
     for name in dict.fromkeys([*(_MODEL_WORD.sub("", n.strip()) for n in named),
                                *(_MODEL_WORDS.sub("", n.strip()) for n in named)]):  # "T5 base model" first
-        chat_last = re.sub(r"([\s-])chat[\s-](\d+(?:\.\d+)?b)$", r"\1\2-chat", name)  # "LLaMA-2-Chat-7B"
+        chat_last = _CHAT_SIZE.sub(r"\1\2-chat", name)  # "LLaMA-2-Chat-7B"
         for form in (name, _VERSION.sub(r"\1v\2", name), chat_last):  # "Mistral 7B 0.1" is Mistral-7B-v0.1
-            hit = WELL_KNOWN.get(re.sub(r"\s+", "-", form)) or WELL_KNOWN.get(re.sub(r"[\s_]+", "-", form))
+            hit = WELL_KNOWN.get(_SPACES.sub("-", form)) or WELL_KNOWN.get(_SPACES_UNDERSCORES.sub("-", form))
             if hit:
                 return hit
     for name in dict.fromkeys((low, _MAKER.sub("", low))):  # "Qwen14B", "Meta-Llama3.2-1B-Instruct", "phi 3 mini"
@@ -293,9 +305,12 @@ def official_by_prefix(name: str) -> str | None:
     return None
 
 
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
 def _squash(name: str) -> str:
     """A name without its separators and case: "Qwen-14B", "qwen14b" and "Qwen 14B" meet."""
-    return re.sub(r"[\s_\-]+", "", name.lower())
+    return _SEPARATORS.sub("", name.lower())
 
 
 #: The table by squashed name, for names written without (or with other) separators; a squashed name two bases
