@@ -987,6 +987,19 @@ def test_a_copy_converted_to_openvino_names_its_source() -> None:
     ("# BERT base model (uncased) fine-tuned on SST-2\n\nA sentiment classifier.\n", "google-bert/bert-base-uncased",
      "finetune"),
     ("# BART (large-sized model), fine-tuned on CNN Daily Mail\n\nA summariser.\n", "facebook/bart-large", "finetune"),
+    ("bert-base-uncased was used as the base model.\n", "google-bert/bert-base-uncased", "finetune"),
+    ("`roberta-base` is used as the base model for this classifier.\n", "FacebookAI/roberta-base", "finetune"),
+    ("[roberta-base](https://huggingface.co/roberta-base) served as the starting checkpoint.\n",
+     "FacebookAI/roberta-base", "finetune"),
+    ("Starting checkpoint: roberta-base\n", "FacebookAI/roberta-base", "finetune"),
+    ("- **Initial checkpoint:** `bert-base-uncased`\n", "google-bert/bert-base-uncased", "finetune"),
+    ("This checkpoint is `xlm-roberta-large` further trained on 100k tweets.\n", "FacebookAI/xlm-roberta-large",
+     "continued-pretraining"),
+    ("This model is bert-base-uncased further pre-trained on legal text.\n", "google-bert/bert-base-uncased",
+     "continued-pretraining"),
+    ("A finetune of mistralai/Mistral-7B-v0.1 on OpenHermes.\n", "mistralai/Mistral-7B-v0.1", "finetune"),
+    ("This is a fine-tune of [meta-llama/Llama-2-7b-hf](https://huggingface.co/meta-llama/Llama-2-7b-hf) for chat.\n",
+     "meta-llama/Llama-2-7b-hf", "finetune"),
 ])
 def test_common_ways_a_hand_written_card_names_its_base(card: str, parent: str, relation: str) -> None:
     assert _edges(card) == [(parent, relation)]

@@ -139,7 +139,8 @@ _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(
 _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ ]+base|original|source)|"
               r"basismodell|ausgangsmodell|基础模型|基礎模型|基座模型|底座模型|原始模型|权重来源|"
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
-_FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:models?|networks?|checkpoints?)|"
+_FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source|starting|initial)[ _-]?"
+          r"(?:models?|networks?|checkpoints?)|"
           r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           # Chinese "pre-trained model:" (only as a field: as a heading it is the download list of a family)
           r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])|(?:默认|默認)?基座(?=[*_ \t]*[:：])"
@@ -148,7 +149,7 @@ _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source)[ _-]?(?:mod
 #: The letters `_FIELD` can start with, as a look-ahead: the regex engine then rules out most positions of a
 #: card with one character test instead of trying each of `_FIELD`'s alternatives there (this halves the time of
 #: the costliest card-text rule; rules whose pattern starts with one literal are fast already).
-_FIELD_FIRST = r"(?=[abmopsuбиベ元原基底权預预默기베])"
+_FIELD_FIRST = r"(?=[abimopsuбиベ元原基底权預预默기베])"
 _BEFORE = re.compile(r"(?<![\w./-])" + _REF + r"[*_`]*\)?[*_`]*\s+(?:model\s+)?\Z")
 
 
@@ -185,6 +186,9 @@ _RULES: list[_Rule] = [
     _Rule("template", _rx(r"fine-?tuned\s+from\s+model(?:\s*\[optional\])?[*_\s]*:[*_\s]*", _REF), 0.9,
           _any("from model")),
     _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.9, _any("version of")),
+    # "A finetune of mistralai/Mistral-7B-v0.1 on OpenHermes", "This is a fine-tune of [X](...)"
+    _Rule("fine-tune-of", _rx(r"(?<![\w-])fine-?tune\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.8,
+          _any("fine-tune of", "finetune of")),
     # the Trainer card's sentence in Portuguese, Spanish, French and German
     _Rule("trainer-translated", _rx(r"(?:vers[ãa]o\s+(?:ajustada|afinada|refinada)|versi[óo]n\s+(?:ajustada|afinada)|",
                                     r"version\s+(?:affin[ée]e|ajust[ée]e)|feinabgestimmte\s+version)\s+",
@@ -258,9 +262,10 @@ _RULES: list[_Rule] = [
                               _REF, r"[`*]*\s*,?\s+and\s+(?:then\s+)?",
                               r"(?:fine[- ]?tune[ds]?|finetune[ds]?|train(?:ed|s)?)\s+it\b"),
           0.7, _any("and fine", "and finetune", "and train", "and then fine", "and then train")),
-    _Rule("is-further-tuned", _rx(r"(?:model|it)\s+is\s+", _REF, r"[`*]*\s*,?\s+(?:further|additionally)\s+",
-                                  r"(?:fine[- ]?tuned|finetuned|trained)\b"), 0.75,
-          _any("further fine", "further train", "additionally fine", "additionally train")),
+    _Rule("is-further-tuned", _rx(r"(?:model|it|checkpoint)\s+is\s+", _REF,
+                                  r"[`*]*\s*,?\s+(?:further|additionally)\s+",
+                                  r"(?:fine[- ]?tuned|finetuned|trained|pre-?trained)\b"), 0.75,
+          _any("further fine", "further train", "further pre", "additionally fine", "additionally train")),
     _Rule("extended", _rx(r"(?:extended|extension)\s+(?:version\s+)?of\s+", _ART, _ADJ, _REF), 0.7, _any("exten"),
           relation="continued-pretraining"),
     # "We just copy alternating layers from `bart-large-mnli` and finetune more": a student made of the model's layers
@@ -334,11 +339,13 @@ _RULES: list[_Rule] = [
                              # a list step "3. Fine-tune a pretrained model (`X`)" ends the line
                              r"(?<=[)`])\)?[ \t]*(?:\n|$))"), 0.7, _any("tun", "train")),
     # "X as the backbone", "X (url) was taken as a predictive model"
-    _Rule("as-backbone", _rx(r"(?:(?:was|were)\s+(?:taken|chosen|selected|picked)\s+as|as|is)\s+", _ART,
-                             r"(?:backbone|base\s+model|starting\s+point|initiali[sz]ation|pre-?trained\s+model|",
+    _Rule("as-backbone", _rx(r"(?:(?:was|were|is|are)\s+(?:taken|chosen|selected|picked|used)\s+as|serve[sd]?\s+as|",
+                             r"as|is)\s+", _ART,
+                             r"(?:backbone|base\s+model|starting\s+(?:point|checkpoint)|initial\s+checkpoint|",
+                             r"initiali[sz]ation|pre-?trained\s+model|",
                              r"(?<=as a )predictive\s+model|underlying\s+model)\b"), 0.7,
-          _any("backbone", "starting point", "initiali", "base model", "trained model", "predictive model",
-               "underlying model"), before=True),
+          _any("backbone", "starting point", "starting checkpoint", "initial checkpoint", "initiali", "base model",
+               "trained model", "predictive model", "underlying model"), before=True),
     _Rule("based-on", _rx(r"(?:based|built)\s+on\s+", _ART, _POSS, _ADJ, _REF), 0.7, _any("based on", "built on")),
     # "based on X" / "fine-tuned from X" / "initialised from the weights of X" in Spanish, Portuguese, French,
     # German, Italian, Vietnamese, Indonesian and Russian (never "trained on": there a dataset follows)
