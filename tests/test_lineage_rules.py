@@ -1000,6 +1000,15 @@ def test_a_copy_converted_to_openvino_names_its_source() -> None:
     ("A finetune of mistralai/Mistral-7B-v0.1 on OpenHermes.\n", "mistralai/Mistral-7B-v0.1", "finetune"),
     ("This is a fine-tune of [meta-llama/Llama-2-7b-hf](https://huggingface.co/meta-llama/Llama-2-7b-hf) for chat.\n",
      "meta-llama/Llama-2-7b-hf", "finetune"),
+    ("We fine-tune the publicly available `bert-base-multilingual-cased` checkpoint on our data.\n",
+     "google-bert/bert-base-multilingual-cased", "finetune"),
+    ("This model is an instruction-tuned version of `mistralai/Mistral-7B-v0.1`.\n", "mistralai/Mistral-7B-v0.1",
+     "finetune"),
+    ("This model is a DPO-aligned version of `HuggingFaceH4/mistral-7b-sft-beta`.\n",
+     "HuggingFaceH4/mistral-7b-sft-beta", "finetune"),
+    ("PEFT adapter trained on top of Qwen/Qwen2.5-1.5B-Instruct.\n", "Qwen/Qwen2.5-1.5B-Instruct", "adapter"),
+    ("The student model was initialised with the weights of `bert-base-uncased` and trained with "
+     "`bert-large-uncased` as the teacher.\n", "google-bert/bert-base-uncased", "distillation"),
 ])
 def test_common_ways_a_hand_written_card_names_its_base(card: str, parent: str, relation: str) -> None:
     assert _edges(card) == [(parent, relation)]
@@ -1007,6 +1016,10 @@ def test_common_ways_a_hand_written_card_names_its_base(card: str, parent: str, 
 
 def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
     assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []
+
+
+def test_a_pre_trained_version_of_a_family_is_a_model_of_its_own() -> None:
+    assert _edges("This is a pre-trained version of roberta-base for Spanish, trained from scratch.\n") == []
 
 
 @pytest.mark.parametrize(("child", "relation"), [

@@ -304,6 +304,12 @@ _RULES: list[_Rule] = [
     # a training command's `--model_name_or_path X` (the Hugging Face example scripts): the model it starts from
     _Rule("model-argument", _rx(r"model[_-]name[_-]or[_-]path['\"]?(?:[ \t]*[=:][ \t]*|[ \t]+)['\"]?", _REF), 0.65,
           _any("model_name_or_path", "model-name-or-path")),
+    # "an instruction-tuned version of X", "a DPO-aligned version of X", "a chat-tuned variant of X" (not
+    # "a pre-trained version of BERT for Spanish": a model of its own)
+    _Rule("tuned-version-of", _rx(r"(?<![\w-])(?:(?:instruction|instruct|chat|sft|dpo|rlhf|orpo|kto|preference|",
+                                  r"safety|domain|task|further|re|fine)[- ]?(?:tuned|aligned|trained)|aligned)\s+",
+                                  r"(?:version|variant)",
+                                  r"\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.8, _any("version of", "variant of")),
     _Rule("version-of", _rx(r"version\s+of\s+", _ART, _ADJ, _REF, r"\)?,?\s+(?:(?:that|which)\s+",
                             r"(?:was|has\s+been|is)\s+)?(?:fine[- ]?tuned|finetuned|trained|adapted)"), 0.8,
           _any("version of")),
@@ -334,7 +340,7 @@ _RULES: list[_Rule] = [
     _Rule("verb-object", _rx(r"(?:fine[- ]?tun(?:e|es|ed|ing)|finetun(?:e|es|ed|ing)|",
                              r"pre-?train(?:ed|ing)|train(?:ed|ing))\s+", _ART, _POSS, _ADJ,
                              r"(?:[\w.-]+\s+\()?", _REF,
-                             r"(?=\)?(?:\s+(?:[a-z-]+\s+){0,2}(?:model|classifier))?\**\s+",
+                             r"(?=\)?(?:\s+(?:[a-z-]+\s+){0,2}(?:model|classifier|checkpoint))?\**\s+",
                              r"(?:on|for|with|using|via|through|to|into)\b|",
                              # a list step "3. Fine-tune a pretrained model (`X`)" ends the line
                              r"(?<=[)`])\)?[ \t]*(?:\n|$))"), 0.7, _any("tun", "train")),
@@ -974,11 +980,13 @@ def student_init_edge(child: str, text: str, resolver: Resolver) -> Edge | None:
 
 _ADAPTER_TAGS = frozenset({"lora", "qlora", "peft", "adapter", "adapters", "adapter-transformers"})
 _ADAPTER_TEXT = re.compile(r"\bpeft\s+\d|peftmodel|adapter_config\.json|adapter_model\.(?:bin|safetensors)|"
-                           r"--lora_weights|\blora\s+adapters?\b|low[- ]rank\s+adaptation|\(q?lora\)|\bqlora\b|"
+                           r"--lora_weights|\b(?:lora|peft)\s+adapters?\b|low[- ]rank\s+adaptation|\(q?lora\)|"
+                           r"\bqlora\b|"
                            r"(?:using|with|via)\s+(?:q?lora|peft)\b|`peft`|\bpeft\s+librar|"
                            r"\bq?lora[- ](?:fine-?tun|finetun|training|tuning)")
 #: A sentence about a distillation's student ("distil X into a student initialised with ... of Y").
-_STUDENT_CUE = re.compile(r"\bdistil\w*\b[^.\n]{0,120}\bstudent\b|\bstudent\b[^.\n]{0,120}\bdistil")
+_STUDENT_CUE = re.compile(r"\bdistil\w*\b[^.\n]{0,120}\bstudent\b|\bstudent\b[^.\n]{0,120}\b(?:distil|teacher\b)|"
+                          r"\bteacher\b[^.\n]{0,120}\bstudent\b")
 #: An adapter named so: `lora_model`, `llama-3-8b-qlora`, `GPT2-AdapterTuning`, `x-peft`.
 _ADAPTER_NAME = re.compile(r"(?:^|[-_.])(?:q?lora|peft|adapters?)(?:$|[-_.]|tuning)", re.I)
 _NOT_ADAPTER = re.compile(r"\bnot\s+(?:an?\s+)?(?:peft|lora)\b")
