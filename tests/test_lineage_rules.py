@@ -1014,6 +1014,25 @@ def test_common_ways_a_hand_written_card_names_its_base(card: str, parent: str, 
     assert _edges(card) == [(parent, relation)]
 
 
+@pytest.mark.parametrize("card", [
+    "This model is used as the base model for [acme/chat](https://huggingface.co/acme/chat).\n",
+    "It serves as a foundation model for [acme/chat](https://huggingface.co/acme/chat) and others.\n",
+    "We used [bigcode/starcoder](https://huggingface.co/bigcode/starcoder) to generate synthetic training data.\n",
+    "We leveraged `facebook/bart-large-mnli` for labelling the reviews.\n",
+])
+def test_a_model_made_from_this_one_or_a_tool_of_its_training_is_no_parent(card: str) -> None:
+    assert _edges(card, child="acme/base") == []
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("The base model for this fine-tune is [roberta-base](https://huggingface.co/roberta-base).\n",
+     "FacebookAI/roberta-base"),
+    ("We used `bert-base-uncased` to train a spam classifier on our emails.\n", "google-bert/bert-base-uncased"),
+])
+def test_the_base_of_this_model_is_still_its_parent(card: str, parent: str) -> None:
+    assert _edges(card, child="acme/base") == [(parent, "finetune")]
+
+
 def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
     assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []
 

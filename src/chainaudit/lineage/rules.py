@@ -146,6 +146,10 @@ _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source|starting|ini
           r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])|(?:默认|默認)?基座(?=[*_ \t]*[:：])"
           r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*"
           r"(?:```[\w-]*[ \t]*\n\s*)?")  # "Base model:" over a code block holding the id
+#: After a model "we used" or "leveraged": what it did to the data ("to generate synthetic training data", "for
+#: labelling"), which makes it a tool of the training, not the model's start.
+_TOOL_AFTER = (r"(?![`*\])'\"]*\s+(?:to|for)\s+(?:generat|label|annotat|filter|evaluat|scor|judg|translat|synthesi|"
+               r"paraphras|rewrit|clean|embed|encod|retriev|rank|rerank))")
 #: The letters `_FIELD` can start with, as a look-ahead: the regex engine then rules out most positions of a
 #: card with one character test instead of trying each of `_FIELD`'s alternatives there (this halves the time of
 #: the costliest card-text rule; rules whose pattern starts with one literal are fast already).
@@ -323,14 +327,14 @@ _RULES: list[_Rule] = [
           _any("using", "tuned with")),
     # "the model utilizes "bert-base-cased,"", "Leverages `bert-base-cased` for contextual understanding"
     _Rule("leverages", _rx(r"(?:utili[sz](?:e|es|ed|ing)|leverag(?:e|es|ed|ing)|employ(?:s|ed|ing)?)\s+", _ART, _ADJ,
-                           r"[\"']?", _REF), 0.55, _any("utili", "leverag", "employ")),
+                           r"[\"']?", _REF, _TOOL_AFTER), 0.55, _any("utili", "leverag", "employ")),
     # "(we use the bert-base-chinese checkpoint)": a checkpoint or its weights, used, is where training started
     _Rule("use-checkpoint", _rx(r"(?<![\w-])(?:i|we)\s+(?:use|used|start\s+from|started\s+from)\s+(?:the\s+)?",
                                 _REF, r"[`*]*\s+(?:pre-?trained\s+)?(?:checkpoint|weights)\b"), 0.7,
           _any("we use", "i use", "we start", "i start")),
     # "I used Bert model(microsoft/BiomedNLP-PubMedBERT-...)", "We used `bert-base-uncased`" (a person's own words)
     _Rule("we-used", _rx(r"(?<![\w-])(?:i|we)\s+(?:have\s+)?(?:used|chose|selected|picked)\s+", _ART, _POSS, _ADJ,
-                         r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF), 0.55,
+                         r"(?:[\w.-]+\s*(?:model\s*)?\(\s*)?", _REF, _TOOL_AFTER), 0.55,
           _any("i used", "we used", "have used", "i chose", "we chose", "i selected", "we selected", "i picked",
                "we picked")),
     _Rule("passive", _rx(r"(?:was|were|is|are|has\s+been|have\s+been)\s+",
@@ -403,6 +407,9 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
     r"(?:model|checkpoint)\b|"
     # "this model was fine-tuned to create [X]": what it was used to make
     r"(?:fine-?tuned|used|trained)\s+to\s+(?:create|produce|build|make|obtain)\b|"
+    # "this model is used as the base model for [X]": what was made from it
+    r"(?:used|serves?|served|acts?)\s+as\s+(?:the\s+|a\s+)?(?:base|starting|foundation)\s+(?:model|checkpoint|point)"
+    r"\s+for\b|"
     r"(?:fine-?tuned|trained|derived|built)\s+(?:from|on)\s+(?:this|our)\s+(?:one|model|checkpoint)\b")
 _SELF = re.compile(r"\b(?:this|our|the\s+(?:present|current))\s+(?:model|checkpoint|classifier|version)\b|"
                    r"\bours\b|\bwe\b")
