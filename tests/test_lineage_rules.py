@@ -1033,6 +1033,39 @@ def test_the_base_of_this_model_is_still_its_parent(card: str, parent: str) -> N
     assert _edges(card, child="acme/base") == [(parent, "finetune")]
 
 
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("Pretrained model used: `bert-base-uncased`\n", "google-bert/bert-base-uncased", "finetune"),
+    ("Bu model, [dbmdz/bert-base-turkish-cased](https://huggingface.co/dbmdz/bert-base-turkish-cased) modelinin ince "
+     "ayarlı bir versiyonudur.\n", "dbmdz/bert-base-turkish-cased", "finetune"),
+    ("このモデルは[cl-tohoku/bert-base-japanese](https://huggingface.co/cl-tohoku/bert-base-japanese)を"
+     "ファインチューニングしたものです。\n", "cl-tohoku/bert-base-japanese", "finetune"),
+    ("このモデルは cl-tohoku/bert-base-japanese-v3 をベースに学習しました。\n", "cl-tohoku/bert-base-japanese-v3",
+     "finetune"),
+    ("llm-jp/llm-jp-3-1.8b に継続事前学習を行いました。\n", "llm-jp/llm-jp-3-1.8b", "continued-pretraining"),
+    ("이 모델은 klue/roberta-base를 미세 조정한 모델입니다.\n", "klue/roberta-base", "finetune"),
+    ("beomi/KcELECTRA-base를 기반으로 학습했습니다.\n", "beomi/KcELECTRA-base", "finetune"),
+    ("Эта модель является дообученной версией [DeepPavlov/rubert-base-cased]"
+     "(https://huggingface.co/DeepPavlov/rubert-base-cased).\n", "DeepPavlov/rubert-base-cased", "finetune"),
+    ("Este modelo es una versión fine-tuneada de `PlanTL-GOB-ES/roberta-base-bne`.\n", "PlanTL-GOB-ES/roberta-base-bne",
+     "finetune"),
+    ("Ten model to dostrojona wersja [allegro/herbert-base-cased](https://huggingface.co/allegro/herbert-base-cased).\n",
+     "allegro/herbert-base-cased", "finetune"),
+    ("本模型基于bert-base-chinese，在THUCNews数据集上进行了微调。\n", "google-bert/bert-base-chinese", "finetune"),
+])
+def test_a_base_named_in_other_languages(card: str, parent: str, relation: str) -> None:
+    assert _edges(card) == [(parent, relation)]
+
+
+@pytest.mark.parametrize("card", [
+    "stockmark/ner-wikipedia-dataset をファインチューニングに使用しました。\n",
+    "llm-jp/magpie を用いてファインチューニングしました。\n",
+    "klue/ynat를 미세 조정에 사용했습니다.\n",
+    "이 모델은 klue/ynat 데이터셋을 사용하여 미세 조정했습니다.\n",
+])
+def test_a_dataset_used_for_fine_tuning_in_korean_or_japanese_is_no_parent(card: str) -> None:
+    assert _edges(card) == []
+
+
 def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
     assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []
 

@@ -117,6 +117,9 @@ _REF = (r"(?:(?:\*\*|__)?(?=\[)\[(?P<label>[^\]\n]{1,200})\]\((?P<url>[^)\s]{0,4
         r"|`(?P<tick>[^`\n]{1,200})`"
         r"|\*\*(?P<bold>[^*\n]{1,200})\*\*"
         r"|(?P<bare>(?:https?://)?[a-z0-9][\w.\-]*(?:/[\w.\-@]+)*))")
+#: `_REF` whose bare id is ASCII only, for languages that write a particle right onto it ("klue/roberta-base를").
+_REF_ASCII = _REF.replace(r"(?P<bare>(?:https?://)?[a-z0-9][\w.\-]*(?:/[\w.\-@]+)*)",
+                          r"(?P<bare>(?:https?://)?[a-z0-9][a-z0-9_.\-]*(?:/[a-z0-9_.\-@]+)*)")
 _ART = r"(?:(?:the|a|an|our|its)\s+)?"
 #: A maker named before the model, possessive, maybe as its own link ("[EleutherAI's](url) [Pythia-12b](url)").
 _POSS = (r"(?:(?:\[[^\]\n]{1,40}(?:'s|\u2019s)\]\([^)\s]{1,200}\)|[\w.-]{1,30}(?:'s|\u2019s)|"
@@ -144,7 +147,7 @@ _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source|starting|ini
           r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           # Chinese "pre-trained model:" (only as a field: as a heading it is the download list of a family)
           r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])|(?:默认|默認)?基座(?=[*_ \t]*[:：])"
-          r")(?:\s*\(s\))?(?:\s*\[optional\])?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*"
+          r")(?:\s*\(s\))?(?:\s*\[optional\])?(?:[ \t]+used)?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*"
           r"(?:```[\w-]*[ \t]*\n\s*)?")  # "Base model:" over a code block holding the id
 #: After a model "we used" or "leveraged": what it did to the data ("to generate synthetic training data", "for
 #: labelling"), which makes it a tool of the training, not the model's start.
@@ -194,7 +197,8 @@ _RULES: list[_Rule] = [
     _Rule("fine-tune-of", _rx(r"(?<![\w-])fine-?tune\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.8,
           _any("fine-tune of", "finetune of")),
     # the Trainer card's sentence in Portuguese, Spanish, French and German
-    _Rule("trainer-translated", _rx(r"(?:vers[ãa]o\s+(?:ajustada|afinada|refinada)|versi[óo]n\s+(?:ajustada|afinada)|",
+    _Rule("trainer-translated", _rx(r"(?:vers[ãa]o\s+(?:ajustada|afinada|refinada)|",
+                                    r"versi[óo]n\s+(?:ajustada|afinada|fine-?tune(?:ad[oa]|d))|",
                                     r"version\s+(?:affin[ée]e|ajust[ée]e)|feinabgestimmte\s+version)\s+",
                                     r"(?:do|da|de|del|von|of)\s+(?:la\s+|le\s+|l')?", _REF), 0.85,
           _any("vers")),
@@ -202,6 +206,24 @@ _RULES: list[_Rule] = [
     _Rule("korean-object", _rx(r"(?:(?:사전\s*학습\s*)?(?:언어\s*)?모델을|모델로|를|을)\s*",
                                r"(?:fine-?tun|finetun|파인\s*튜닝|미세\s*조정)"), 0.75,
           _any("모델", "를", "을"), before=True),
+    # Korean and Japanese particles written onto the id: "klue/roberta-base를 미세 조정한 모델", "X를 기반으로",
+    # "cl-tohoku/bert-base-japaneseをファインチューニング", "Xをベースに学習" (the id itself in ASCII letters)
+    _Rule("korean-particle", _rx(r"(?<![a-z0-9_./-])", _REF_ASCII, r"[`*]*\s*(?:모델을|모델로|를|을)\s*",
+                                 r"(?:fine-?tun\w*|finetun\w*|파인\s*튜닝|미세\s*조정|추가\s*학습|기반으로)",
+                                 r"(?!\s*(?:에|용|을|를|의|데이터))"), 0.75,
+          _any("를", "을", "모델로")),
+    _Rule("japanese-particle", _rx(r"(?<![a-z0-9_./-])", _REF_ASCII, r"[`*]*\s*(?:を|から)\s*",
+                                   r"(?:(?:ファインチューニング|ファインチューン|fine-?tun\w*|微調整|追加学習)",
+                                   r"(?!\s*(?:に|用|の|データ))|",  # not "Xをファインチューニングに使用" (a dataset)
+                                   r"(?:ベース|もと|元|基)(?:に|として)(?:して)?[^。\n]{0,40}?",
+                                   r"(?:学習|ファインチューニング|微調整|チューニング))"), 0.75,
+          _any("を", "から")),
+    _Rule("japanese-continued", _rx(r"(?<![a-z0-9_./-])", _REF_ASCII,
+                                    r"[`*]*\s*(?:を|から|に)\s*(?:継続|追加)事前学習"), 0.75,
+          _any("事前学習"), relation="continued-pretraining"),
+    # Turkish: "[X](...) modelinin ince ayarlı bir versiyonudur" (a fine-tuned version of the model X)
+    _Rule("turkish-model-of", _rx(r"(?:modelinin|modelinden|modeli\s+üzerinde)\s+(?:[\w]+\s+)?ince\s+ayar"), 0.75,
+          _any("ince ayar"), before=True),
     _Rule("checkpoint-of", _rx(r"(?:fine[- ]?tune[d]?|finetuned?)\s+(?:checkpoint|model)\s+of\s+", _ART, _POSS, _ADJ,
                                _REF), 0.85, _any("checkpoint of", "model of")),
     _Rule("base-heading", _rx(r"#{1,6}[ \t]*(?:the[ \t]+)?(?:(?:base|original|parent|foundation|upstream)[ \t]+model|",
@@ -366,9 +388,10 @@ _RULES: list[_Rule] = [
         r"(?:affin[ée]e?|entra[îi]n[ée]e?|ajust[ée]e?)\s+(?:à|a)\s+partir\s+d[eu]|",
         r"dựa\s+trên|khởi\s+tạo\s+từ(?:\s+trọng\s+số)?|tinh\s+chỉnh\s+từ|",
         r"berbasis|berdasarkan|(?:di-?)?fine-?tun(?:e|ing)\s+dari|",
-        r"на\s+основе|на\s+базе|дообучен(?:н?ая|н?ой)?\s+(?:верси[ия]\s+)?)\s+", _ART, _POSS, _ADJ, _REF), 0.7,
+        r"на\s+основе|на\s+базе|дообучен(?:н?ая|н?ой)?(?:\s+верси(?:я|и|ей|ю))?|",
+        r"dostrojon[aey]\s+wersj[aię]|wersj[aię]\s+dostrojon[aey])\s+", _ART, _POSS, _ADJ, _REF), 0.7,
         _any("basad", "basead", "basé", "basee", "basiert", "basierend", "basis", "basat", "partir", "dựa", "khởi",
-             "tinh chỉnh", "berbasis", "berdasarkan", "dari", "основе", "базе", "дообуч")),
+             "tinh chỉnh", "berbasis", "berdasarkan", "dari", "основе", "базе", "дообуч", "dostrojon")),
     _Rule("postfix", _rx(r"(?:fine[- ]?tuned|finetuned)\s+(?:on|for|with)\b"), 0.65, _any("tuned"), before=True),
     # "## cardiffnlp/twitter-roberta-base-sentiment-latest base fine tuned model": a model fine-tuned from X
     _Rule("fine-tuned-model-after", _rx(r"(?:based?\s+)?(?:fine[- ]?tuned|finetuned)\s+model\b"), 0.6,
@@ -1579,6 +1602,9 @@ _CJK_RULES = (  # each with the words that must occur for it to match
                 r"(?P<verb>微调|微調|训练|訓練)")),
     # "准备学生模型 Qwen2.5-7B-Instruct：" (the student model of a distillation: where its weights start)
     (("学生模型", "學生模型"), re.compile(r"(?P<verb>学生模型|學生模型)\s*(?:为|為|是|[:：])?" + _CJK_ID)),
+    # "本模型基于bert-base-chinese，在THUCNews数据集上进行了微调" (based on X, then fine-tuned on a dataset)
+    (("微调", "微調", "精调", "精調"),
+     re.compile(r"(?:基于|基於)\s*" + _CJK_ID + r"\s*[，,][^。\n]{0,40}?(?P<verb>微调|微調|精调|精調)")),
     # "基于 X，继续在 20G 金融语料上训练" (based on X, training continued on a corpus)
     (("继续", "繼續"),
      re.compile(r"(?:基于|基於)\s*" + _CJK_ID + r"\s*[，,]\s*(?P<verb>继续|繼續)[^。\n]{0,24}?(?:训练|訓練)")),
