@@ -1066,6 +1066,15 @@ def test_a_dataset_used_for_fine_tuning_in_korean_or_japanese_is_no_parent(card:
     assert _edges(card) == []
 
 
+def test_a_card_saying_it_is_the_parent_in_another_format_makes_a_quantized_edge() -> None:
+    card = ("https://huggingface.co/distilbert-base-uncased-finetuned-sst-2-english with ONNX weights to be compatible "
+            "with Transformers.js.\n")
+    assert _edges(card, child="someone/distilbert-base-uncased-finetuned-sst-2-english") == [
+        ("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "quantized")]
+    assert _edges("Fine-tuned from [acme/base](https://huggingface.co/acme/base) on SST-2.\n\nWe also export "
+                  "ONNX weights.\n") == [("acme/base", "finetune")]  # another sentence's format says nothing
+
+
 def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
     assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []
 

@@ -1015,6 +1015,12 @@ _ADAPTER_TEXT = re.compile(r"\bpeft\s+\d|peftmodel|adapter_config\.json|adapter_
                            r"(?:using|with|via)\s+(?:q?lora|peft)\b|`peft`|\bpeft\s+librar|"
                            r"\bq?lora[- ](?:fine-?tun|finetun|training|tuning)")
 #: A sentence about a distillation's student ("distil X into a student initialised with ... of Y").
+#: The rule's own sentence says the model is the parent in another format ("https://hf.co/X with ONNX weights to be
+#: compatible with Transformers.js", "Conversion of [X](...)" under an "ONNX convert" title): a copy, as quantized.
+_FORMATS = r"(?:onnx|openvino|core\s?ml|tflite|tensorrt|ctranslate2|ct2|torchscript|gguf|ggml|mlx)"
+_CONVERSION_CUE = re.compile(r"\b" + _FORMATS + r"\s+(?:weights|export|version|format|files|conversion)\b|"
+                             r"\b(?:convert(?:ed)?|conversion|export(?:ed)?)\b[^.\n]{0,60}\b" + _FORMATS + r"\b|"
+                             r"\b" + _FORMATS + r"\s+convert")
 _STUDENT_CUE = re.compile(r"\bdistil\w*\b[^.\n]{0,120}\bstudent\b|\bstudent\b[^.\n]{0,120}\b(?:distil|teacher\b)|"
                           r"\bteacher\b[^.\n]{0,120}\bstudent\b")
 #: An adapter named so: `lora_model`, `llama-3-8b-qlora`, `GPT2-AdapterTuning`, `x-peft`.
@@ -1063,6 +1069,8 @@ def refine_relation(edge: Edge, child: str, card_data: dict[str, Any], tags: Ite
         windows.append(norm[at:at + len(edge.evidence) + 300] if at >= 0 else edge.evidence.lower())
     if edge.source == "card-text" and _STUDENT_CUE.search(windows[-1]):  # the student a distillation started from
         return edge._replace(relation="distillation")
+    if edge.source == "card-text" and edge.relation == "finetune" and _CONVERSION_CUE.search(edge.evidence.lower()):
+        return edge._replace(relation="quantized")
     windows.append(low[:1500])  # the card's opening says what the model is
     if any(_CPT_CUE.search(w) for w in windows):
         return edge._replace(relation="continued-pretraining")
