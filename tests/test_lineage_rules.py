@@ -1075,6 +1075,29 @@ def test_a_card_saying_it_is_the_parent_in_another_format_makes_a_quantized_edge
                   "ONNX weights.\n") == [("acme/base", "finetune")]  # another sentence's format says nothing
 
 
+@pytest.mark.parametrize(("card", "parent", "relation"), [
+    ("This model is a distilled version of [roberta-large](https://huggingface.co/roberta-large) with 6 layers, "
+     "initialized from [distilroberta-base](https://huggingface.co/distilroberta-base).\n",
+     "distilbert/distilroberta-base", "distillation"),
+    ("We distill [BAAI/bge-large-en](https://huggingface.co/BAAI/bge-large-en) into "
+     "[BAAI/bge-small-en](https://huggingface.co/BAAI/bge-small-en).\n", "BAAI/bge-small-en", "distillation"),
+    ("The model was distilled from `sentence-transformers/all-mpnet-base-v2` starting from "
+     "`nreimers/MiniLM-L6-H384-uncased`.\n", "nreimers/MiniLM-L6-H384-uncased", "distillation"),
+    ("We initialize our model with the weights of `allenai/scibert_scivocab_uncased` and continue pretraining on "
+     "1M papers.\n", "allenai/scibert_scivocab_uncased", "continued-pretraining"),
+    ("We take [t5-base](https://huggingface.co/t5-base) and pretrain it for 100k more steps on C4-de.\n",
+     "google-t5/t5-base", "finetune"),
+    ("The encoder is initialised with `xlm-roberta-large` weights.\n", "FacebookAI/xlm-roberta-large", "finetune"),
+])
+def test_a_student_or_a_further_trained_model_names_where_its_weights_started(card: str, parent: str,
+                                                                              relation: str) -> None:
+    assert _edges(card) == [(parent, relation)]
+
+
+def test_a_model_initialised_with_random_weights_has_no_parent() -> None:
+    assert _edges("All layers were initialized with random weights and trained from scratch.\n") == []
+
+
 def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
     assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []
 

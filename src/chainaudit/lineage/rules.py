@@ -130,7 +130,7 @@ _ADJ = (r"(?:(?:pre-?trained|base|original|public(?:ly available)?|open[- ]sourc
         r"`?\d+(?:\.\d+)?[mb]`?(?:[ -]param(?:eter)?s?)?)\s+){0,3}")  # "the `33M` parameter X"
 _VERBS = (r"(?:fine[- ]?tun(?:ed|ing)|finetun(?:ed|ing)|"
           r"(?:further|continued?|continual(?:ly)?|incremental(?:ly)?)[- ]?(?:pre-?)?train(?:ed|ing)|"
-          r"pre-?trained|trained|initiali[sz](?:ed|ing)|warm[- ]?start(?:ed|ing)?|start(?:s|ed|ing)?|derived|"
+          r"pre-?trained|trained|initiali[sz](?:e|ed|ing)|warm[- ]?start(?:ed|ing)?|start(?:s|ed|ing)?|derived|"
           r"adapted|built|based|obtained|created|converted|quantized|quantised)")
 _FROM = (r"(?:from(?:\s+model)?:?|on\s+top\s+of|atop|upon|off(?:\s+of)?|with\s+(?:the\s+)?weights\s+(?:from|of)|"
          # "a student initialised with the first 6 layers of roberta-base"
@@ -245,6 +245,12 @@ _RULES: list[_Rule] = [
                                    r"(?:initiali[sz]ed|warm[- ]started)|",
                                    r"initiali[sz]e[sd]?\s+(?:the|our|a)\s+student(?:\s+model)?)\s+(?:from|with)\s+",
                                    _ART, _ADJ, _REF), 0.7, _any("student"), relation="distillation"),
+    # "distilled from X, starting from Y" / "We distill [X](...) into [Y](...)": Y, the student's start
+    _Rule("student-start", _rx(r"distil(?:l|ls|led|ling)?\s+(?:from\s+)?(?:[^\n.]|\.(?!\s)){1,200}?,?\s+",
+                               r"(?:(?:starting|initiali[sz]ed|initiali[sz]ing|warm[- ]started)\s+(?:from|with)|",
+                               r"into)\s+",
+                               _ART, _ADJ, _REF), 0.7,
+          _any("distil"), relation="distillation"),
     # a training config's "- **Student:** Llama-3.2-3B-Instruct"
     _Rule("student-field", _rx(r"(?<![\w-])student[*_]*[ \t]*[:=\uff1a][ \t]*[*_]*[ \t]*", _ART, _REF), 0.7,
           _any("student"), relation="distillation"),
@@ -286,8 +292,9 @@ _RULES: list[_Rule] = [
     _Rule("use-and-tune", _rx(r"(?:we|i|(?:this|the)\s+model)\s+(?:use|uses|used|take|takes|took|start\s+with|",
                               r"starts\s+with|started\s+with)\s+", _ART, _POSS, _ADJ,
                               _REF, r"[`*]*\s*,?\s+and\s+(?:then\s+)?",
-                              r"(?:fine[- ]?tune[ds]?|finetune[ds]?|train(?:ed|s)?)\s+it\b"),
-          0.7, _any("and fine", "and finetune", "and train", "and then fine", "and then train")),
+                              r"(?:fine[- ]?tune[ds]?|finetune[ds]?|(?:pre-?)?train(?:ed|s)?)\s+it\b"),
+          0.7, _any("and fine", "and finetune", "and train", "and then fine", "and then train", "and pretrain",
+                    "and pre-train", "and then pretrain", "and then pre-train")),
     _Rule("is-further-tuned", _rx(r"(?:model|it|checkpoint)\s+is\s+", _REF,
                                   r"[`*]*\s*,?\s+(?:further|additionally)\s+",
                                   r"(?:fine[- ]?tuned|finetuned|trained|pre-?trained)\b"), 0.75,
@@ -343,6 +350,9 @@ _RULES: list[_Rule] = [
                            r"(?:model|encoder|network|classifier|backbone|student)\s+)?", _FROM, r"\s+", _ART, _ADJ,
                            r"(?:(?:of|from)\s+)?", _ART, _POSS, _REF),
           0.75, _any("from", "top of", "atop", "upon", "off", "weights of", "checkpoint of", "layers of")),
+    # "The encoder is initialised with `xlm-roberta-large` weights", "initialized with X" (not "with random weights")
+    _Rule("init-with", _rx(r"initiali[sz](?:e|es|ed|ing)\s+(?:it\s+|them\s+)?with\s+(?:the\s+)?(?:pre-?trained\s+)?",
+                           _REF), 0.7, _any("with")),
     # "a classifier built using `bert-base-uncased`" (its own rule: a verb-from match would swallow the words)
     _Rule("built-using", _rx(r"(?:(?:built|fine[- ]?tuned|finetuned|trained)\s+using|",
                              r"(?:fine[- ]?tuned|finetuned)\s+with)\s+", _ART, _ADJ, _REF), 0.7,
@@ -696,7 +706,7 @@ _ORIGINAL_SUFFIX = re.compile(r"^(?:hf|base|pretrained|pre-?trained|pt|raw|origi
 #: Rules whose words say which model came from which ("a fine-tuned version of X", "Base model: X"): a name that
 #: extends the card's own is then still the parent.
 #: Rules that name a distilled model's student, in sentences that also name its teacher (not blocked by it).
-_STUDENT_RULES = frozenset({"student", "student-field", "student-after", "student-init-from"})
+_STUDENT_RULES = frozenset({"student", "student-field", "student-after", "student-init-from", "student-start"})
 _DIRECTED = frozenset({"template", "trainer", "trainer-translated", "checkpoint-of", "model-field", "base-heading",
                        "base-argument", "quantized", "format-of", "converted-for", "in-format", "copy-of", "extended",
                        "setfit", "setfit-body"})
