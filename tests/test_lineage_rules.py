@@ -370,6 +370,13 @@ def test_smaller_versions_of_a_model_name_it_but_a_smaller_version_elsewhere_is_
      "[Noromaid](NeverSleep/Noromaid-13b-v0.1.1).\n", ["CalderaAI/13B-Thorns-l2", "NeverSleep/Noromaid-13b-v0.1.1"]),
     ("# V\n\nThe models used in the merge are:\n- [a/one-70b](https://huggingface.co/a/one-70b)\n- `b/two-70b`\n\n"
      "Inspired by [c/goliath](https://huggingface.co/c/goliath).\n", ["a/one-70b", "b/two-70b"]),
+    ("[a/x](https://huggingface.co/a/x) + [b/y](https://huggingface.co/b/y) merged with SLERP.\n", ["a/x", "b/y"]),
+    ("This is a MoE of [a/x](https://huggingface.co/a/x), [b/y](https://huggingface.co/b/y) and "
+     "[c/z](https://huggingface.co/c/z).\n", ["a/x", "b/y", "c/z"]),
+    ("Mixture of Experts made with mergekit-moe from a/x and b/y.\n", ["a/x", "b/y"]),
+    ("We averaged the weights of `a/x` and `b/y` (model soup).\n", ["a/x", "b/y"]),
+    ("```yaml\nbase_model: a/x\ngate_mode: hidden\nexperts:\n  - source_model: a/x\n    positive_prompts: [\"chat\"]\n"
+     "  - source_model: b/y\n    positive_prompts: [\"code\"]\n```\n", ["a/x", "b/y"]),
 ])
 def test_a_merge_named_in_prose_gives_every_merged_model(card: str, expected: list) -> None:
     assert _edges(card) == [(p, "merge") for p in expected]

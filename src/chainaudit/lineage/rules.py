@@ -930,6 +930,10 @@ def _enough(found: dict[str, str], entries: int) -> bool:
 #: A sentence that says which models were merged, in prose ("a merge of [A](...) and [B](...)", "a ties merge
 #: between X and Y", "the models used in the merge are ...", "interleaving layers of [A], [B] and [C]").
 _MERGE_SENTENCE = re.compile(r"\bmerge\s+(?:of|between)\b|\bfrankenmerge\s+(?:of|with|between)\b|"
+                             # "a MoE of X, Y and Z", "Mixture of Experts made from X and Y", "averaged the weights of"
+                             r"\bmoe\s+(?:of|from|made\s+(?:of|from|with))\b|"
+                             r"mixture\s+of\s+experts\s+(?:of|from|made\s+(?:of|from|with))\b|"
+                             r"\baverag(?:e|ed|ing)\s+(?:the\s+)?(?:weights|parameters)\s+of\b|"
                              r"\bmerged?\s+(?:together\s+)?(?:from|with)\b|models\s+used\s+in\s+the\s+merge|"
                              r"interleaving\s+(?:the\s+)?layers\s+of|\bcombin(?:es|ed|ing)\s+(?:the\s+)?layers\s+of|"
                              # "Merged X with Y using TIES", "the result of merging X and Y", "a 50/50 blend of X and Y"
@@ -937,13 +941,15 @@ _MERGE_SENTENCE = re.compile(r"\bmerge\s+(?:of|between)\b|\bfrankenmerge\s+(?:of
                              r"(?=\[|`|\*\*|[a-z0-9][\w.\-]*/[\w.\-])")  # a model right after the cue
 
 
+_MERGE_WORDS = ("merg", "layers of", "blend of", "mix of", "soup of", "moe", "mixture of experts", "averag")
+
+
 def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     """Every model a merge sentence names (links, backticked or bare ids; the list after it when the sentence ends
     in a colon), when it names two or more: the prose form of a merge card without mergekit's template."""
     text = text[:MAX_TEXT_CHARS]
     low = text.lower()
-    if "merg" not in low and "layers of" not in low and "blend of" not in low and "mix of" not in low and \
-            "soup of" not in low:
+    if not any(word in low for word in _MERGE_WORDS):
         return []
     for cue in _MERGE_SENTENCE.finditer(low):
         s_start, s_end = _sentence(low, cue.start(), cue.end())
@@ -955,7 +961,9 @@ def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge
             while (item := _LIST_ITEM.match(text, at)) is not None:
                 end = at = item.end()
         found: dict[str, str] = {}
-        for ref_match in _ITEM_REF.finditer(text, cue.start(), end):
+        # "[X](...) + [Y](...) merged with SLERP": a past participle after the models, which the sentence names first
+        start = s_start if cue.group().startswith("merged") else cue.start()
+        for ref_match in _ITEM_REF.finditer(text, start, end):
             raw = ref_match.group("url") or ref_match.group("tick") or ref_match.group("bare")
             ref = resolver.resolve(raw) if raw else None
             if ref is not None and ref.model_id.lower() != child.lower():
@@ -966,14 +974,17 @@ def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge
     return []
 
 
-_MERGE_METHOD = re.compile(r"^\s*merge_method\s*:\s*(?P<method>[\w-]+)", re.M)
-_CONFIG_MODEL = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:model|base_model)[ \t]*:[ \t]*(?P<whole>['\"][^'\"\n]+['\"]|"
+#: mergekit's `merge_method: ties`, or mergekit-moe's `experts:` list (whose entries are `- source_model: X`).
+_MERGE_METHOD = re.compile(r"^\s*(?:merge_method\s*:\s*(?P<method>[\w-]+)|(?P<moe>experts)\s*:[ \t]*$)", re.M)
+_CONFIG_MODEL = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:model|base_model|source_model)[ \t]*:[ \t]*"
+                           r"(?P<whole>['\"][^'\"\n]+['\"]|"
                            r"(?P<ref>[^\s'\"#]+))", re.M)
 
 
 def merge_config_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
     """Every model of a mergekit configuration quoted in the card (a block with `merge_method:` whose `model:`
-    and `base_model:` lines name the merged models and the base), as merge parents; [] when fewer than two."""
+    and `base_model:` lines name the merged models and the base, or a mergekit-moe block whose `experts:` name
+    theirs as `source_model:`), as merge parents; [] when fewer than two."""
     text = text[:MAX_TEXT_CHARS]
     for m in _MERGE_METHOD.finditer(text):
         start = text.rfind("```", 0, m.start())
@@ -988,7 +999,8 @@ def merge_config_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
             if ref is not None and ref.model_id != child:
                 found.setdefault(ref.model_id, item.group(0).strip())
         if _enough(found, len(entries)):
-            return [Edge(child, parent, "card-text", 0.8, f"[merge-config] merge_method: {m.group('method')}; {line}",
+            method = m.group("method") or "moe (experts)"
+            return [Edge(child, parent, "card-text", 0.8, f"[merge-config] merge_method: {method}; {line}",
                          "merge") for parent, line in list(found.items())[:MAX_PARENTS]]
     return []
 
