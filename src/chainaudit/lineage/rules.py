@@ -571,7 +571,10 @@ def _text_hits(child: str, text: str, resolver: Resolver) -> Iterator[_Hit]:
         text = low
     linked: dict[str, str] | None = None  # built on first need: most cards never name a model without its owner
     for name, pattern, confidence, needles, weak, before, relation in _RULES:
-        if not any(needle in low for needle in needles):
+        for needle in needles:  # a plain loop: a generator per rule and card costs more than the lookups
+            if needle in low:
+                break
+        else:
             continue
         for hit in pattern.finditer(low):
             ref_match = _BEFORE.search(low, max(0, hit.start() - 250), hit.start()) if before else hit
@@ -941,7 +944,14 @@ _MERGE_SENTENCE = re.compile(r"\bmerge\s+(?:of|between)\b|\bfrankenmerge\s+(?:of
                              r"(?=\[|`|\*\*|[a-z0-9][\w.\-]*/[\w.\-])")  # a model right after the cue
 
 
-_MERGE_WORDS = ("merg", "layers of", "blend of", "mix of", "soup of", "moe", "mixture of experts", "averag")
+#: Words one of which a merge sentence holds (its pattern is slow: it runs only on the cards that have one).
+_MERGE_WORDS = ("merg", "layers of", "blend of", "mix of", "soup of", "moe of", "moe from", "moe made",
+                "mixture of experts")
+
+
+def _may_name_a_merge(low: str) -> bool:
+    return any(word in low for word in _MERGE_WORDS) or (
+        "averag" in low and ("weights of" in low or "parameters of" in low))
 
 
 def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge]:
@@ -949,7 +959,7 @@ def merge_sentence_edges(child: str, text: str, resolver: Resolver) -> list[Edge
     in a colon), when it names two or more: the prose form of a merge card without mergekit's template."""
     text = text[:MAX_TEXT_CHARS]
     low = text.lower()
-    if not any(word in low for word in _MERGE_WORDS):
+    if not _may_name_a_merge(low):
         return []
     for cue in _MERGE_SENTENCE.finditer(low):
         s_start, s_end = _sentence(low, cue.start(), cue.end())
