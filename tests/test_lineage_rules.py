@@ -1105,6 +1105,16 @@ def test_a_model_initialised_with_random_weights_has_no_parent() -> None:
     assert _edges("All layers were initialized with random weights and trained from scratch.\n") == []
 
 
+@pytest.mark.parametrize("card", [
+    "This model has the same architecture as [bert-base-uncased](https://huggingface.co/bert-base-uncased) but was "
+    "trained from scratch.\n",
+    "Bar follows the BERT architecture ([bert-base-uncased](https://huggingface.co/bert-base-uncased)) with a new "
+    "vocabulary, pretrained from scratch.\n",
+])
+def test_a_model_sharing_only_the_architecture_of_another_has_no_parent(card: str) -> None:
+    assert _edges(card, child="org/bar") == []
+
+
 def test_a_title_naming_no_popular_base_before_fine_tuned_on_gives_no_edge() -> None:
     assert _edges("# Our sentiment model fine-tuned on SST-2\n\nA sentiment classifier.\n") == []
 

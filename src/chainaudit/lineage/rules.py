@@ -428,6 +428,8 @@ _NEGATIVE = re.compile(  # every branch starts with a literal, so the engine can
     r"intermediate\s+checkpoints?|different\s+sizes|same\s+(?:training\s+)?(?:procedure|recipe|approach)|"
     r"available\s+(?:at|on|from)\s|"
     r"similar|check\s+out|other\s+models?|related\s+models?|inspired|alternative|instead\s+of|tokeni[sz]er|"
+    # "has the same architecture as [X]", "follows the BERT architecture ([X])": a design, not the weights
+    r"same\s+(?:model\s+)?architecture|architecture\s+(?:as|of|like)\b|architecture\s*\(|"
     r"reward\s+model|evaluat|benchmark|unlike|larger\s+version|smaller\s+version(?!s?\s+of\b)|sibling|more\s+models|"
     r"judge|embedding\s+model|generated\s+(?:by|with)|annotated\s+(?:by|with)|labell?ed\s+(?:by|with)|"
     r"releas(?:e|ed|ing)\s+(?:of\s+)?(?:our|the\s+following|more|new)\b|"
