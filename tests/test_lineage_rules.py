@@ -1093,12 +1093,44 @@ def test_a_card_saying_it_is_the_parent_in_another_format_makes_a_quantized_edge
     ("We initialize our model with the weights of `allenai/scibert_scivocab_uncased` and continue pretraining on "
      "1M papers.\n", "allenai/scibert_scivocab_uncased", "continued-pretraining"),
     ("We take [t5-base](https://huggingface.co/t5-base) and pretrain it for 100k more steps on C4-de.\n",
-     "google-t5/t5-base", "finetune"),
+     "google-t5/t5-base", "continued-pretraining"),
     ("The encoder is initialised with `xlm-roberta-large` weights.\n", "FacebookAI/xlm-roberta-large", "finetune"),
 ])
 def test_a_student_or_a_further_trained_model_names_where_its_weights_started(card: str, parent: str,
                                                                               relation: str) -> None:
     assert _edges(card) == [(parent, relation)]
+
+
+@pytest.mark.parametrize(("card", "parent"), [
+    ("Initialized from bert-base-cased, the model was trained for 1M more steps on clinical notes.\n",
+     "google-bert/bert-base-cased"),
+    ("We adapt `xlm-roberta-base` to the legal domain by continued MLM training.\n", "FacebookAI/xlm-roberta-base"),
+    ("The model is further trained from [bert-base-uncased](https://huggingface.co/bert-base-uncased) with MLM on "
+     "patents.\n", "google-bert/bert-base-uncased"),
+    ("Pretraining was resumed from the [bert-base-uncased](https://huggingface.co/bert-base-uncased) checkpoint.\n",
+     "google-bert/bert-base-uncased"),
+    ("We performed MLM training on top of `camembert-base` using 10GB of French legal text.\n",
+     "almanach/camembert-base"),
+    ("Domain adaptation of [distilbert-base-uncased](https://huggingface.co/distilbert-base-uncased) to financial "
+     "text.\n", "distilbert/distilbert-base-uncased"),
+    ("The weights were taken from `bert-base-chinese` and pretraining continued on 5B tokens.\n",
+     "google-bert/bert-base-chinese"),
+])
+def test_continued_pre_training_in_other_words(card: str, parent: str) -> None:
+    assert _edges(card) == [(parent, "continued-pretraining")]
+
+
+def test_a_base_described_as_a_masked_language_model_in_the_opening_is_still_fine_tuned() -> None:
+    card = ("# Sentiment\n\nBERT is a transformers model pretrained with a masked language modeling (MLM) "
+            "objective.\n\n"
+            "This model is a fine-tuned version of [bert-base-uncased](https://huggingface.co/bert-base-uncased) on "
+            "IMDB.\n")
+    assert _edges(card) == [("google-bert/bert-base-uncased", "finetune")]
+
+
+def test_a_description_taken_from_another_card_names_no_parent() -> None:
+    assert _edges("This description was taken from [bert-base-uncased](https://huggingface.co/bert-base-uncased)'s "
+                  "card.\n") == []
 
 
 def test_a_model_initialised_with_random_weights_has_no_parent() -> None:

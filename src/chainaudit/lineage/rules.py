@@ -334,6 +334,19 @@ _RULES: list[_Rule] = [
     _Rule("pretraining-of", _rx(r"(?:domain[- ]adaptive|continued|continual|further|additional)\s+",
                                 r"pre-?training\s+of\s+", _ART, _POSS, _REF), 0.7, _any("training of"),
           relation="continued-pretraining"),
+    # "Domain adaptation of [X] to financial text", "MLM training on top of `X`", "We adapt `X` to the legal domain"
+    _Rule("domain-adaptation-of", _rx(r"(?:domain[- ]adaptation|(?:mlm|masked\s+language\s+model(?:l?ing)?)\s+",
+                                      r"(?:training|pre-?training))\s+(?:of|on\s+top\s+of|from|starting\s+from)\s+",
+                                      _ART, _POSS, _REF), 0.7, _any("adaptation of", "training of", "training on top",
+                                                                    "training from", "training starting"),
+          relation="continued-pretraining"),
+    _Rule("adapt-to", _rx(r"(?<![\w-])adapt(?:s|ed|ing)?\s+", _ART, _ADJ, _REF,
+                          r"[`*]*\s+to\s+(?:the\s+)?[\w-]+\s+(?:domain|language|languages|text|texts)\b"), 0.7,
+          _any("adapt")),
+    # "The weights were taken from `bert-base-chinese`" (weights, so not "this description was taken from")
+    _Rule("weights-from", _rx(r"(?:weights|parameters|checkpoint)\s+(?:were|was|are|is|have\s+been|has\s+been)\s+",
+                              r"(?:taken|copied|loaded|transferred|ported)\s+from\s+", _ART, _ADJ, _REF), 0.7,
+          _any("taken from", "copied from", "loaded from", "transferred from", "ported from")),
     # a training command's `--model_name_or_path X` (the Hugging Face example scripts): the model it starts from
     _Rule("model-argument", _rx(r"model[_-]name[_-]or[_-]path['\"]?(?:[ \t]*[=:][ \t]*|[ \t]+)['\"]?", _REF), 0.65,
           _any("model_name_or_path", "model-name-or-path")),
@@ -1070,7 +1083,13 @@ _QUANT_TAGS = frozenset({"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsa
 _CPT_CUE = re.compile(r"continu(?:e|ed|ing|al|ally|ous|ously)[- ]?(?:pre-?)?train|further[- ]pre-?train|"
                       r"further\s+trained\s+on|"
                       r"incrementally\s+(?:pre-?)?trained|domain[- ]adaptive\s+pre-?train|additional\s+pre-?train|"
-                      r"extended\s+version\s+of|(?:pre-?training|pretrained)\s+(?:is\s+)?continued")
+                      r"extended\s+version\s+of|(?:pre-?training|pretrained)\s+(?:is\s+|was\s+)?continued")
+#: Continued pre-training said only near the parent (a card's opening may describe its base's own MLM training):
+#: "further trained from X with MLM", "pretraining was resumed from X", "trained for 1M more steps", "domain
+#: adaptation".
+_CPT_NEAR = re.compile(r"\bmlm\b|masked\s+language\s+model(?:l?ing)?\s+(?:training|objective)|"
+                       r"pre-?training\s+(?:was\s+|is\s+)?resumed|resum(?:e|ed|ing)\s+(?:the\s+)?pre-?training|"
+                       r"\b(?:for|another)\s+[\d.,]+[km]?\s+(?:more|additional|further)\s+steps|domain[- ]adaptation")
 _DISTILLED = re.compile(r"distill(?:ed|ation)\s+(?:version\s+)?(?:of|from)\s+(?:the\s+)?[*`]*"
                         r"(?:\[[^\]\n]{0,60}\]\(|\[)?\Z")
 
@@ -1105,6 +1124,8 @@ def refine_relation(edge: Edge, child: str, card_data: dict[str, Any], tags: Ite
         return edge._replace(relation="distillation")
     if edge.source == "card-text" and edge.relation == "finetune" and _CONVERSION_CUE.search(edge.evidence.lower()):
         return edge._replace(relation="quantized")
+    if any(_CPT_NEAR.search(w) for w in windows):
+        return edge._replace(relation="continued-pretraining")
     windows.append(low[:1500])  # the card's opening says what the model is
     if any(_CPT_CUE.search(w) for w in windows):
         return edge._replace(relation="continued-pretraining")
