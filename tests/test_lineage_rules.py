@@ -1133,6 +1133,23 @@ def test_a_description_taken_from_another_card_names_no_parent() -> None:
                   "card.\n") == []
 
 
+@pytest.mark.parametrize(("card", "parent"), [
+    ("- Base: `distilbert-base-uncased`\n", "distilbert/distilbert-base-uncased"),
+    ("We use HuggingFace's `bert-base-cased` and train a token classification head.\n", "google-bert/bert-base-cased"),
+    ("Transfer learning from `google/vit-base-patch16-224-in21k` on CIFAR-10.\n", "google/vit-base-patch16-224-in21k"),
+    ("We started with the `bert-base-uncased` model and trained it on our dataset.\n",
+     "google-bert/bert-base-uncased"),
+    ("Our classifier is built upon DistilBERT (`distilbert-base-uncased`).\n", "distilbert/distilbert-base-uncased"),
+    ("The model uses pre-trained weights from `microsoft/resnet-50`.\n", "microsoft/resnet-50"),
+])
+def test_a_readme_naming_its_base_in_passing(card: str, parent: str) -> None:
+    assert _edges(card) == [(parent, "finetune")]
+
+
+def test_a_database_field_is_not_a_base_field() -> None:
+    assert _edges("- Database: `acme/base`\n") == []
+
+
 def test_a_model_initialised_with_random_weights_has_no_parent() -> None:
     assert _edges("All layers were initialized with random weights and trained from scratch.\n") == []
 

@@ -144,7 +144,7 @@ _BASE_NOUN = (r"modelo[ _-]+(?:original|base|de[ ]+base)|mod[eè]le[ _-]+(?:de[ 
               r"ベースモデル|元モデル|베이스[ ]?모델|기본[ ]?모델|базовая[ ]+модель|исходная[ ]+модель")
 _FIELD = (r"(?:(?:base|upstream|parent|pre-?trained|original|source|starting|initial)[ _-]?"
           r"(?:models?|networks?|checkpoints?)|"
-          r"backbone(?:[ _-]?models?)?|base(?<![\w ]base)(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
+          r"backbone(?:[ _-]?models?)?|(?:(?<![\w ])|(?<=[-*+] ))base(?=[*_]*[ \t]*:)|" + _BASE_NOUN +
           # Chinese "pre-trained model:" (only as a field: as a heading it is the download list of a family)
           r"|(?:预训练|預訓練)模型(?=[*_ \t]*[:：])|(?:默认|默認)?基座(?=[*_ \t]*[:：])"
           r")(?:\s*\(s\))?(?:\s*\[optional\])?(?:[ \t]+used)?[*_\s]*(?:[:|=：]|\bis\b)[*_\s|:：]*"
@@ -291,8 +291,9 @@ _RULES: list[_Rule] = [
     # "We use `camembert-base` and fine-tune it on Allociné"; "this model is `X` further fine-tuned on reviews"
     _Rule("use-and-tune", _rx(r"(?:we|i|(?:this|the)\s+model)\s+(?:use|uses|used|take|takes|took|start\s+with|",
                               r"starts\s+with|started\s+with)\s+", _ART, _POSS, _ADJ,
-                              _REF, r"[`*]*\s*,?\s+and\s+(?:then\s+)?",
-                              r"(?:fine[- ]?tune[ds]?|finetune[ds]?|(?:pre-?)?train(?:ed|s)?)\s+it\b"),
+                              _REF, r"[`*]*(?:\s+(?:model|checkpoint))?\s*,?\s+and\s+(?:then\s+)?",
+                              r"(?:fine[- ]?tune[ds]?|finetune[ds]?|(?:pre-?)?train(?:ed|s)?)\s+",
+                              r"(?:it\b|an?\s+(?:[\w-]+\s+){0,3}head\b)"),
           0.7, _any("and fine", "and finetune", "and train", "and then fine", "and then train", "and pretrain",
                     "and pre-train", "and then pretrain", "and then pre-train")),
     _Rule("is-further-tuned", _rx(r"(?:model|it|checkpoint)\s+is\s+", _REF,
@@ -344,9 +345,11 @@ _RULES: list[_Rule] = [
                           r"[`*]*\s+to\s+(?:the\s+)?[\w-]+\s+(?:domain|language|languages|text|texts)\b"), 0.7,
           _any("adapt")),
     # "The weights were taken from `bert-base-chinese`" (weights, so not "this description was taken from")
-    _Rule("weights-from", _rx(r"(?:weights|parameters|checkpoint)\s+(?:were|was|are|is|have\s+been|has\s+been)\s+",
-                              r"(?:taken|copied|loaded|transferred|ported)\s+from\s+", _ART, _ADJ, _REF), 0.7,
-          _any("taken from", "copied from", "loaded from", "transferred from", "ported from")),
+    _Rule("weights-from", _rx(r"(?:(?:weights|parameters|checkpoint)\s+(?:were|was|are|is|have\s+been|has\s+been)\s+",
+                              r"(?:taken|copied|loaded|transferred|ported)|",
+                              r"us(?:e|es|ed|ing)\s+(?:the\s+)?(?:pre-?trained\s+)?weights)\s+from\s+", _ART, _ADJ,
+                              _REF), 0.7,
+          _any("taken from", "copied from", "loaded from", "transferred from", "ported from", "weights from")),
     # a training command's `--model_name_or_path X` (the Hugging Face example scripts): the model it starts from
     _Rule("model-argument", _rx(r"model[_-]name[_-]or[_-]path['\"]?(?:[ \t]*[=:][ \t]*|[ \t]+)['\"]?", _REF), 0.65,
           _any("model_name_or_path", "model-name-or-path")),
@@ -401,7 +404,11 @@ _RULES: list[_Rule] = [
                              r"(?<=as a )predictive\s+model|underlying\s+model)\b"), 0.7,
           _any("backbone", "starting point", "starting checkpoint", "initial checkpoint", "initiali", "base model",
                "trained model", "predictive model", "underlying model"), before=True),
-    _Rule("based-on", _rx(r"(?:based|built)\s+on\s+", _ART, _POSS, _ADJ, _REF), 0.7, _any("based on", "built on")),
+    _Rule("based-on", _rx(r"(?:based|built)\s+(?:up)?on\s+", _ART, _POSS, _ADJ, _REF), 0.7,
+          _any("based on", "built on", "based upon", "built upon")),
+    # "Transfer learning from `google/vit-base-patch16-224-in21k` on CIFAR-10"
+    _Rule("transfer-from", _rx(r"transfer(?:red)?[- ]learn(?:ing|ed|t)\s+(?:from|with|using)\s+", _ART, _ADJ, _REF),
+          0.7, _any("transfer learn", "transfer-learn", "transferred learn")),
     # "based on X" / "fine-tuned from X" / "initialised from the weights of X" in Spanish, Portuguese, French,
     # German, Italian, Vietnamese, Indonesian and Russian (never "trained on": there a dataset follows)
     _Rule("based-on-translated", _rx(
@@ -670,8 +677,8 @@ _NAMED_HUB_LINK = re.compile(r"(?:^[ \t]*(?:[-*+][ \t]+)?\**(?P<name>[A-Za-z][\w
 
 
 #: An id or Hub URL in brackets right after a name ("DistilBERT model (see details in: https://huggingface.co/x)").
-_BRACKETED_ID = re.compile(r"[`*_\]]*\s*(?:model\s*)?\((?:see[^()\n]{0,30}?)?\s*"
-                           r"(?P<id>https?://(?:www\.)?huggingface\.co/[^\s)]+|[a-z0-9][\w.-]*(?:/[\w.-]+)?)\s*\)")
+_BRACKETED_ID = re.compile(r"[`*_\]]*\s*(?:model\s*)?\((?:see[^()\n]{0,30}?)?\s*`?"
+                           r"(?P<id>https?://(?:www\.)?huggingface\.co/[^\s)`]+|[a-z0-9][\w.-]*(?:/[\w.-]+)?)`?\s*\)")
 _INNER_BRACKETED_ID = re.compile(r"[\w .-]{1,40}?\((?P<id>[a-z0-9][\w.-]*(?:/[\w.-]+)?)\)\s*$")
 
 
