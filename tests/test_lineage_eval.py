@@ -110,18 +110,18 @@ def test_a_folder_of_files_counts_each_model_once(tmp_path: Path) -> None:
 
 def test_real_labelled_cards_do_not_regress() -> None:
     """The real labelled cards (tests/data/lineage-cards, gzipped JSONL, 1,331 distinct models): held-back accuracy
-    and precision of "has an upstream" stay at least what the issue-16 rules measured (77.9% and 96.4% on 393
+    and precision of "has an upstream" stay at least what the issue-16 rules measured (78.9% and 96.8% on 393
     held-back cards, with parts e to u, labelled after most rules were written), and the tune part its own."""
     from conftest import REPO
 
     report = evaluate_cards(REPO / "tests" / "data" / "lineage-cards")
     assert report.n >= 1331, report.n
     held = report.where(part="held-back")
-    assert held.n >= 393 and held.accuracy >= 0.775 and held.precision >= 0.96, (held.accuracy, held.precision)
+    assert held.n >= 393 and held.accuracy >= 0.785 and held.precision >= 0.965, (held.accuracy, held.precision)
     tune = report.where(part="tune")  # 858 of 938 since the code-quoted "using `org/x`" rule
     assert tune.n >= 938 and tune.accuracy >= 0.914, tune.accuracy
-    # the edge's relation, where the parent is right and the label names one: 90.4% (852 cards), held-back 86.6%
-    assert report.relation_agreement >= 0.895 and held.relation_agreement >= 0.86, (
+    # the edge's relation, where the parent is right and the label names one: 90.6% (859 cards), held-back 87.6%
+    assert report.relation_agreement >= 0.9 and held.relation_agreement >= 0.87, (
         report.relation_agreement, held.relation_agreement)
 
 
