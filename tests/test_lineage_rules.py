@@ -1150,6 +1150,14 @@ def test_a_database_field_is_not_a_base_field() -> None:
     assert _edges("- Database: `acme/base`\n") == []
 
 
+def test_a_quantized_copy_named_after_the_base_takes_the_instruct_version_its_card_names() -> None:
+    card = ("## Quickstart\n\n```bash\npython scripts/quantize.py --model-id meta-llama/Meta-Llama-3-8B-Instruct "
+            "--bits 4\n```\n")
+    assert _edges(card, child="me/llama3-8b-gptq-4bit") == [("meta-llama/Meta-Llama-3-8B-Instruct", "quantized")]
+    both = card + "Compare with [meta-llama/Meta-Llama-3-8B-Chat](https://huggingface.co/meta-llama/Meta-Llama-3-8B-Chat).\n"
+    assert _edges(both, child="me/llama3-8b-gptq-4bit") == [("meta-llama/Meta-Llama-3-8B", "quantized")]  # two: unsure
+
+
 def test_a_model_initialised_with_random_weights_has_no_parent() -> None:
     assert _edges("All layers were initialized with random weights and trained from scratch.\n") == []
 

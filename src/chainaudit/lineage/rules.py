@@ -1358,6 +1358,10 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
             s_start, s_end = _sentence(text.lower(), token.start(), token.end())
             return Edge(child, ref.model_id, "card-text", 0.8, f"[quantized-name] {_evidence(text, s_start, s_end)}",
                         relation)
+    variant = _instruct_variant_named(child, key, text, resolver)
+    if variant is not None:
+        return Edge(child, variant, "card-text", 0.7, f"[quantized-variant] {own} names {base}; the card names its "
+                    f"{variant.rsplit('/', 1)[-1]}", relation)
     words = re.sub(r"[\s_]+", "-", text.lower().replace(own.lower(), " "))
     parts = re.split(r"[-_]", base)
     for i in range(len(parts)):  # "demo-SmolLM2-1.7B-Instruct": a prefix, then X named on its own in the card
@@ -1378,6 +1382,28 @@ def quantized_name_edge(child: str, text: str, resolver: Resolver) -> Edge | Non
         return Edge(child, f"{owner}/{base}", "card-text", 0.4,
                     f"[quantized-own] {_evidence(text, *_sentence(text.lower(), *said.span()))}", relation)
     return None
+
+
+_VARIANT_TAIL = re.compile(r"(?:instruct|chat|it)(?:v?\d+(?:\.\d+)*)?")
+
+
+def _instruct_variant_named(child: str, key: str, text: str, resolver: Resolver) -> str | None:
+    """The one Hub id the card names that is `key`'s instruct / chat version (`llama3-8b-gptq-4bit` quantized
+    `meta-llama/Meta-Llama-3-8B-Instruct`: quantizers often drop the suffix from their repository's name)."""
+    want = _squashed(key)
+    found: set[str] = set()
+    for token in _REF_TOKEN.finditer(text):
+        if "/" not in token.group() or want[:4] not in _squashed(token.group()):
+            continue
+        ref = resolver.resolve(token.group())
+        if ref is None or ref.model_id.lower() == child.lower():
+            continue
+        name = _squashed(ref.model_id.rsplit("/", 1)[-1])
+        if name.startswith("meta") and not want.startswith("meta"):
+            name = name[4:]
+        if name.startswith(want) and _VARIANT_TAIL.fullmatch(name[len(want):]):
+            found.add(ref.model_id)
+    return found.pop() if len(found) == 1 else None
 
 
 #: A quantized copy's card linking "the original [X](url)" / "original model: [X](url)": the model it was made from.
