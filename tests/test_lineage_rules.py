@@ -1158,6 +1158,13 @@ def test_a_quantized_copy_named_after_the_base_takes_the_instruct_version_its_ca
     assert _edges(both, child="me/llama3-8b-gptq-4bit") == [("meta-llama/Meta-Llama-3-8B", "quantized")]  # two: unsure
 
 
+@pytest.mark.parametrize("child", ["me/MiniCPM-V-2_6-rkllm", "me/MiniCPM-V-2_6-q4f16_1-MLC", "me/MiniCPM-V-2_6-exl3",
+                                   "me/MiniCPM-V-2_6-hqq-4bit", "me/MiniCPM-V-2_6-executorch"])
+def test_a_copy_in_an_on_device_or_newer_quantized_format_names_its_original(child: str) -> None:
+    card = "## References\n\n- [openbmb/MiniCPM-V-2_6](https://huggingface.co/openbmb/MiniCPM-V-2_6)\n"
+    assert [p for p, _ in _edges(card, child=child)] == ["openbmb/MiniCPM-V-2_6"]
+
+
 def test_a_model_initialised_with_random_weights_has_no_parent() -> None:
     assert _edges("All layers were initialized with random weights and trained from scratch.\n") == []
 

@@ -1080,12 +1080,14 @@ _STUDENT_CUE = re.compile(r"\bdistil\w*\b[^.\n]{0,120}\bstudent\b|\bstudent\b[^.
 #: An adapter named so: `lora_model`, `llama-3-8b-qlora`, `GPT2-AdapterTuning`, `x-peft`.
 _ADAPTER_NAME = re.compile(r"(?:^|[-_.])(?:q?lora|peft|adapters?)(?:$|[-_.]|tuning)", re.I)
 _NOT_ADAPTER = re.compile(r"\bnot\s+(?:an?\s+)?(?:peft|lora)\b")
-_QUANT_NAME = re.compile(r"(?:^|[-_.])(?:gguf|gptq|awq|exl2|ggml|int[348]|[2-8]-?bits?|bnb|nf4|fp8|"
+_QUANT_NAME = re.compile(r"(?:^|[-_.])(?:gguf|gptq|awq|exl[23]|ggml|int[348]|[2-8]-?bits?|bnb|nf4|fp8|"
+                         r"hqq|aqlm|eetq|nvfp4|mxfp4|fp4|q[0-8]f(?:16|32)(?:_\d)?|"
                          r"q[2-8](?:_k)?(?:_[sml0])?)(?:$|[-_.])", re.I)
 #: A copy in another runtime's format, named so (`-mlx`, `-onnx`, `-ct2`, `-CoreML`, `faster-whisper-`): the same
 #: weights converted, which the relations count with the quantized copies.
 _CONVERTED_NAME = re.compile(r"(?:^|[-_.])(?:mlx|onnx|ct2|ctranslate2|core-?ml|core-?ai|openvino|ov|torchscript|tflite|"
-                             r"tensorrt|trt|ggml|faster)(?:$|[-_.])", re.I)
+                             r"tensorrt|trt|ggml|faster|rkllm|rknn|qnn|mnn|ncnn|litert|executorch|mlc|llamafile)"
+                             r"(?:$|[-_.])", re.I)
 _QUANT_TAGS = frozenset({"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"})
 _CPT_CUE = re.compile(r"continu(?:e|ed|ing|al|ally|ous|ously)[- ]?(?:pre-?)?train|further[- ]pre-?train|"
                       r"further\s+trained\s+on|"
@@ -1328,7 +1330,9 @@ def quantized_base_by_name_edge(child: str) -> Edge | None:
 
 
 #: A quantization or export format at the end of a name (`-GGUF`, `-GPTQ-4bit`, `-Int4`, `-GGUF-Q3_K_M`, `-AWQ`).
-_QUANT_TAIL = re.compile(r"(?:[-_.](?:gguf|gptq|awq|exl2|ggml|mlx|int[348]|w[48]a(?:8|16)|[2-8][-_]?bits?|bnb|nf4|"
+_QUANT_TAIL = re.compile(r"(?:[-_.](?:gguf|gptq|awq|exl[23]|ggml|mlx|int[348]|w[48]a(?:8|16)|[2-8][-_]?bits?|bnb|nf4|"
+                         r"hqq|aqlm|eetq|nvfp4|mxfp4|fp4|q[0-8]f(?:16|32)(?:_\d)?|rkllm|rknn|qnn|mnn|ncnn|litert|"
+                         r"executorch|mlc|llamafile|"
                          r"fp8|q[2-8](?:_k)?(?:_[sml0-9])?|tensorrt|trt|onnx|openvino|ct2|quantized|quant|imatrix|"
                          r"(?:32|64|128)g))+$",  # GPTQ's group size: `-4bit-128g`
                          re.I)
