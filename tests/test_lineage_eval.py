@@ -118,8 +118,8 @@ def test_real_labelled_cards_do_not_regress() -> None:
     assert report.n >= 1331, report.n
     held = report.where(part="held-back")
     assert held.n >= 393 and held.accuracy >= 0.785 and held.precision >= 0.965, (held.accuracy, held.precision)
-    tune = report.where(part="tune")  # 861 of 938 since on-device formats (-rkllm, -MLC) and instruct versions
-    assert tune.n >= 938 and tune.accuracy >= 0.916, tune.accuracy
+    tune = report.where(part="tune")  # 862 of 938 since on-device formats, instruct versions, "adds X to"
+    assert tune.n >= 938 and tune.accuracy >= 0.918, tune.accuracy
     # the edge's relation, where the parent is right and the label names one: 90.6% (859 cards), held-back 87.6%
     assert report.relation_agreement >= 0.9 and held.relation_agreement >= 0.87, (
         report.relation_agreement, held.relation_agreement)

@@ -1146,6 +1146,15 @@ def test_a_readme_naming_its_base_in_passing(card: str, parent: str) -> None:
     assert _edges(card) == [(parent, "finetune")]
 
 
+def test_a_model_that_adds_abilities_to_another_names_it() -> None:
+    card = ("VinaSmol aims to add Vietnamese language capabilities and knowledge to "
+            "[SmolLM 360M](https://huggingface.co/HuggingFaceTB/SmolLM2-360M-Instruct).\n")
+    assert _edges(card) == [("HuggingFaceTB/SmolLM2-360M-Instruct", "finetune")]
+    assert _edges("This adds tool-use support to `Qwen/Qwen2.5-7B-Instruct`.\n") == [("Qwen/Qwen2.5-7B-Instruct",
+                                                                                     "finetune")]
+    assert _edges("Please add support to the tokenizer for new tokens.\n") == []
+
+
 def test_a_database_field_is_not_a_base_field() -> None:
     assert _edges("- Database: `acme/base`\n") == []
 

@@ -344,6 +344,10 @@ _RULES: list[_Rule] = [
     _Rule("adapt-to", _rx(r"(?<![\w-])adapt(?:s|ed|ing)?\s+", _ART, _ADJ, _REF,
                           r"[`*]*\s+to\s+(?:the\s+)?[\w-]+\s+(?:domain|language|languages|text|texts)\b"), 0.7,
           _any("adapt")),
+    # "aims to add Vietnamese language capabilities and knowledge to [SmolLM 360M](...)", "adds tool-use support to X"
+    _Rule("adds-to", _rx(r"(?<![\w-])add(?:s|ed|ing)?\s+(?:[\w-]+\s+){0,4}?(?:capabilit(?:y|ies)|knowledge|support|",
+                         r"abilit(?:y|ies)|skills)\s+(?:and\s+[\w-]+\s+)?to\s+", _ART, _ADJ, _REF), 0.65,
+          _any("capabilit", "knowledge to", "support to", "abilit", "skills to")),
     # "The weights were taken from `bert-base-chinese`" (weights, so not "this description was taken from")
     _Rule("weights-from", _rx(r"(?:(?:weights|parameters|checkpoint)\s+(?:were|was|are|is|have\s+been|has\s+been)\s+",
                               r"(?:taken|copied|loaded|transferred|ported)|",
