@@ -194,7 +194,7 @@ _RULES: list[_Rule] = [
           _any("from model")),
     _Rule("trainer", _rx(r"fine[- ]?tuned\s+version\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.9, _any("version of")),
     # "A finetune of mistralai/Mistral-7B-v0.1 on OpenHermes", "This is a fine-tune of [X](...)"
-    _Rule("fine-tune-of", _rx(r"(?<![\w-])fine-?tune\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.8,
+    _Rule("fine-tune-of", _rx(r"fine(?<![\w-]fine)-?tune\s+of\s+", _ART, _POSS, _ADJ, _REF), 0.8,
           _any("fine-tune of", "finetune of")),
     # the Trainer card's sentence in Portuguese, Spanish, French and German
     _Rule("trainer-translated", _rx(r"(?:vers[ãa]o\s+(?:ajustada|afinada|refinada)|",
@@ -252,7 +252,7 @@ _RULES: list[_Rule] = [
                                _ART, _ADJ, _REF), 0.7,
           _any("distil"), relation="distillation"),
     # a training config's "- **Student:** Llama-3.2-3B-Instruct"
-    _Rule("student-field", _rx(r"(?<![\w-])student[*_]*[ \t]*[:=\uff1a][ \t]*[*_]*[ \t]*", _ART, _REF), 0.7,
+    _Rule("student-field", _rx(r"student(?<![\w-]student)[*_]*[ \t]*[:=\uff1a][ \t]*[*_]*[ \t]*", _ART, _REF), 0.7,
           _any("student"), relation="distillation"),
     _Rule("student-after", _rx(r"(?:\(student(?:\s+model)?\)|as\s+(?:the\s+|a\s+)?student\b)"), 0.7,
           _any("(student", "as student", "as the student", "as a student"), before=True, relation="distillation"),
@@ -341,13 +341,14 @@ _RULES: list[_Rule] = [
                                       _ART, _POSS, _REF), 0.7, _any("adaptation of", "training of", "training on top",
                                                                     "training from", "training starting"),
           relation="continued-pretraining"),
-    _Rule("adapt-to", _rx(r"(?<![\w-])adapt(?:s|ed|ing)?\s+", _ART, _ADJ, _REF,
+    _Rule("adapt-to", _rx(r"adapt(?<![\w-]adapt)(?:s|ed|ing)?\s+", _ART, _ADJ, _REF,
                           r"[`*]*\s+to\s+(?:the\s+)?[\w-]+\s+(?:domain|language|languages|text|texts)\b"), 0.7,
           _any("adapt")),
     # "aims to add Vietnamese language capabilities and knowledge to [SmolLM 360M](...)", "adds tool-use support to X"
-    _Rule("adds-to", _rx(r"(?<![\w-])add(?:s|ed|ing)?\s+(?:[\w-]+\s+){0,4}?(?:capabilit(?:y|ies)|knowledge|support|",
-                         r"abilit(?:y|ies)|skills)\s+(?:and\s+[\w-]+\s+)?to\s+", _ART, _ADJ, _REF), 0.65,
-          _any("capabilit", "knowledge to", "support to", "abilit", "skills to")),
+    _Rule("adds-to", _rx(r"add(?<![\w-]add)(?:s|ed|ing)?\s+(?:[\w-]+\s+){0,4}?(?:capabilit(?:y|ies)|knowledge|",
+                         r"support|abilit(?:y|ies)|skills)\s+(?:and\s+[\w-]+\s+)?to\s+", _ART, _ADJ, _REF), 0.65,
+          _any("capabilities to", "capability to", "knowledge to", "support to", "abilities to", "ability to",
+               "skills to")),
     # "The weights were taken from `bert-base-chinese`" (weights, so not "this description was taken from")
     _Rule("weights-from", _rx(r"(?:(?:weights|parameters|checkpoint)\s+(?:were|was|are|is|have\s+been|has\s+been)\s+",
                               r"(?:taken|copied|loaded|transferred|ported)|",
