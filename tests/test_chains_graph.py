@@ -120,6 +120,23 @@ def test_external_upstreams_and_lineage_warnings(store: Store) -> None:
     assert external_upstreams(store) == ["distilbert/distilbert-base-uncased"]
 
 
+def test_a_name_hint_to_a_younger_repository_with_the_same_short_name_is_dropped(tmp_path: Path) -> None:
+    """`z/base-ft-imdb` names `base`; the catalog's only `*/base` was created after it, so it is not the parent."""
+    def rec(mid: str, created: str | None, source: str = "hub") -> ModelRecord:
+        return ModelRecord(model_id=mid, revision="r", created_at=created, source=source)
+
+    with Store(tmp_path / "db.sqlite") as s:
+        save_records(s, [rec("acme/base", "2023-05-01T00:00:00+00:00"), rec("z/base-ft-imdb", "2022-01-01T00:00:00Z"),
+                         rec("acme/tool", "2021-01-01T00:00:00Z"), rec("y/tool-finetuned-sst2", "2022-02-02T00:00:00Z"),
+                         rec("w/tool-ft-x", None)])
+        identify_catalog(s)
+        edges = {(e["child"], e["parent"]) for e in s.select("lineage_edges")}
+        assert ("z/base-ft-imdb", "acme/base") not in edges
+        assert {("y/tool-finetuned-sst2", "acme/tool"), ("w/tool-ft-x", "acme/tool")} <= edges  # older, or undated
+        assert ("z/base-ft-imdb", "name hint acme/base dropped: it was created after z/base-ft-imdb "
+                "(2023-05-01 > 2022-01-01)") in lineage_warnings(s)
+
+
 def test_rq1_stats(store: Store) -> None:
     cg = load_graph(store)
     counts = count_chains(cg)

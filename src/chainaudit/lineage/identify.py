@@ -119,13 +119,16 @@ def identify_catalog(store: Store, *, llm: LLMExtractor | None = None,
     report.models = part.models
     rows, warnings = part.rows, part.warnings
     cached = _cached_answers(store, llm.model if llm else None)
+    hints: list[Edge] = []
     for n, (model_id, revision) in enumerate(part.unresolved, 1):
         edge = _llm_edge(store, llm, model_id, revision, cached, resolver, report, warnings)
-        edge = edge or name_hint_edge(model_id, resolver)
         if edge is not None:
             rows.append(edge)
+        elif (hint := name_hint_edge(model_id, resolver)) is not None:
+            hints.append(hint)
         if llm is not None:
             progress("llm", n, len(part.unresolved))
+    rows.extend(_hints_not_younger(store, hints, warnings))
     store.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB of page cache for the bulk write
     with store.transaction() as conn:
         conn.execute("DELETE FROM lineage_edges")
@@ -140,6 +143,28 @@ def identify_catalog(store: Store, *, llm: LLMExtractor | None = None,
     report.warnings = len(warnings)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _hints_not_younger(store: Store, hints: list[Edge], warnings: list[tuple[str, str]]) -> list[Edge]:
+    """The name hints whose parent is not younger than the child: a repository the Hub dates after the child (one
+    that merely has the same short name) cannot be where the child started. Each dropped hint is a warning. Dates of
+    Hub records only: a local or imported row is dated when it was stored."""
+    ids = sorted({e.child for e in hints} | {e.parent for e in hints})
+    dated: dict[str, str] = {}
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        dated.update(store.conn.execute(
+            f"SELECT model_id, created_at FROM models WHERE source = 'hub' AND created_at IS NOT NULL "
+            f"AND model_id IN ({','.join('?' * len(chunk))})", chunk))
+    kept = []
+    for edge in hints:
+        child_at, parent_at = dated.get(edge.child), dated.get(edge.parent)
+        if child_at and parent_at and parent_at > child_at:
+            warnings.append((edge.child, f"name hint {edge.parent} dropped: it was created after {edge.child} "
+                                         f"({parent_at[:10]} > {child_at[:10]})"))
+        else:
+            kept.append(edge)
+    return kept
 
 
 def lineage_warnings(store: Store, limit: int | None = None) -> list[tuple[str, str]]:
